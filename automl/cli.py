@@ -1,0 +1,181 @@
+"""The ``automl`` command: fit a model on a CSV file, predict with it.
+
+Errors are printed as one line naming the problem (a missing file, an unknown column, a bad
+metric) before any long work starts, and the exit code is 2, as for any argument error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from automl.data import BINARY, REGRESSION
+from automl.estimator import AutoMLClassifier, AutoMLRegressor
+from automl.metrics import get_metric
+
+_CLASSIFICATION_MAX_INTEGER_LABELS = 10
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for; printed without a traceback."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(message)s")
+    try:
+        return args.run(args)
+    except UsageError as error:
+        parser.exit(2, f"automl: error: {error}\n")
+    except KeyboardInterrupt:
+        parser.exit(130, "automl: interrupted\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="automl", description="AutoML for tabular data: fit a model on a CSV, predict with it."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = commands.add_parser("fit", help="search for a strong model and save it",
+                              description="Search pipelines on DATA.csv and save the best model.")
+    fit.add_argument("data", metavar="DATA.csv", help="training data with a header row")
+    fit.add_argument("--target", required=True, help="name of the column to predict")
+    fit.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                     help="default: classification for text/bool targets or up to "
+                     f"{_CLASSIFICATION_MAX_INTEGER_LABELS} integer values, else regression")
+    fit.add_argument("--time-budget", type=float, default=60.0, metavar="S",
+                     help="wall-clock seconds for the whole fit (default 60)")
+    fit.add_argument("--metric", help="scikit-learn scorer name, e.g. roc_auc, log_loss, rmse, r2")
+    fit.add_argument("--n-jobs", type=int, default=-1, help="trials at once (-1: all cores)")
+    fit.add_argument("--max-trials", type=int, help="stop after this many trials")
+    fit.add_argument("--random-state", type=int, help="seed for reproducible runs")
+    fit.add_argument("--categorical", default="",
+                     help="comma-separated columns to treat as categorical even if they look numeric")
+    fit.add_argument("--out", default="model.joblib", help="where to save the model (default model.joblib)")
+    fit.add_argument("-v", "--verbose", action="store_true", help="log details of the search")
+    fit.set_defaults(run=_fit)
+
+    predict = commands.add_parser("predict", help="predict with a saved model",
+                                  description="Predict the target for each row of DATA.csv.")
+    predict.add_argument("model", metavar="MODEL", help="a model saved by 'automl fit'")
+    predict.add_argument("data", metavar="DATA.csv", help="rows to predict, same columns as training")
+    predict.add_argument("--out", help="CSV file for the predictions (default: standard output)")
+    predict.add_argument("--proba", action="store_true", help="also write class probabilities")
+    predict.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    predict.set_defaults(run=_predict)
+    return parser
+
+
+def _read_csv(path: str, categorical: Sequence[str] = ()) -> pd.DataFrame:
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"data file not found: {path}")
+    try:
+        dtype = {column: str for column in categorical}
+        return pd.read_csv(file, dtype=dtype or None)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
+        raise UsageError(f"cannot read {path} as CSV: {error}") from error
+
+
+def _fit(args: argparse.Namespace) -> int:
+    categorical = [c for c in args.categorical.split(",") if c]
+    frame = _read_csv(args.data, categorical)
+    if args.target not in frame.columns:
+        close = difflib.get_close_matches(args.target, [str(c) for c in frame.columns], n=3)
+        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise UsageError(f"target column {args.target!r} is not in {args.data}.{hint} "
+                         f"Columns: {', '.join(map(str, frame.columns[:20]))}")
+    missing = [c for c in categorical if c not in frame.columns]
+    if missing:
+        raise UsageError(f"--categorical names columns not in {args.data}: {missing}")
+    y = frame.pop(args.target)
+    for column in categorical:
+        frame[column] = frame[column].astype("category")
+    task = _infer_task(y) if args.task == "auto" else args.task
+    if args.metric is not None:
+        try:
+            get_metric(args.metric, BINARY if task == "classification" else REGRESSION)
+        except ValueError as error:
+            raise UsageError(str(error)) from error
+    estimator_class = AutoMLClassifier if task == "classification" else AutoMLRegressor
+    print(f"automl: {task} on {len(frame)} rows x {frame.shape[1]} columns, "
+          f"target {args.target!r}, budget {args.time_budget:g} s", file=sys.stderr)
+    estimator = estimator_class(
+        time_budget=args.time_budget,
+        metric=args.metric,
+        n_jobs=args.n_jobs,
+        max_trials=args.max_trials,
+        random_state=args.random_state,
+        verbose=1,
+    )
+    try:
+        estimator.fit(frame, y)
+    except (ValueError, TypeError) as error:
+        raise UsageError(str(error)) from error
+    estimator.target_name_ = args.target
+    joblib.dump(estimator, args.out)
+    board = estimator.leaderboard()
+    print(f"automl: best {estimator.metric_} = {estimator.best_score_} "
+          f"({estimator.best_config_ and estimator.best_config_['model']}); "
+          f"{len(board)} trials in {estimator.fit_time_:.1f} s; model saved to {args.out}",
+          file=sys.stderr)
+    return 0
+
+
+def _infer_task(y: pd.Series) -> str:
+    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return "classification"
+    values = y.dropna().to_numpy(dtype=float)
+    whole = np.all(np.mod(values, 1) == 0)
+    if whole and len(np.unique(values)) <= _CLASSIFICATION_MAX_INTEGER_LABELS:
+        return "classification"
+    return "regression"
+
+
+def _predict(args: argparse.Namespace) -> int:
+    if not Path(args.model).is_file():
+        raise UsageError(f"model file not found: {args.model}")
+    try:
+        estimator = joblib.load(args.model)
+    except Exception as error:
+        raise UsageError(f"cannot load a model from {args.model}: {error}") from error
+    if not isinstance(estimator, (AutoMLClassifier, AutoMLRegressor)):
+        raise UsageError(f"{args.model} does not hold a model saved by 'automl fit'.")
+    names = getattr(estimator, "feature_names_in_", None)
+    categorical = [c for c in estimator.schema_.categorical if c in set(names if names is not None else [])]
+    frame = _read_csv(args.data, categorical)
+    target = getattr(estimator, "target_name_", None)
+    if target in frame.columns and (names is None or target not in set(names)):
+        frame = frame.drop(columns=[target])
+    try:
+        output = pd.DataFrame({"prediction": estimator.predict(frame)})
+        if args.proba:
+            if not hasattr(estimator, "predict_proba"):
+                raise UsageError("--proba needs a classification model.")
+            proba = estimator.predict_proba(frame)
+            for i, label in enumerate(estimator.classes_):
+                output[f"proba_{label}"] = proba[:, i]
+    except (ValueError, TypeError) as error:
+        raise UsageError(str(error)) from error
+    if args.out:
+        output.to_csv(args.out, index=False)
+        print(f"automl: {len(output)} predictions written to {args.out}", file=sys.stderr)
+    else:
+        output.to_csv(sys.stdout, index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

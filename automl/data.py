@@ -1,0 +1,397 @@
+"""Input validation, column types and target encoding.
+
+Everything a user hands to ``fit`` or ``predict`` passes through here first, so the rest of the
+library can assume one clean shape: a pandas DataFrame whose numeric columns are ``float64`` and
+whose categorical columns are pandas ``category`` with string categories fixed at fit time.
+Errors raised here are the ones users see most, so they say what is wrong and what to do.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
+
+BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
+
+_DATETIME_PARTS = ("year", "month", "day", "weekday", "hour", "days")
+
+
+class DataWarning(UserWarning):
+    """Raised when the data is usable but something in it was changed (e.g. a column dropped)."""
+
+
+@dataclass(frozen=True)
+class ColumnSchema:
+    """What ``fit`` learned about the input columns, replayed at ``predict`` time.
+
+    Kept as plain values (names and category lists) so a fitted model stays small, picklable and
+    independent of the exact pandas objects it was trained on.
+    """
+
+    input_names: tuple[str, ...]
+    from_dataframe: bool
+    numeric: tuple[str, ...]
+    categorical: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    datetime: dict[str, bool] = field(default_factory=dict)  # column -> has a time-of-day part
+    dropped: tuple[str, ...] = ()
+    # input name -> name in the model-ready frame (some libraries reject characters like "[")
+    model_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def categorical_columns(self) -> list[str]:
+        """Model-ready names of the categorical columns."""
+        return [self.model_names.get(c, c) for c in self.categorical]
+
+    @property
+    def n_features_in(self) -> int:
+        return len(self.input_names)
+
+
+# --------------------------------------------------------------------------------------- X
+
+
+def as_frame(X: Any, *, what: str = "X") -> tuple[pd.DataFrame, bool]:
+    """Turn any supported X into a DataFrame with string column names.
+
+    Returns the frame and whether the user gave a DataFrame (which decides whether
+    ``feature_names_in_`` exists, as in scikit-learn).
+    """
+    if X is None:
+        raise ValueError(f"{what} is None; expected a 2-D table (pandas DataFrame or numpy array).")
+    if isinstance(X, pd.DataFrame):
+        if X.columns.duplicated().any():
+            dupes = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
+            raise ValueError(f"{what} has duplicated column names: {dupes}. Rename them first.")
+        frame = X.copy()
+        frame.columns = [str(c) for c in X.columns]
+        names_are_strings = all(isinstance(c, str) for c in X.columns)
+        _check_shape(frame, what)
+        return frame, names_are_strings
+    if isinstance(X, pd.Series):
+        raise ValueError(
+            f"{what} is a 1-D pandas Series; expected a 2-D table. "
+            "Use series.to_frame() for a single feature."
+        )
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{what} is a sparse matrix; pass a dense array or a DataFrame.")
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(
+            f"Expected a 2-D {what}, got a {array.ndim}-D array instead. Reshape your data "
+            "with array.reshape(-1, 1) for a single feature or array.reshape(1, -1) for a "
+            "single sample."
+        )
+    if array.dtype.kind not in "biuf":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            raise type(error)(
+                f"{what} is a numpy array with non-numeric values ({error}). A numpy array must "
+                "be all numbers; pass a pandas DataFrame to use text or categorical columns."
+            ) from error
+    frame = pd.DataFrame(array.astype(np.float64, copy=False))
+    frame.columns = [f"x{i}" for i in range(array.shape[1])]
+    _check_shape(frame, what)
+    return frame, False
+
+
+def _check_shape(frame: pd.DataFrame, what: str) -> None:
+    n_rows, n_columns = frame.shape
+    if n_rows == 0:
+        raise ValueError(f"{what} is empty: 0 sample(s) (shape=({n_rows}, {n_columns})) while a "
+                         "minimum of 1 is required; pass at least one row.")
+    if n_columns == 0:
+        raise ValueError(f"{what} has 0 feature(s) (shape=({n_rows}, {n_columns})) while a "
+                         "minimum of 1 is required; pass at least one column.")
+
+
+def learn_schema(frame: pd.DataFrame, from_dataframe: bool) -> ColumnSchema:
+    """Decide each column's type once, at fit time, and drop columns that carry nothing."""
+    numeric, categorical, datetimes, dropped = [], {}, {}, []
+    for name in frame.columns:
+        column = frame[name]
+        if column.isna().all():
+            dropped.append(name)
+            continue
+        kind = _column_kind(column)
+        if kind == "numeric":
+            numeric.append(name)
+        elif kind == "datetime":
+            values = _as_naive_datetime(column)
+            has_time = bool((values.dropna() != values.dropna().dt.normalize()).any())
+            datetimes[name] = has_time
+        else:
+            labels = _as_strings(column).dropna().unique()
+            categorical[name] = tuple(sorted(labels))
+    if dropped:
+        warnings.warn(
+            f"Dropped {len(dropped)} column(s) with no values at all: {dropped}.",
+            DataWarning,
+            stacklevel=3,
+        )
+    if not (numeric or categorical or datetimes):
+        raise ValueError("Every column of X is entirely missing; there is nothing to learn from.")
+    return ColumnSchema(
+        input_names=tuple(frame.columns),
+        from_dataframe=from_dataframe,
+        numeric=tuple(numeric),
+        categorical=categorical,
+        datetime=datetimes,
+        dropped=tuple(dropped),
+        model_names=_safe_names(frame.columns),
+    )
+
+
+def _safe_names(names: Any) -> dict[str, str]:
+    """Column names every model library accepts (LightGBM refuses JSON characters), unique."""
+    result: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        safe = re.sub(r'[\[\]{}",:<>]', "_", name)
+        candidate, i = safe, 1
+        while candidate in used:
+            candidate, i = f"{safe}_{i}", i + 1
+        used.add(candidate)
+        result[name] = candidate
+    return result
+
+
+def _column_kind(column: pd.Series) -> str:
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        return "numeric"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "numeric"
+    values = column.dropna()
+    if len(values) and all(
+        isinstance(v, numbers.Number) and not isinstance(v, (str, bytes)) for v in values
+    ):
+        return "numeric"  # an object column holding only numbers, e.g. from np.array(dtype=object)
+    return "categorical"
+
+
+def _as_naive_datetime(column: pd.Series) -> pd.Series:
+    values = pd.to_datetime(column)
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values
+
+
+def _as_strings(column: pd.Series) -> pd.Series:
+    """Category labels as strings; whole floats print as ints so 1.0 and 1 are one label."""
+
+    def label(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+            return np.nan
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return str(int(value))
+        return str(value)
+
+    return column.astype(object).map(label)
+
+
+def to_model_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    """Apply the fit-time column decisions: the one frame every pipeline receives."""
+    parts: dict[str, Any] = {}
+    for name in schema.input_names:
+        if name in schema.dropped:
+            continue
+        column = frame[name]
+        safe = schema.model_names.get(name, name)
+        if name in schema.categorical:
+            parts[safe] = pd.Categorical(_as_strings(column), categories=schema.categorical[name])
+        elif name in schema.datetime:
+            parts.update(_datetime_parts(safe, column, schema.datetime[name]))
+        else:
+            parts[safe] = _as_float(name, column)
+    return pd.DataFrame(parts, index=frame.index)
+
+
+def _as_float(name: str, column: pd.Series) -> np.ndarray:
+    if pd.api.types.is_timedelta64_dtype(column.dtype):
+        return column.dt.total_seconds().to_numpy(dtype=np.float64)
+    try:
+        values = pd.to_numeric(column, errors="raise").astype(np.float64).to_numpy()
+    except (TypeError, ValueError) as error:
+        bad = column[pd.to_numeric(column, errors="coerce").isna() & column.notna()]
+        example = bad.iloc[0] if len(bad) else "?"
+        raise ValueError(
+            f"Column {name!r} was numeric at fit time but now holds non-numeric values "
+            f"(e.g. {example!r})."
+        ) from error
+    if np.isinf(values).any():
+        raise ValueError(
+            f"Column {name!r} contains infinity; replace infinite values with NaN (missing) "
+            "or a finite number."
+        )
+    return values
+
+
+def _datetime_parts(name: str, column: pd.Series, has_time: bool) -> dict[str, np.ndarray]:
+    values = _as_naive_datetime(column)
+    parts = {
+        f"{name}__year": values.dt.year,
+        f"{name}__month": values.dt.month,
+        f"{name}__day": values.dt.day,
+        f"{name}__weekday": values.dt.weekday,
+        f"{name}__days": (values - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400.0,
+    }
+    if has_time:
+        parts[f"{name}__hour"] = values.dt.hour + values.dt.minute / 60.0
+    return {key: part.astype(np.float64).to_numpy() for key, part in parts.items()}
+
+
+def align_columns(
+    schema: ColumnSchema, X: Any, *, estimator_name: str = "the estimator"
+) -> pd.DataFrame:
+    """Match predict-time columns to the fit-time ones: by name when both are named.
+
+    Reordered columns are put back in order silently; missing or unexpected columns are
+    an error naming them, because silently guessing would give wrong predictions.
+    """
+    frame, named = as_frame(X)
+    if schema.from_dataframe and named:
+        given, expected = list(frame.columns), list(schema.input_names)
+        missing = [c for c in expected if c not in set(given)]
+        extra = [c for c in given if c not in set(expected)]
+        if missing or extra:
+            message = "The feature names should match those that were passed during fit.\n"
+            if extra:
+                message += "Feature names unseen at fit time:\n" + _bullets(extra)
+            if missing:
+                message += "Feature names seen at fit time, yet now missing:\n" + _bullets(missing)
+            raise ValueError(message)
+        return frame[expected]
+    if frame.shape[1] != schema.n_features_in:
+        raise ValueError(
+            f"X has {frame.shape[1]} features, but {estimator_name} is expecting "
+            f"{schema.n_features_in} features as input."
+        )
+    if schema.from_dataframe and not named:
+        warnings.warn(
+            f"X does not have valid feature names, but {estimator_name} was fitted with "
+            "feature names; columns are matched by position.",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif named and not schema.from_dataframe:
+        warnings.warn(
+            f"X has feature names, but {estimator_name} was fitted without feature names; "
+            "columns are matched by position.",
+            UserWarning,
+            stacklevel=3,
+        )
+    frame.columns = list(schema.input_names)
+    return frame
+
+
+def _bullets(names: list[str], limit: int = 20) -> str:
+    shown = "".join(f"- {n}\n" for n in names[:limit])
+    return shown + (f"- ... and {len(names) - limit} more\n" if len(names) > limit else "")
+
+
+# --------------------------------------------------------------------------------------- y
+
+
+def as_target(y: Any, n_rows: int) -> np.ndarray:
+    """A 1-D target with no missing values and one value per row of X."""
+    if y is None:
+        raise ValueError(
+            "This estimator requires y to be passed, but the target y is None. "
+            "Pass the column you want to predict."
+        )
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise ValueError(f"y has {y.shape[1]} columns; multi-output targets are not supported.")
+        y = y.iloc[:, 0]
+    values = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
+    if values.ndim == 2 and values.shape[1] != 1:
+        raise ValueError(f"y has {values.shape[1]} columns; multi-output targets are not supported.")
+    values = column_or_1d(values, warn=True)
+    if len(values) != n_rows:
+        raise ValueError(
+            f"X and y have different lengths: X has {n_rows} rows but y has {len(values)}."
+        )
+    missing = pd.isna(values)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        shown = ", ".join(str(r) for r in rows[:5]) + (", ..." if len(rows) > 5 else "")
+        raise ValueError(
+            f"y has {len(rows)} missing value(s) (rows {shown}); drop those rows or fill the "
+            "target before fitting."
+        )
+    return values
+
+
+def encode_classes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """Map labels of any type to 0..K-1; returns codes, the original classes and the task."""
+    kind = type_of_target(y, input_name="y")
+    if kind == "continuous":
+        raise ValueError(
+            "Unknown label type: continuous. y looks like a continuous (regression) target; "
+            "use AutoMLRegressor, or convert y to class labels."
+        )
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"Unknown label type: {kind}. Only single-label targets are supported.")
+    try:
+        classes, codes = np.unique(y, return_inverse=True)
+    except TypeError as error:
+        raise ValueError(
+            "y mixes label types (e.g. numbers and strings); convert all labels to one type."
+        ) from error
+    if len(classes) < 2:
+        raise ValueError(
+            f"y has only one class ({classes[0]!r}); a classifier needs samples of at least "
+            "two classes."
+        )
+    task = BINARY if len(classes) == 2 else MULTICLASS
+    return codes.astype(np.int64), classes, task
+
+
+def as_regression_target(y: np.ndarray) -> np.ndarray:
+    try:
+        values = np.asarray(y, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            "y must be numeric for regression; use AutoMLClassifier for class labels."
+        ) from error
+    if not np.isfinite(values).all():
+        raise ValueError("y contains infinity; a regression target must be finite.")
+    return values
+
+
+@dataclass
+class PreparedData:
+    """The clean training data and everything needed to prepare new data the same way."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    schema: ColumnSchema
+    task: str
+    classes: np.ndarray | None
+
+
+def prepare_training_data(X: Any, y: Any, *, classification: bool) -> PreparedData:
+    """Validate X and y together and produce the model-ready training data."""
+    frame, named = as_frame(X)
+    target = as_target(y, frame.shape[0])
+    if classification:
+        target, classes, task = encode_classes(target)
+    else:
+        target, classes, task = as_regression_target(target), None, REGRESSION
+    if frame.shape[0] < 2:
+        raise ValueError(f"X has {frame.shape[0]} sample(s); at least 2 are needed to fit.")
+    schema = learn_schema(frame, named)
+    return PreparedData(to_model_frame(schema, frame), target, schema, task, classes)

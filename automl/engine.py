@@ -1,0 +1,284 @@
+"""The search engine behind both estimators: ask/tell under a wall-clock budget, then refit.
+
+Budget rule: ``fit`` must return by ``time_budget``. The search stops early enough to leave
+time for refitting the best configuration on all rows (estimated from its measured fit time);
+every trial gets a deadline at the end of the search, so none can run past it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from automl.data import REGRESSION, PreparedData
+from automl.executor import TrialExecutor
+from automl.limits import OK
+from automl.metrics import Metric, get_metric
+from automl.runner import Resampling, TrialResult, evaluate, fit_pipeline, make_resampling
+from automl.search import make_strategy
+from automl.space import PipelineSpace
+
+log = logging.getLogger("automl")
+
+_REFIT_SAFETY = 1.5  # refit estimate = measured per-split fit time x rows ratio x this
+_REFIT_OVERHEAD = 1.0  # seconds: process start, pickling the fitted model back
+_POLL = 0.5  # seconds between progress updates while waiting for trials
+
+
+@dataclass
+class Settings:
+    """Everything the engine needs to know, already validated by the estimator."""
+
+    metric: Any
+    time_budget: float
+    n_jobs: int
+    max_trials: int | None
+    per_trial_time_limit: float | None
+    memory_limit_mb: float | None
+    resampling: Any
+    strategy: str
+    include: Any
+    exclude: Any
+    random_state: int
+
+
+@dataclass
+class SearchOutcome:
+    trials: list[TrialResult]
+    model: Any
+    best: TrialResult | None
+    metric: Metric
+    space: PipelineSpace
+    resampling: Resampling
+    refit_note: str
+    interrupted: bool = False
+    elapsed: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# ------------------------------------------------------------------ worker-side functions
+
+
+def _evaluate_trial(data: dict[str, Any], *, n_threads: int, **kwargs: Any) -> TrialResult:
+    metric = get_metric(kwargs.pop("metric"), data["task"])
+    return evaluate(
+        X=data["X"],
+        y=data["y"],
+        task=data["task"],
+        categorical=data["categorical"],
+        n_classes=data["n_classes"],
+        resampling=data["resampling"],
+        metric=metric,
+        n_threads=n_threads,
+        **kwargs,
+    )
+
+
+def _refit(data: dict[str, Any], *, n_threads: int, config: dict, random_state: int) -> Any:
+    return fit_pipeline(
+        config,
+        data["X"],
+        data["y"],
+        task=data["task"],
+        categorical=data["categorical"],
+        n_threads=n_threads,
+        random_state=random_state,
+    )
+
+
+# ------------------------------------------------------------------ the search
+
+
+def run_search(
+    prepared: PreparedData,
+    settings: Settings,
+    *,
+    started: float,
+    groups: np.ndarray | None = None,
+    progress: Callable[[float, list[TrialResult], TrialResult | None], None] | None = None,
+) -> SearchOutcome:
+    """Search until the budget, ``max_trials`` or an interrupt, then refit the best."""
+    task = prepared.task
+    metric = get_metric(settings.metric, task)
+    deadline = started + settings.time_budget
+    space = PipelineSpace(
+        task,
+        len(prepared.y),
+        include=settings.include,
+        exclude=settings.exclude,
+        seed=settings.random_state,
+    )
+    resampling = make_resampling(
+        settings.resampling, task=task, y=prepared.y, groups=groups,
+        random_state=settings.random_state,
+    )
+    strategy = make_strategy(
+        settings.strategy,
+        space.configspace,
+        initial_configs=space.initial_configs(),
+        seed=settings.random_state,
+    )
+    cores = available_cores()
+    n_workers = max(1, settings.n_jobs)
+    data = {
+        "X": prepared.X,
+        "y": prepared.y,
+        "task": task,
+        "categorical": prepared.schema.categorical_columns,
+        "n_classes": 0 if prepared.classes is None else len(prepared.classes),
+        "resampling": resampling,
+    }
+    log.info("search: %s, %d model families, %s, %d worker(s)",
+             metric.name, len(space.families), resampling.description, n_workers)
+    trials: list[TrialResult] = []
+    best: TrialResult | None = None
+    interrupted = False
+    executor = TrialExecutor(data, n_workers, max(1, cores // n_workers))
+    try:
+        running: dict[Future, tuple[int, dict[str, Any], float]] = {}
+        submitted = 0
+
+        def search_end() -> float:
+            return deadline - _refit_reserve(best, resampling, len(prepared.y))
+
+        try:
+            while True:
+                while (
+                    len(running) < n_workers
+                    and time.time() < search_end() - 0.2
+                    and (settings.max_trials is None or submitted < settings.max_trials)
+                ):
+                    config = strategy.ask()
+                    future = executor.submit(
+                        _evaluate_trial,
+                        {"trial_id": submitted, "config": config, "metric": settings.metric,
+                         "random_state": settings.random_state},
+                        deadline=search_end(),
+                        time_limit=settings.per_trial_time_limit,
+                        memory_limit_mb=settings.memory_limit_mb,
+                    )
+                    running[future] = (submitted, config, time.time() - started)
+                    submitted += 1
+                if not running:
+                    break
+                done, _ = wait(running, timeout=_POLL, return_when=FIRST_COMPLETED)
+                for future in done:
+                    trial_id, config, began = running.pop(future)
+                    result = _collect(future, trial_id, config, began)
+                    trials.append(result)
+                    strategy.tell(config, result.loss)
+                    if result.status == OK and (best is None or result.loss < best.loss):
+                        best = result
+                    log.debug("trial %d %s %s loss=%.5g (%.1fs)", trial_id, config["model"],
+                              result.status, result.loss, result.duration)
+                if progress is not None:
+                    progress(time.time() - started, trials, best)
+        except KeyboardInterrupt:
+            interrupted = True
+            log.warning("interrupted: stopping the search and keeping the %d finished trial(s)",
+                        len(trials))
+            executor.close(kill=True)
+            executor = TrialExecutor(data, 1, cores)
+        trials.sort(key=lambda t: t.trial_id)
+        model, chosen, note = _final_model(
+            executor, trials, prepared, settings, deadline, cores,
+        )
+    finally:
+        executor.close()
+    return SearchOutcome(
+        trials=trials,
+        model=model,
+        best=chosen,
+        metric=metric,
+        space=space,
+        resampling=resampling,
+        refit_note=note,
+        interrupted=interrupted,
+        elapsed=time.time() - started,
+    )
+
+
+def _refit_reserve(best: TrialResult | None, resampling: Resampling, n_rows: int) -> float:
+    """Seconds to keep for refitting the current best on all rows."""
+    if best is None:
+        return _REFIT_OVERHEAD
+    per_split = best.fit_time / max(1, len(resampling.splits))
+    return per_split / max(resampling.train_fraction, 0.05) * _REFIT_SAFETY + _REFIT_OVERHEAD
+
+
+def _collect(future: Future, trial_id: int, config: dict, began: float) -> TrialResult:
+    """Turn a finished future (whatever happened to it) into a recorded trial."""
+    try:
+        outcome = future.result()
+    except Exception as error:  # the worker itself died: still a recorded trial
+        return TrialResult(trial_id, config, "crashed", error=f"worker failed: {error!r}",
+                           started=began)
+    if outcome.status == OK:
+        result: TrialResult = outcome.value()
+    else:
+        result = TrialResult(trial_id, config, outcome.status, error=outcome.error)
+    result.duration = outcome.elapsed
+    result.peak_memory_mb = outcome.peak_memory_mb
+    result.started = began
+    return result
+
+
+def _final_model(
+    executor: TrialExecutor,
+    trials: list[TrialResult],
+    prepared: PreparedData,
+    settings: Settings,
+    deadline: float,
+    cores: int,
+) -> tuple[Any, TrialResult | None, str]:
+    """Refit the best configuration on all rows; fall back to the next best, then a dummy."""
+    ranked = sorted((t for t in trials if t.status == OK), key=lambda t: (t.loss, t.trial_id))
+    grace = 0.05 * settings.time_budget + 1.0  # part of the 10 % overrun allowance
+    tried = 0
+    for trial in ranked[:3]:
+        limit = deadline + grace - time.time()
+        if limit <= 0.5:
+            break
+        tried += 1
+        future = executor.submit(
+            _refit,
+            {"config": trial.config, "random_state": settings.random_state},
+            time_limit=limit,
+            memory_limit_mb=settings.memory_limit_mb,
+            n_threads=cores,
+        )
+        outcome = future.result()
+        if outcome.status == OK:
+            note = "refit on all rows" + (f" (after {tried - 1} failed refit(s))" if tried > 1 else "")
+            return outcome.value(), trial, note
+        log.warning("refit of trial %d failed (%s): %s", trial.trial_id, outcome.status,
+                    outcome.error)
+    reason = "no trial finished" if not ranked else "refitting the best trials failed or ran out of time"
+    warnings.warn(
+        f"{reason} within the time budget; the model is a constant baseline predictor. "
+        "Give fit a larger time_budget.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+    return _dummy(prepared), None, f"constant baseline ({reason})"
+
+
+def _dummy(prepared: PreparedData) -> Any:
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    model = DummyRegressor() if prepared.task == REGRESSION else DummyClassifier(strategy="prior")
+    return model.fit(np.zeros((len(prepared.y), 1)), prepared.y)

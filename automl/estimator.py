@@ -1,0 +1,243 @@
+"""AutoMLClassifier and AutoMLRegressor: scikit-learn estimators over one search engine.
+
+As in scikit-learn, ``__init__`` only stores parameters; everything is validated in ``fit``,
+so ``clone``, ``get_params``/``set_params`` and grid searches over these estimators work.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import sys
+import time
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import psutil
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils.validation import check_is_fitted
+
+from automl.data import REGRESSION, align_columns, prepare_training_data, to_model_frame
+from automl.engine import Settings, available_cores, run_search
+from automl.progress import ProgressBar
+from automl.search import STRATEGIES
+from automl.space import SPACE_VERSION
+
+log = logging.getLogger("automl")
+
+_WARM_STARTS = ("auto", "metabase", "history", None)
+
+
+class _AutoMLBase(BaseEstimator):
+    """Shared parameters, validation, fit and predict for both estimators."""
+
+    _classification: bool = False
+
+    def __init__(
+        self,
+        time_budget: float = 60,
+        *,
+        metric: str | Callable | None = None,
+        n_jobs: int = -1,
+        per_trial_time_limit: float | str | None = "auto",
+        memory_limit: float | str | None = "auto",
+        resampling: Any = "auto",
+        strategy: str = "random",
+        warm_start: str | None = "auto",
+        history: str | None = "auto",
+        ensemble_size: int = 1,
+        include: list[str] | str | None = None,
+        exclude: list[str] | str | None = None,
+        max_trials: int | None = None,
+        random_state: int | None = None,
+        verbose: int = 1,
+    ) -> None:
+        self.time_budget = time_budget
+        self.metric = metric
+        self.n_jobs = n_jobs
+        self.per_trial_time_limit = per_trial_time_limit
+        self.memory_limit = memory_limit
+        self.resampling = resampling
+        self.strategy = strategy
+        self.warm_start = warm_start
+        self.history = history
+        self.ensemble_size = ensemble_size
+        self.include = include
+        self.exclude = exclude
+        self.max_trials = max_trials
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ---------------------------------------------------------------- fit
+
+    def fit(self, X: Any, y: Any, groups: Any = None) -> "_AutoMLBase":
+        """Search pipelines for ``time_budget`` seconds and refit the best on all of X, y.
+
+        ``groups`` (optional) keeps rows of one group on the same side of every split.
+        """
+        started = time.time()
+        settings = self._settings()
+        prepared = prepare_training_data(X, y, classification=self._classification)
+        if groups is not None:
+            groups = np.asarray(groups)
+            if len(groups) != len(prepared.y):
+                raise ValueError(f"groups has {len(groups)} values but X has {len(prepared.y)} rows.")
+        bar = ProgressBar(settings.time_budget, enabled=self.verbose > 0 and sys.stderr.isatty())
+        try:
+            outcome = run_search(prepared, settings, started=started, groups=groups,
+                                 progress=bar.update)
+        finally:
+            bar.close()
+        self.model_ = outcome.model
+        self.schema_ = prepared.schema
+        self.task_ = prepared.task
+        self.metric_ = outcome.metric.name
+        self.resampling_ = outcome.resampling.description
+        self.trials_ = [t.summary() for t in outcome.trials]
+        self.best_config_ = None if outcome.best is None else dict(outcome.best.config)
+        self.best_score_ = None if outcome.best is None else outcome.best.score
+        self.refit_ = outcome.refit_note
+        self.space_version_ = SPACE_VERSION
+        self.random_state_ = settings.random_state
+        self.interrupted_ = outcome.interrupted
+        self.fit_time_ = time.time() - started
+        self.n_features_in_ = prepared.schema.n_features_in
+        if prepared.schema.from_dataframe:
+            self.feature_names_in_ = np.asarray(prepared.schema.input_names, dtype=object)
+        if prepared.classes is not None:
+            self.classes_ = prepared.classes
+        log.info("fit done in %.1fs: %d trials, best %s = %s (%s)", self.fit_time_,
+                 len(self.trials_), self.metric_, self.best_score_, self.refit_)
+        return self
+
+    def _settings(self) -> Settings:
+        budget = self.time_budget
+        if not isinstance(budget, numbers.Real) or isinstance(budget, bool) or not budget > 0:
+            raise ValueError(f"time_budget must be a positive number of seconds, got {budget!r}.")
+        n_jobs = self.n_jobs
+        if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
+            raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}.")
+        cores = available_cores()
+        n_jobs = cores + 1 + n_jobs if n_jobs < 0 else n_jobs
+        if n_jobs < 1:
+            raise ValueError(f"n_jobs={self.n_jobs} leaves no worker on {cores} cores.")
+        if self.max_trials is not None and (
+            not isinstance(self.max_trials, numbers.Integral) or self.max_trials < 1
+        ):
+            raise ValueError(f"max_trials must be a positive integer or None, got {self.max_trials!r}.")
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {list(STRATEGIES)}, got {self.strategy!r}.")
+        warm_start = {False: None, True: "auto"}.get(self.warm_start, self.warm_start)
+        if warm_start not in _WARM_STARTS:
+            raise ValueError(f"warm_start must be one of {list(_WARM_STARTS)}, got {self.warm_start!r}.")
+        if warm_start in ("metabase", "history"):
+            raise NotImplementedError(
+                f"warm_start={self.warm_start!r} is not implemented yet; use 'auto' or None."
+            )
+        if not (self.history is None or isinstance(self.history, str)):
+            raise ValueError(f"history must be 'auto', a path, a database URL or None, got {self.history!r}.")
+        if not isinstance(self.ensemble_size, numbers.Integral) or self.ensemble_size < 1:
+            raise ValueError(f"ensemble_size must be a positive integer, got {self.ensemble_size!r}.")
+        if self.ensemble_size != 1:
+            raise NotImplementedError("ensembles are not implemented yet; use ensemble_size=1.")
+        if not isinstance(self.verbose, numbers.Integral):
+            raise ValueError(f"verbose must be an integer, got {self.verbose!r}.")
+        seed = self.random_state
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31 - 1))
+        elif not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(
+                f"random_state must be a non-negative integer or None, got {seed!r}."
+            )
+        return Settings(
+            metric=self.metric,
+            time_budget=float(budget),
+            n_jobs=n_jobs,
+            max_trials=self.max_trials,
+            per_trial_time_limit=_time_limit(self.per_trial_time_limit, float(budget)),
+            memory_limit_mb=_memory_limit(self.memory_limit, n_jobs),
+            resampling=self.resampling,
+            strategy=self.strategy,
+            include=self.include,
+            exclude=self.exclude,
+            random_state=int(seed),
+        )
+
+    # ---------------------------------------------------------------- predict
+
+    def _model_input(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "model_")
+        frame = align_columns(self.schema_, X, estimator_name=type(self).__name__)
+        return to_model_frame(self.schema_, frame)
+
+    def leaderboard(self) -> pd.DataFrame:
+        """One row per trial, best first: model family, score, status, time and configuration."""
+        check_is_fitted(self, "trials_")
+        table = pd.DataFrame(self.trials_)
+        if table.empty:
+            return table
+        table = table.sort_values(["loss", "trial_id"], kind="stable").reset_index(drop=True)
+        table = table.rename(columns={"score": self.metric_})
+        table.insert(0, "rank", np.arange(1, len(table) + 1))
+        return table.drop(columns=["loss"])
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.non_deterministic = self.random_state is None or self.max_trials is None
+        return tags
+
+
+class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
+    """Finds and fits a strong classification pipeline within ``time_budget`` seconds.
+
+    The default metric is ROC AUC for two classes and log loss for more. ``score`` follows
+    scikit-learn (accuracy), so the estimator behaves like any classifier in its tooling.
+    """
+
+    _classification = True
+
+    def predict(self, X: Any) -> np.ndarray:
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        frame = self._model_input(X)
+        return np.asarray(self.model_.predict_proba(frame), dtype=np.float64)
+
+
+class AutoMLRegressor(RegressorMixin, _AutoMLBase):
+    """Finds and fits a strong regression pipeline within ``time_budget`` seconds (RMSE by default)."""
+
+    _classification = False
+
+    def predict(self, X: Any) -> np.ndarray:
+        frame = self._model_input(X)
+        return np.asarray(self.model_.predict(frame), dtype=np.float64).ravel()
+
+
+def _time_limit(value: Any, budget: float) -> float | None:
+    """Default per-trial limit: a quarter of the budget, at least 10 s, at most the budget.
+
+    One slow configuration then costs at most a quarter of the search.
+    """
+    if value is None:
+        return None
+    if value == "auto":
+        return min(budget, max(10.0, budget / 4))
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    raise ValueError(f"per_trial_time_limit must be 'auto', a positive number or None, got {value!r}.")
+
+
+def _memory_limit(value: Any, n_workers: int) -> float | None:
+    """Default per-trial memory cap: 80 % of the machine's memory shared by the workers."""
+    if value is None:
+        return None
+    if value == "auto":
+        return 0.8 * psutil.virtual_memory().total / 2**20 / n_workers
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    raise ValueError(f"memory_limit must be 'auto', a positive number of MB or None, got {value!r}.")

@@ -1,0 +1,160 @@
+"""Run a function in a forked child process that can really be stopped.
+
+A trial that hangs, eats memory or segfaults must not take the search down, and Python cannot
+interrupt a running C extension, so each trial runs in its own child: past its time or memory
+limit the child is killed and the outcome recorded. The child is forked from a worker process
+that never runs models itself, so the fork never inherits a busy OpenMP thread pool.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import psutil
+
+OK, CRASHED, TIMEOUT, MEMOUT = "ok", "crashed", "timeout", "memout"
+_POLL_MIN, _POLL_MAX = 0.002, 0.05
+
+
+@dataclass
+class Outcome:
+    """What happened to a limited call. The return value stays pickled (``payload``).
+
+    The process that watches the child must never unpickle it: a fitted LightGBM model runs
+    OpenMP code while loading, and a process whose OpenMP pool is running forks children that
+    hang. Only the main process, which never forks, calls ``value()``.
+    """
+
+    status: str
+    payload: bytes | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+    peak_memory_mb: float | None = None
+
+    def value(self) -> Any:
+        return None if self.payload is None else pickle.loads(self.payload)
+
+
+def run_limited(
+    function: Callable[..., Any],
+    *args: Any,
+    time_limit: float | None = None,
+    memory_limit_mb: float | None = None,
+    **kwargs: Any,
+) -> Outcome:
+    """Call ``function(*args, **kwargs)`` in a child process under the given limits."""
+    if time_limit is not None and time_limit <= 0:
+        return Outcome(TIMEOUT, error="no time left to start the trial")
+    fd, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl")
+    os.close(fd)
+    started = time.monotonic()
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _child(result_path, function, args, kwargs)
+        return _watch(pid, result_path, started, time_limit, memory_limit_mb)
+    finally:
+        try:
+            os.unlink(result_path)
+        except OSError:
+            pass
+
+
+def _child(path: str, function: Callable, args: tuple, kwargs: dict) -> None:
+    code = 1
+    try:
+        os.setpgid(0, 0)  # its own process group, so helpers it starts die with it
+        try:
+            payload = (OK, pickle.dumps(function(*args, **kwargs), pickle.HIGHEST_PROTOCOL))
+        except BaseException as error:  # everything must be reported, even SystemExit
+            payload = (CRASHED, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}")
+        with open(path, "wb") as handle:
+            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _watch(
+    pid: int,
+    path: str,
+    started: float,
+    time_limit: float | None,
+    memory_limit_mb: float | None,
+) -> Outcome:
+    peak = 0.0
+    delay = _POLL_MIN
+    try:
+        process = psutil.Process(pid)
+    except psutil.Error:
+        process = None
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        elapsed = time.monotonic() - started
+        if done:
+            return _finished(status, path, elapsed, peak or None)
+        memory = _tree_rss_mb(process)
+        peak = max(peak, memory)
+        if time_limit is not None and elapsed > time_limit:
+            _kill(pid)
+            return Outcome(TIMEOUT, error=f"stopped after {time_limit:.1f} s (time limit)",
+                           elapsed=elapsed, peak_memory_mb=peak or None)
+        if memory_limit_mb is not None and memory > memory_limit_mb:
+            _kill(pid)
+            return Outcome(MEMOUT, error=f"stopped at {memory:.0f} MB (memory limit "
+                           f"{memory_limit_mb:.0f} MB)", elapsed=elapsed, peak_memory_mb=peak)
+        time.sleep(delay)
+        delay = min(_POLL_MAX, delay * 2)
+
+
+def _finished(status: int, path: str, elapsed: float, peak: float | None) -> Outcome:
+    if os.WIFSIGNALED(status):
+        signum = os.WTERMSIG(status)
+        name = signal.Signals(signum).name if signum in signal.valid_signals() else str(signum)
+        hint = " (often the system running out of memory)" if signum == signal.SIGKILL else ""
+        return Outcome(CRASHED, error=f"the trial process was killed by {name}{hint}",
+                       elapsed=elapsed, peak_memory_mb=peak)
+    try:
+        with open(path, "rb") as handle:
+            kind, value = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError) as error:
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
+        return Outcome(CRASHED, error=f"the trial process exited with code {code} and no "
+                       f"result ({type(error).__name__})", elapsed=elapsed, peak_memory_mb=peak)
+    if kind == OK:
+        return Outcome(OK, payload=value, elapsed=elapsed, peak_memory_mb=peak)
+    return Outcome(CRASHED, error=value, elapsed=elapsed, peak_memory_mb=peak)
+
+
+def _tree_rss_mb(process: psutil.Process | None) -> float:
+    if process is None:
+        return 0.0
+    try:
+        total = process.memory_info().rss
+        for child in process.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return total / 2**20
+    except psutil.Error:
+        return 0.0
+
+
+def _kill(pid: int) -> None:
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass

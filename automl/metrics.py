@@ -1,0 +1,161 @@
+"""Metrics computed from stored predictions, not from a fitted estimator.
+
+Trials keep their out-of-fold predictions (the ensemble needs them), so a metric here scores
+an array of predictions. Scikit-learn scorer names and scorer callables are accepted too: they
+are run against a stand-in estimator that simply replays the stored predictions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from sklearn import metrics as skm
+from sklearn.base import BaseEstimator
+
+from automl.data import BINARY, MULTICLASS, REGRESSION
+
+DEFAULT_METRIC = {BINARY: "roc_auc", MULTICLASS: "log_loss", REGRESSION: "rmse"}
+
+
+def _rmse(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.sqrt(skm.mean_squared_error(y, p)))
+
+
+def _roc_auc(y: np.ndarray, proba: np.ndarray) -> float:
+    if proba.shape[1] == 2:
+        return float(skm.roc_auc_score(y, proba[:, 1]))
+    return float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=np.arange(proba.shape[1])))
+
+
+def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
+    return float(skm.log_loss(y, proba, labels=np.arange(proba.shape[1])))
+
+
+def _labels(proba: np.ndarray) -> np.ndarray:
+    return np.argmax(proba, axis=1)
+
+
+# name -> (function of (y_true, prediction), greater_is_better, needs probabilities)
+_BUILTIN: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], bool, bool]] = {
+    "roc_auc": (_roc_auc, True, True),
+    "log_loss": (_log_loss, False, True),
+    "accuracy": (lambda y, p: float(skm.accuracy_score(y, _labels(p))), True, True),
+    "balanced_accuracy": (
+        lambda y, p: float(skm.balanced_accuracy_score(y, _labels(p))),
+        True,
+        True,
+    ),
+    "f1_macro": (lambda y, p: float(skm.f1_score(y, _labels(p), average="macro")), True, True),
+    "rmse": (_rmse, False, False),
+    "mse": (lambda y, p: float(skm.mean_squared_error(y, p)), False, False),
+    "mae": (lambda y, p: float(skm.mean_absolute_error(y, p)), False, False),
+    "r2": (lambda y, p: float(skm.r2_score(y, p)), True, False),
+}
+_ALIASES = {
+    "neg_log_loss": "log_loss",
+    "neg_root_mean_squared_error": "rmse",
+    "neg_mean_squared_error": "mse",
+    "neg_mean_absolute_error": "mae",
+    "auc": "roc_auc",
+    "logloss": "log_loss",
+}
+_CLASSIFICATION_ONLY = {"roc_auc", "log_loss", "accuracy", "balanced_accuracy", "f1_macro"}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric that scores stored predictions; ``loss`` is what the search minimizes.
+
+    ``score`` is in the metric's own units (RMSE positive, AUC between 0 and 1), which is
+    what users read in the leaderboard; ``loss`` flips the sign where greater is better.
+    """
+
+    name: str
+    greater_is_better: bool
+    needs_proba: bool
+    _function: Callable[[np.ndarray, np.ndarray], float]
+
+    def score(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
+        return self._function(y_true, prediction)
+
+    def loss(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
+        value = self.score(y_true, prediction)
+        return -value if self.greater_is_better else value
+
+    def to_score(self, loss: float) -> float:
+        return -loss if self.greater_is_better else loss
+
+
+def get_metric(metric: str | Callable | None, task: str) -> Metric:
+    """Resolve the user's ``metric`` argument for a task, with errors that name the choices."""
+    if metric is None:
+        metric = DEFAULT_METRIC[task]
+    if callable(metric):
+        return _from_scorer(getattr(metric, "__name__", repr(metric)), metric, task)
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a string or a callable scorer, got {type(metric).__name__}.")
+    name = _ALIASES.get(metric, metric)
+    if name in _BUILTIN:
+        if task == REGRESSION and name in _CLASSIFICATION_ONLY:
+            raise ValueError(f"metric {metric!r} is for classification; this is a regression task.")
+        if task != REGRESSION and name not in _CLASSIFICATION_ONLY:
+            raise ValueError(f"metric {metric!r} is for regression; this is a classification task.")
+        function, greater, proba = _BUILTIN[name]
+        return Metric(name, greater, proba, function)
+    if name in skm.get_scorer_names():
+        if task == MULTICLASS and name in ("f1", "precision", "recall", "jaccard"):
+            raise ValueError(
+                f"metric {metric!r} is defined for binary targets; for {task} use "
+                f"'{name}_macro' or '{name}_weighted'."
+            )
+        return _from_scorer(name, skm.get_scorer(name), task)
+    choices = sorted(set(_BUILTIN) | set(_ALIASES))
+    raise ValueError(
+        f"Unknown metric {metric!r}. Use one of {choices}, any scikit-learn scorer name "
+        "(see sklearn.metrics.get_scorer_names()), or a callable scorer(estimator, X, y)."
+    )
+
+
+def _from_scorer(name: str, scorer: Callable, task: str) -> Metric:
+    """Wrap a scorer(estimator, X, y) so it can score stored predictions.
+
+    Scorers follow scikit-learn's greater-is-better convention, so the score is taken as is.
+    """
+
+    def function(y_true: np.ndarray, prediction: np.ndarray) -> float:
+        replay = _Replay(prediction, task)
+        index = np.arange(len(y_true)).reshape(-1, 1)
+        return float(scorer(replay, index, y_true))
+
+    return Metric(name, True, task != REGRESSION, function)
+
+
+class _Replay(BaseEstimator):
+    """Stand-in estimator that answers with stored predictions (rows picked by X as indices)."""
+
+    def __init__(self, prediction: np.ndarray, task: str) -> None:
+        self.prediction = prediction
+        self.task = task
+        if task != REGRESSION:
+            self.classes_ = np.arange(prediction.shape[1])
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "regressor" if self.task == REGRESSION else "classifier"
+        return tags
+
+    def _rows(self, X: np.ndarray) -> np.ndarray:
+        return self.prediction[np.asarray(X).ravel().astype(int)]
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        rows = self._rows(X)
+        return rows if self.task == REGRESSION else np.argmax(rows, axis=1)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self._rows(X)
+
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        rows = self._rows(X)
+        return rows[:, 1] if rows.shape[1] == 2 else rows

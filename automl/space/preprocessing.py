@@ -1,0 +1,155 @@
+"""Preprocessing hyperparameters and the transformers they stand for.
+
+Two paths, chosen by the model family:
+- native: gradient boosting libraries that take pandas categories and missing values as they
+  are; only what they cannot digest is changed (HistGradientBoosting's 255-category cap).
+- encoded: every other model gets imputation, categorical encoding by cardinality (one-hot for
+  few categories, ordinal or target encoding for many, rare categories grouped), optional
+  scaling and optional feature preprocessing (PCA or univariate selection).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from ConfigSpace import Categorical, Float, Integer
+from ConfigSpace.hyperparameters import Hyperparameter
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    OneHotEncoder,
+    OrdinalEncoder,
+    QuantileTransformer,
+    RobustScaler,
+    StandardScaler,
+    TargetEncoder,
+)
+
+from automl.data import REGRESSION
+
+MISSING_CATEGORY = "__missing__"
+HGB_MAX_CATEGORIES = 255
+
+
+def encoded_path_hyperparameters() -> list[Hyperparameter]:
+    """Hyperparameters active for models on the encoded path."""
+    return [
+        Categorical("imputer", ["median", "mean"], default="median"),
+        Integer("onehot_max_categories", (2, 64), default=10, log=True),
+        Categorical("high_cardinality_encoding", ["target", "ordinal"], default="target"),
+        # categories rarer than this fraction of rows are grouped into one; 0 disables grouping
+        Float("rare_category_fraction", (0.0, 0.05), default=0.0),
+        Categorical("feature_preprocessor", ["none", "pca", "select_percentile"], default="none"),
+        Float("pca:keep_variance", (0.5, 0.9999), default=0.95),
+        Integer("select_percentile:percentile", (10, 100), default=50),
+    ]
+
+
+def scaling_hyperparameters() -> list[Hyperparameter]:
+    """Active only for models that are sensitive to feature scale."""
+    return [Categorical("scaler", ["standard", "robust", "quantile"], default="standard")]
+
+
+def native_steps(categorical: dict[str, int], *, hist_gradient_boosting: bool) -> list:
+    """Steps before a native-categorical model: only HGB's category cap needs handling."""
+    too_many = [c for c, n in categorical.items() if n > HGB_MAX_CATEGORIES]
+    if hist_gradient_boosting and too_many:
+        return [("codes", CategoryCodes(too_many))]
+    return []
+
+
+def encoded_steps(
+    params: dict[str, Any],
+    numeric: list[str],
+    categorical: dict[str, int],
+    *,
+    task: str,
+    scaled: bool,
+    n_rows: int,
+) -> list:
+    """The steps that turn a mixed frame into a dense numeric matrix for the model."""
+    rare = params["rare_category_fraction"]
+    min_frequency = rare if rare * n_rows >= 2 else None
+    low = [c for c, n in categorical.items() if n <= params["onehot_max_categories"]]
+    high = [c for c in categorical if c not in set(low)]
+    blocks = []
+    if numeric:
+        imputer = SimpleImputer(strategy=params["imputer"], add_indicator=True,
+                                keep_empty_features=True)
+        blocks.append(("numeric", imputer, numeric))
+    if low:
+        onehot = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            min_frequency=min_frequency,
+            sparse_output=False,
+        )
+        blocks.append(("onehot", Pipeline([("fill", _category_filler()), ("encode", onehot)]), low))
+    if high:
+        if params["high_cardinality_encoding"] == "target":
+            encoder = TargetEncoder(target_type="continuous" if task == REGRESSION else "auto")
+        else:
+            encoder = OrdinalEncoder(
+                handle_unknown="use_encoded_value",
+                unknown_value=-1,
+                min_frequency=min_frequency,
+            )
+        blocks.append(("high", Pipeline([("fill", _category_filler()), ("encode", encoder)]), high))
+    steps: list = [
+        ("encode", ColumnTransformer(blocks, remainder="drop", sparse_threshold=0.0))
+    ]
+    if scaled:
+        steps.append(("scale", _scaler(params["scaler"], n_rows)))
+    steps.extend(_feature_preprocessor(params, task))
+    return steps
+
+
+def _category_filler() -> SimpleImputer:
+    return SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY, missing_values=np.nan)
+
+
+def _scaler(name: str, n_rows: int) -> Any:
+    if name == "robust":
+        return RobustScaler()
+    if name == "quantile":
+        return QuantileTransformer(
+            output_distribution="normal", n_quantiles=max(2, min(1000, n_rows)), random_state=0
+        )
+    return StandardScaler()
+
+
+def _feature_preprocessor(params: dict[str, Any], task: str) -> list:
+    choice = params["feature_preprocessor"]
+    if choice == "pca":
+        from sklearn.decomposition import PCA
+
+        return [("features", PCA(n_components=params["pca:keep_variance"], svd_solver="full"))]
+    if choice == "select_percentile":
+        from sklearn.feature_selection import SelectPercentile, f_classif, f_regression
+
+        score = f_regression if task == REGRESSION else f_classif
+        return [("features", SelectPercentile(score, percentile=params["select_percentile:percentile"]))]
+    return []
+
+
+class CategoryCodes(TransformerMixin, BaseEstimator):
+    """Replace the named categorical columns by their integer codes (missing stays missing).
+
+    Used where a model's native categorical support has a cap on the number of categories.
+    """
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> "CategoryCodes":
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        X = X.copy()
+        for column in self.columns:
+            codes = X[column].cat.codes.astype(np.float64)
+            X[column] = codes.where(codes >= 0, np.nan)
+        return X
