@@ -211,7 +211,9 @@ def to_model_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
         column = frame[name]
         safe = schema.model_names.get(name, name)
         if name in schema.categorical:
-            parts[safe] = pd.Categorical(_as_strings(column), categories=schema.categorical[name])
+            labels = _as_strings(column)
+            known = labels.isin(schema.categorical[name])  # unseen categories become missing
+            parts[safe] = pd.Categorical(labels.where(known), categories=schema.categorical[name])
         elif name in schema.datetime:
             parts.update(_datetime_parts(safe, column, schema.datetime[name]))
         else:
@@ -245,7 +247,7 @@ def _datetime_parts(name: str, column: pd.Series, has_time: bool) -> dict[str, n
         f"{name}__year": values.dt.year,
         f"{name}__month": values.dt.month,
         f"{name}__day": values.dt.day,
-        f"{name}__weekday": values.dt.weekday,
+        f"{name}__weekday": values.dt.day_of_week,
         f"{name}__days": (values - pd.Timestamp("1970-01-01")).dt.total_seconds() / 86400.0,
     }
     if has_time:

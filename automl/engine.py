@@ -261,7 +261,11 @@ def _final_model(
             memory_limit_mb=settings.memory_limit_mb,
             n_threads=cores,
         )
-        outcome = future.result()
+        try:
+            outcome = future.result()
+        except Exception as error:  # the worker process itself died
+            log.warning("refit of trial %d lost its worker: %r", trial.trial_id, error)
+            continue
         if outcome.status == OK:
             note = "refit on all rows" + (f" (after {tried - 1} failed refit(s))" if tried > 1 else "")
             return outcome.value(), trial, note

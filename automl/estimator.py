@@ -18,7 +18,7 @@ import psutil
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from automl.data import REGRESSION, align_columns, prepare_training_data, to_model_frame
+from automl.data import align_columns, prepare_training_data, to_model_frame
 from automl.engine import Settings, available_cores, run_search
 from automl.progress import ProgressBar
 from automl.search import STRATEGIES

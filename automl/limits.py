@@ -8,6 +8,7 @@ that never runs models itself, so the fork never inherits a busy OpenMP thread p
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import pickle
 import signal
@@ -70,6 +71,7 @@ def run_limited(
 def _child(path: str, function: Callable, args: tuple, kwargs: dict) -> None:
     code = 1
     try:
+        faulthandler.disable()  # a crash is reported as a status, not a traceback dump
         os.setpgid(0, 0)  # its own process group, so helpers it starts die with it
         try:
             payload = (OK, pickle.dumps(function(*args, **kwargs), pickle.HIGHEST_PROTOCOL))

@@ -610,7 +610,7 @@ def resolve_systems(args) -> tuple[list[str], list[str]]:
         except Exception as exc:  # noqa: BLE001 - optional extra
             systems.remove("flaml")
             notes.append(f"flaml skipped: not importable ({type(exc).__name__}: {exc}); "
-                         "install it with `pip install \"flaml[automl]\"`")
+                         "install it with `pip install \".[benchmark]\"`")
     if "automl" in systems:
         try:
             from automl import AutoMLClassifier, AutoMLRegressor  # noqa: F401

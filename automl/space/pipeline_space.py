@@ -14,7 +14,6 @@ import numpy as np
 from ConfigSpace import Categorical, Configuration, ConfigurationSpace, InCondition
 from sklearn.pipeline import Pipeline
 
-from automl.data import REGRESSION
 from automl.space.models import (
     DEFAULT_ORDER,
     FAMILIES,

@@ -1,0 +1,57 @@
+"""Trials in a child process: results come back, and every way of failing is recorded."""
+
+import os
+import signal
+import time
+
+from automl.limits import run_limited
+
+
+def add(a, b):
+    return a + b
+
+
+def sleep_forever():
+    time.sleep(60)
+
+
+def fail():
+    raise RuntimeError("broken model")
+
+
+def segfault():
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def allocate_until_stopped():
+    blocks = []
+    while True:
+        blocks.append(bytearray(50 * 2**20))
+        time.sleep(0.01)
+
+
+def test_value_comes_back():
+    outcome = run_limited(add, 2, b=3, time_limit=10)
+    assert outcome.status == "ok" and outcome.value() == 5
+
+
+def test_timeout_is_killed_and_recorded():
+    started = time.monotonic()
+    outcome = run_limited(sleep_forever, time_limit=0.5)
+    assert outcome.status == "timeout" and "time limit" in outcome.error
+    assert time.monotonic() - started < 3
+
+
+def test_exception_is_recorded_with_its_text():
+    outcome = run_limited(fail, time_limit=10)
+    assert outcome.status == "crashed" and "RuntimeError: broken model" in outcome.error
+
+
+def test_segfault_is_recorded():
+    outcome = run_limited(segfault, time_limit=10)
+    assert outcome.status == "crashed" and "SIGSEGV" in outcome.error
+
+
+def test_memory_limit_stops_the_trial():
+    outcome = run_limited(allocate_until_stopped, time_limit=20, memory_limit_mb=400)
+    assert outcome.status == "memout" and outcome.peak_memory_mb > 400

@@ -1,0 +1,70 @@
+"""Resampling rules and evaluating one configuration."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import GroupKFold, KFold
+
+from automl.data import prepare_training_data
+from automl.metrics import get_metric
+from automl.runner import CV_FOLDS, CV_MAX_ROWS, evaluate, make_resampling
+from automl.space import PipelineSpace
+
+
+def test_auto_resampling_uses_cv_on_small_data_and_holdout_on_large():
+    small = make_resampling("auto", task="binary", y=np.arange(CV_MAX_ROWS) % 2)
+    assert len(small.splits) == CV_FOLDS and "stratified cross-validation" in small.description
+    large = make_resampling("auto", task="regression", y=np.zeros(CV_MAX_ROWS + 1))
+    assert len(large.splits) == 1 and "holdout" in large.description
+
+
+def test_stratified_folds_keep_class_balance():
+    y = np.array([0] * 90 + [1] * 10)
+    for _, val in make_resampling(5, task="binary", y=y).splits:
+        assert np.sum(y[val] == 1) == 2
+
+
+def test_groups_never_cross_a_split():
+    y = np.arange(60) % 2
+    groups = np.repeat(np.arange(12), 5)
+    for resampling in ("cv", "holdout", GroupKFold(3)):
+        for train, val in make_resampling(resampling, task="binary", y=y, groups=groups).splits:
+            assert not set(groups[train]) & set(groups[val])
+
+
+def test_custom_splitter_and_bad_values():
+    custom = make_resampling(KFold(3), task="regression", y=np.zeros(30))
+    assert len(custom.splits) == 3 and "KFold" in custom.description
+    for bad in ("sometimes", 1, 2.5):
+        with pytest.raises(ValueError, match="resampling"):
+            make_resampling(bad, task="binary", y=np.arange(20) % 2)
+
+
+def test_evaluate_keeps_out_of_fold_predictions_and_scores_them():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = (X["a"] > 0).astype(int)
+    prepared = prepare_training_data(X, y, classification=True)
+    resampling = make_resampling("cv", task="binary", y=prepared.y)
+    metric = get_metric("roc_auc", "binary")
+    config = PipelineSpace("binary", 200).default_config("logistic_regression")
+    result = evaluate(0, config, prepared.X, prepared.y, task="binary", categorical=[],
+                      n_classes=2, resampling=resampling, metric=metric)
+    assert result.status == "ok"
+    assert result.predictions.shape == (200, 2)
+    assert np.allclose(result.predictions.sum(axis=1), 1.0)
+    assert result.score == pytest.approx(metric.score(prepared.y, result.predictions))
+    assert result.score > 0.95 and result.loss == -result.score
+
+
+def test_a_fold_missing_a_class_still_gets_full_width_predictions():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=40)})
+    y = np.array([0, 1] * 19 + [2, 2])  # class 2 appears in only two rows
+    prepared = prepare_training_data(X, y, classification=True)
+    resampling = make_resampling(KFold(2), task="multiclass", y=prepared.y)  # unshuffled
+    config = PipelineSpace("multiclass", 40).default_config("xgboost")
+    result = evaluate(0, config, prepared.X, prepared.y, task="multiclass", categorical=[],
+                      n_classes=3, resampling=resampling, metric=get_metric(None, "multiclass"))
+    assert result.predictions.shape == (40, 3)
+    assert np.all(result.predictions[20:, 2] == 0)  # trained on the first half: no class 2
