@@ -89,6 +89,8 @@ def as_frame(X: Any, *, what: str = "X") -> tuple[pd.DataFrame, bool]:
             "with array.reshape(-1, 1) for a single feature or array.reshape(1, -1) for a "
             "single sample."
         )
+    if array.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {what} holds complex numbers.")
     if array.dtype.kind not in "biuf":
         try:
             array = array.astype(np.float64)
