@@ -12,7 +12,7 @@ import os
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -59,8 +59,6 @@ class SearchOutcome:
     resampling: Resampling
     refit_note: str
     interrupted: bool = False
-    elapsed: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 def available_cores() -> int:
@@ -144,49 +142,13 @@ def run_search(
     }
     log.info("search: %s, %d model families, %s, %d worker(s)",
              metric.name, len(space.families), resampling.description, n_workers)
-    trials: list[TrialResult] = []
-    best: TrialResult | None = None
+    trials: list[TrialResult] = []  # filled in place, so an interrupt keeps what finished
     interrupted = False
     executor = TrialExecutor(data, n_workers, max(1, cores // n_workers))
     try:
-        running: dict[Future, tuple[int, dict[str, Any], float]] = {}
-        submitted = 0
-
-        def search_end() -> float:
-            return deadline - _refit_reserve(best, resampling, len(prepared.y))
-
         try:
-            while True:
-                while (
-                    len(running) < n_workers
-                    and time.time() < search_end() - 0.2
-                    and (settings.max_trials is None or submitted < settings.max_trials)
-                ):
-                    config = strategy.ask()
-                    future = executor.submit(
-                        _evaluate_trial,
-                        {"trial_id": submitted, "config": config, "metric": settings.metric,
-                         "random_state": settings.random_state},
-                        deadline=search_end(),
-                        time_limit=settings.per_trial_time_limit,
-                        memory_limit_mb=settings.memory_limit_mb,
-                    )
-                    running[future] = (submitted, config, time.time() - started)
-                    submitted += 1
-                if not running:
-                    break
-                done, _ = wait(running, timeout=_POLL, return_when=FIRST_COMPLETED)
-                for future in done:
-                    trial_id, config, began = running.pop(future)
-                    result = _collect(future, trial_id, config, began)
-                    trials.append(result)
-                    strategy.tell(config, result.loss)
-                    if result.status == OK and (best is None or result.loss < best.loss):
-                        best = result
-                    log.debug("trial %d %s %s loss=%.5g (%.1fs)", trial_id, config["model"],
-                              result.status, result.loss, result.duration)
-                if progress is not None:
-                    progress(time.time() - started, trials, best)
+            _run_trials(executor, strategy, settings, trials, started=started,
+                        deadline=deadline, resampling=resampling, progress=progress)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted: stopping the search and keeping the %d finished trial(s)",
@@ -194,9 +156,7 @@ def run_search(
             executor.close(kill=True)
             executor = TrialExecutor(data, 1, cores)
         trials.sort(key=lambda t: t.trial_id)
-        model, chosen, note = _final_model(
-            executor, trials, prepared, settings, deadline, cores,
-        )
+        model, chosen, note = _final_model(executor, trials, prepared, settings, deadline, cores)
     finally:
         executor.close()
     return SearchOutcome(
@@ -208,11 +168,62 @@ def run_search(
         resampling=resampling,
         refit_note=note,
         interrupted=interrupted,
-        elapsed=time.time() - started,
     )
 
 
-def _refit_reserve(best: TrialResult | None, resampling: Resampling, n_rows: int) -> float:
+def _run_trials(
+    executor: TrialExecutor,
+    strategy: Any,
+    settings: Settings,
+    trials: list[TrialResult],
+    *,
+    started: float,
+    deadline: float,
+    resampling: Resampling,
+    progress: Callable[[float, list[TrialResult], TrialResult | None], None] | None,
+) -> None:
+    """The asynchronous ask/tell loop: a free worker gets the next proposal at once."""
+    running: dict[Future, tuple[int, dict[str, Any], float]] = {}
+    best: TrialResult | None = None
+    submitted = 0
+
+    def search_end() -> float:
+        return deadline - _refit_reserve(best, resampling)
+
+    while True:
+        while (
+            len(running) < executor.n_workers
+            and time.time() < search_end() - 0.2
+            and (settings.max_trials is None or submitted < settings.max_trials)
+        ):
+            config = strategy.ask()
+            future = executor.submit(
+                _evaluate_trial,
+                {"trial_id": submitted, "config": config, "metric": settings.metric,
+                 "random_state": settings.random_state},
+                deadline=search_end(),
+                time_limit=settings.per_trial_time_limit,
+                memory_limit_mb=settings.memory_limit_mb,
+            )
+            running[future] = (submitted, config, time.time() - started)
+            submitted += 1
+        if not running:
+            return
+        done, _ = wait(running, timeout=_POLL, return_when=FIRST_COMPLETED)
+        for future in done:
+            trial_id, config, began = running.pop(future)
+            result = _collect(future, trial_id, config, began)
+            trials.append(result)
+            strategy.tell(config, result.loss)
+            if result.status == OK and (best is None or result.loss < best.loss):
+                best = result
+            log.debug("trial %d %s %s loss=%.5g (%.1fs)", trial_id, config["model"],
+                      result.status, result.loss, result.duration)
+        if progress is not None:
+            progress(time.time() - started, trials, best)
+
+
+def _refit_reserve(best: TrialResult | None, resampling: Resampling) -> float:
     """Seconds to keep for refitting the current best on all rows."""
     if best is None:
         return _REFIT_OVERHEAD
