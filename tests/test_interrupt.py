@@ -1,0 +1,35 @@
+"""Ctrl-C during fit keeps the trials finished so far and returns a usable model."""
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    from automl import AutoMLClassifier
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 5)); y = (X[:, 0] > 0).astype(int)
+    model = AutoMLClassifier(time_budget=120, n_jobs=2, random_state=0, verbose=0,
+                             include=["logistic_regression", "naive_bayes"])
+    print("start", flush=True)
+    model.fit(X, y)
+    print(model.interrupted_, len(model.trials_), model.best_config_ is not None,
+          model.score(X, y) > 0.9, flush=True)
+    """
+)
+
+
+def test_interrupt_keeps_finished_trials_and_the_best_model():
+    process = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "start"
+    time.sleep(6)  # workers start and a few trials finish
+    interrupted_at = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert time.monotonic() - interrupted_at < 30
+    interrupted, n_trials, has_best, accurate = output.split()
+    assert interrupted == "True" and int(n_trials) >= 1
+    assert has_best == "True" and accurate == "True"
