@@ -133,9 +133,3 @@ class TrialExecutor:
         if kill:
             self._pool.shutdown(wait=False, kill_workers=True)
         shutil.rmtree(self._folder, ignore_errors=True)
-
-    def __enter__(self) -> "TrialExecutor":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close(kill=exc[0] is not None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -77,12 +78,13 @@ class Resampling:
     splits: list[tuple[np.ndarray, np.ndarray]]
     description: str
 
-    @property
+    @cached_property
     def validation_rows(self) -> np.ndarray:
         return np.unique(np.concatenate([val for _, val in self.splits]))
 
-    @property
+    @cached_property
     def train_fraction(self) -> float:
+        """Mean share of the rows each model is trained on (the refit uses all of them)."""
         n_rows = len(np.unique(np.concatenate([np.concatenate(s) for s in self.splits])))
         return float(np.mean([len(train) for train, _ in self.splits])) / max(1, n_rows)
 
