@@ -22,7 +22,13 @@ from automl.executor import TrialExecutor
 from automl.limits import OK
 from automl.metrics import Metric, get_metric
 from automl.runner import Resampling, TrialResult, evaluate, fit_pipeline, make_resampling
-from automl.search import make_strategy
+from automl.search import (
+    Budget,
+    Request,
+    SuccessiveHalving,
+    halving_fidelities,
+    make_strategy,
+)
 from automl.space import PipelineSpace
 
 log = logging.getLogger("automl")
@@ -47,6 +53,7 @@ class Settings:
     include: Any
     exclude: Any
     random_state: int
+    successive_halving: bool | str = "auto"
 
 
 @dataclass
@@ -127,8 +134,12 @@ def run_search(
     strategy = make_strategy(
         settings.strategy,
         space.configspace,
-        initial_configs=space.initial_configs(),
+        initial_configs=_starting_configs(space),
         seed=settings.random_state,
+    )
+    train_rows = int(len(prepared.y) * resampling.train_fraction)
+    scheduler = SuccessiveHalving(
+        strategy, halving_fidelities(train_rows, settings.successive_halving)
     )
     cores = available_cores()
     n_workers = max(1, settings.n_jobs)
@@ -140,14 +151,15 @@ def run_search(
         "n_classes": 0 if prepared.classes is None else len(prepared.classes),
         "resampling": resampling,
     }
-    log.info("search: %s, %d model families, %s, %d worker(s)",
-             metric.name, len(space.families), resampling.description, n_workers)
+    log.info("search: %s, %s, %d model families, %s, %d worker(s)%s",
+             settings.strategy, metric.name, len(space.families), resampling.description,
+             n_workers, f", successive halving {scheduler.fidelities}" if scheduler.enabled else "")
     trials: list[TrialResult] = []  # filled in place, so an interrupt keeps what finished
     interrupted = False
     executor = TrialExecutor(data, n_workers, max(1, cores // n_workers))
     try:
         try:
-            _run_trials(executor, strategy, settings, trials, started=started,
+            _run_trials(executor, scheduler, settings, trials, started=started,
                         deadline=deadline, resampling=resampling, progress=progress)
         except KeyboardInterrupt:
             interrupted = True
@@ -171,9 +183,17 @@ def run_search(
     )
 
 
+def _starting_configs(space: PipelineSpace) -> list[dict[str, Any]]:
+    """Cheapest first, then strong defaults: a low-cost LightGBM (10 trees, 4 leaves) gives a
+    usable model and a first run-time measurement within a second even on large data, then
+    every family's default, strongest families first."""
+    first = space.family_names[0]
+    return [space.low_cost_config(first)] + space.initial_configs()
+
+
 def _run_trials(
     executor: TrialExecutor,
-    strategy: Any,
+    scheduler: SuccessiveHalving,
     settings: Settings,
     trials: list[TrialResult],
     *,
@@ -183,7 +203,7 @@ def _run_trials(
     progress: Callable[[float, list[TrialResult], TrialResult | None], None] | None,
 ) -> None:
     """The asynchronous ask/tell loop: a free worker gets the next proposal at once."""
-    running: dict[Future, tuple[int, dict[str, Any], float]] = {}
+    running: dict[Future, tuple[int, Request, float]] = {}
     best: TrialResult | None = None
     submitted = 0
 
@@ -196,31 +216,44 @@ def _run_trials(
             and time.time() < search_end() - 0.2
             and (settings.max_trials is None or submitted < settings.max_trials)
         ):
-            config = strategy.ask()
+            now = time.time()
+            budget = Budget(
+                elapsed_fraction=min(1.0, (now - started) / max(search_end() - started, 1e-9)),
+                seconds_left=search_end() - now,
+            )
+            request = scheduler.ask(budget)
             future = executor.submit(
                 _evaluate_trial,
-                {"trial_id": submitted, "config": config, "metric": settings.metric,
-                 "random_state": settings.random_state},
+                {"trial_id": submitted, "config": request.config, "metric": settings.metric,
+                 "random_state": settings.random_state, "fidelity": request.fidelity},
                 deadline=search_end(),
                 time_limit=settings.per_trial_time_limit,
                 memory_limit_mb=settings.memory_limit_mb,
             )
-            running[future] = (submitted, config, time.time() - started)
+            running[future] = (submitted, request, now - started)
             submitted += 1
         if not running:
             return
         done, _ = wait(running, timeout=_POLL, return_when=FIRST_COMPLETED)
         for future in done:
-            trial_id, config, began = running.pop(future)
-            result = _collect(future, trial_id, config, began)
+            trial_id, request, began = running.pop(future)
+            result = _collect(future, trial_id, request, began)
             trials.append(result)
-            strategy.tell(config, result.loss)
-            if result.status == OK and (best is None or result.loss < best.loss):
+            scheduler.tell(request, result.loss, result.duration)
+            if result.status == OK and _better(result, best):
                 best = result
-            log.debug("trial %d %s %s loss=%.5g (%.1fs)", trial_id, config["model"],
-                      result.status, result.loss, result.duration)
+            log.debug("trial %d %s %s fidelity=%.3g loss=%.5g (%.1fs)", trial_id,
+                      request.config["model"], result.status, request.fidelity, result.loss,
+                      result.duration)
         if progress is not None:
             progress(time.time() - started, trials, best)
+
+
+def _better(result: TrialResult, best: TrialResult | None) -> bool:
+    """Higher fidelity wins, then lower loss: the final model comes from full-data trials."""
+    if best is None:
+        return True
+    return (-result.fidelity, result.loss) < (-best.fidelity, best.loss)
 
 
 def _refit_reserve(best: TrialResult | None, resampling: Resampling) -> float:
@@ -228,20 +261,23 @@ def _refit_reserve(best: TrialResult | None, resampling: Resampling) -> float:
     if best is None:
         return _REFIT_OVERHEAD
     per_split = best.fit_time / max(1, len(resampling.splits))
-    return per_split / max(resampling.train_fraction, 0.05) * _REFIT_SAFETY + _REFIT_OVERHEAD
+    rows_share = max(resampling.train_fraction * best.fidelity, 0.01)
+    return per_split / rows_share * _REFIT_SAFETY + _REFIT_OVERHEAD
 
 
-def _collect(future: Future, trial_id: int, config: dict, began: float) -> TrialResult:
+def _collect(future: Future, trial_id: int, request: Request, began: float) -> TrialResult:
     """Turn a finished future (whatever happened to it) into a recorded trial."""
+    config = request.config
     try:
         outcome = future.result()
     except Exception as error:  # the worker itself died: still a recorded trial
         return TrialResult(trial_id, config, "crashed", error=f"worker failed: {error!r}",
-                           started=began)
+                           started=began, fidelity=request.fidelity)
     if outcome.status == OK:
         result: TrialResult = outcome.value()
     else:
-        result = TrialResult(trial_id, config, outcome.status, error=outcome.error)
+        result = TrialResult(trial_id, config, outcome.status, error=outcome.error,
+                             fidelity=request.fidelity)
     result.duration = outcome.elapsed
     result.peak_memory_mb = outcome.peak_memory_mb
     result.started = began
@@ -257,7 +293,8 @@ def _final_model(
     cores: int,
 ) -> tuple[Any, TrialResult | None, str]:
     """Refit the best configuration on all rows; fall back to the next best, then a dummy."""
-    ranked = sorted((t for t in trials if t.status == OK), key=lambda t: (t.loss, t.trial_id))
+    ranked = sorted((t for t in trials if t.status == OK),
+                    key=lambda t: (-t.fidelity, t.loss, t.trial_id))
     grace = 0.05 * settings.time_budget + 1.0  # part of the 10 % overrun allowance
     tried = 0
     for trial in ranked[:3]:

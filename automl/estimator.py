@@ -43,7 +43,8 @@ class _AutoMLBase(BaseEstimator):
         per_trial_time_limit: float | str | None = "auto",
         memory_limit: float | str | None = "auto",
         resampling: Any = "auto",
-        strategy: str = "random",
+        strategy: str = "bo",
+        successive_halving: bool | str = "auto",
         warm_start: str | None = "auto",
         history: str | None = "auto",
         ensemble_size: int = 1,
@@ -60,6 +61,7 @@ class _AutoMLBase(BaseEstimator):
         self.memory_limit = memory_limit
         self.resampling = resampling
         self.strategy = strategy
+        self.successive_halving = successive_halving
         self.warm_start = warm_start
         self.history = history
         self.ensemble_size = ensemble_size
@@ -128,6 +130,10 @@ class _AutoMLBase(BaseEstimator):
             raise ValueError(f"max_trials must be a positive integer or None, got {self.max_trials!r}.")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {list(STRATEGIES)}, got {self.strategy!r}.")
+        if self.successive_halving not in ("auto", True, False):
+            raise ValueError(
+                f"successive_halving must be 'auto', True or False, got {self.successive_halving!r}."
+            )
         warm_start = {False: None, True: "auto"}.get(self.warm_start, self.warm_start)
         if warm_start not in _WARM_STARTS:
             raise ValueError(f"warm_start must be one of {list(_WARM_STARTS)}, got {self.warm_start!r}.")
@@ -159,6 +165,7 @@ class _AutoMLBase(BaseEstimator):
             memory_limit_mb=_memory_limit(self.memory_limit, n_jobs),
             resampling=self.resampling,
             strategy=self.strategy,
+            successive_halving=self.successive_halving,
             include=self.include,
             exclude=self.exclude,
             random_state=int(seed),
@@ -172,12 +179,17 @@ class _AutoMLBase(BaseEstimator):
         return to_model_frame(self.schema_, frame)
 
     def leaderboard(self) -> pd.DataFrame:
-        """One row per trial, best first: model family, score, status, time and configuration."""
+        """One row per trial, best first: model family, score, status, time and configuration.
+
+        Trials fit on all training rows rank above those of successive halving's smaller rungs
+        (``fidelity`` < 1), whose scores are not comparable.
+        """
         check_is_fitted(self, "trials_")
         table = pd.DataFrame(self.trials_)
         if table.empty:
             return table
-        table = table.sort_values(["loss", "trial_id"], kind="stable").reset_index(drop=True)
+        table = table.sort_values(["fidelity", "loss", "trial_id"], ascending=[False, True, True],
+                                  kind="stable").reset_index(drop=True)
         table = table.rename(columns={"score": self.metric_})
         table.insert(0, "rank", np.arange(1, len(table) + 1))
         return table.drop(columns=["loss"])

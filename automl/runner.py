@@ -52,6 +52,7 @@ class TrialResult:
     peak_memory_mb: float | None = None
     error: str | None = None
     started: float = 0.0  # seconds since the start of fit
+    fidelity: float = 1.0  # share of each split's training rows the model was fit on
     predictions: np.ndarray | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
@@ -62,6 +63,7 @@ class TrialResult:
             "score": self.score,
             "loss": self.loss,
             "status": self.status,
+            "fidelity": self.fidelity,
             "duration": self.duration,
             "fit_time": self.fit_time,
             "peak_memory_mb": self.peak_memory_mb,
@@ -181,12 +183,19 @@ def evaluate(
     metric: Metric,
     n_threads: int = 1,
     random_state: int = 0,
+    fidelity: float = 1.0,
 ) -> TrialResult:
-    """Fit the configuration on each split and score its out-of-fold predictions."""
+    """Fit the configuration on each split and score its out-of-fold predictions.
+
+    With ``fidelity`` < 1 the model sees only that share of each split's training rows (the
+    same rows for every configuration), but is scored on the full validation rows, so losses
+    at different fidelities are comparable (successive halving relies on that).
+    """
     width = n_classes if task != REGRESSION else 1
     predictions = np.full((len(y), width), np.nan)
     fit_time = predict_time = 0.0
-    for train, val in resampling.splits:
+    for number, (train, val) in enumerate(resampling.splits):
+        train = subsample_rows(train, fidelity, seed=random_state + number)
         data = describe_data(X.iloc[train], task, categorical)
         pipeline = build_pipeline(config, data, n_threads=n_threads, random_state=random_state)
         started = time.perf_counter()
@@ -209,8 +218,18 @@ def evaluate(
         score=metric.to_score(float(loss)),
         fit_time=fit_time,
         predict_time=predict_time,
+        fidelity=fidelity,
         predictions=predictions.astype(np.float32),  # kept for every trial: half the memory
     )
+
+
+def subsample_rows(rows: np.ndarray, fidelity: float, *, seed: int) -> np.ndarray:
+    """A reproducible random ``fidelity`` share of ``rows`` (all of them at fidelity 1)."""
+    if fidelity >= 1.0:
+        return rows
+    keep = max(2, int(round(len(rows) * fidelity)))
+    chosen = np.random.default_rng(seed).permutation(len(rows))[:keep]
+    return rows[np.sort(chosen)]
 
 
 def fit_pipeline(

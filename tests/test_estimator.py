@@ -136,7 +136,7 @@ def test_include_restricts_the_families_tried(cancer):
         ({"n_jobs": 0}, ValueError, "n_jobs"),
         ({"max_trials": -1}, ValueError, "max_trials"),
         ({"strategy": "genetic"}, ValueError, "strategy must be one of"),
-        ({"strategy": "bo"}, NotImplementedError, "not implemented yet"),
+        ({"successive_halving": "sometimes"}, ValueError, "successive_halving"),
         ({"metric": "rmse"}, ValueError, "for regression"),
         ({"metric": "nonsense"}, ValueError, "Unknown metric"),
         ({"resampling": "sometimes"}, ValueError, "resampling"),

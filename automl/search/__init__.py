@@ -1,4 +1,4 @@
-"""Search strategies behind one ask/tell interface."""
+"""Search strategies behind one ask/tell interface, and successive halving on top of them."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ from typing import Any, Iterable
 
 from ConfigSpace import ConfigurationSpace
 
-from automl.search.base import SearchStrategy, config_key
+from automl.search.base import Budget, SearchStrategy, config_key
+from automl.search.bo import BayesianOptimization
+from automl.search.evolution import RegularizedEvolution
+from automl.search.halving import Request, SuccessiveHalving, halving_fidelities
 from automl.search.random_search import RandomSearch
 
-STRATEGIES = ("bo", "random", "evolution")
+STRATEGIES: dict[str, type[SearchStrategy]] = {
+    "bo": BayesianOptimization,
+    "random": RandomSearch,
+    "evolution": RegularizedEvolution,
+}
 
 
 def make_strategy(
@@ -20,13 +27,21 @@ def make_strategy(
     seed: int = 0,
 ) -> SearchStrategy:
     """The strategy called ``name``; unknown names get an error listing the choices."""
-    if name == "random":
-        return RandomSearch(space, initial_configs=initial_configs, seed=seed)
-    if name in ("bo", "evolution"):
-        raise NotImplementedError(
-            f"strategy={name!r} is not implemented yet; use strategy='random' for now."
-        )
-    raise ValueError(f"Unknown strategy {name!r}; choose one of {list(STRATEGIES)}.")
+    if name not in STRATEGIES:
+        raise ValueError(f"Unknown strategy {name!r}; choose one of {list(STRATEGIES)}.")
+    return STRATEGIES[name](space, initial_configs=initial_configs, seed=seed)
 
 
-__all__ = ["STRATEGIES", "RandomSearch", "SearchStrategy", "config_key", "make_strategy"]
+__all__ = [
+    "STRATEGIES",
+    "BayesianOptimization",
+    "Budget",
+    "RandomSearch",
+    "RegularizedEvolution",
+    "Request",
+    "SearchStrategy",
+    "SuccessiveHalving",
+    "config_key",
+    "halving_fidelities",
+    "make_strategy",
+]
