@@ -195,9 +195,10 @@ def main() -> None:
         return
     if not args.table_only:
         run_all(args)
-    from strategy_tables import write_outputs
-
-    write_outputs(OUT, CURVES, TABLE, HERE, budget=args.budget)
+    spec = importlib.util.spec_from_file_location("strategy_tables", HERE / "strategy_tables.py")
+    tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tables)
+    tables.write_outputs(OUT, CURVES, TABLE, HERE, budget=args.budget)
 
 
 if __name__ == "__main__":

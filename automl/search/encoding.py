@@ -24,8 +24,10 @@ from ConfigSpace import (
 )
 
 INACTIVE_FILL = -1.0  # what the surrogate sees for an inactive hyperparameter
-_NUMERIC_STEP = 0.2  # standard deviation of a numeric move in the neighbourhood, in [0, 1] units
-_NUMERIC_MOVES = 2  # neighbours per numeric hyperparameter
+_NUMERIC_STEP = 0.2  # standard deviation of a numeric move (mutation), in [0, 1] units
+# the neighbourhood's numeric moves: one coarse, one fine step, so the local search can both
+# leave a basin and settle into one
+_NEIGHBOUR_STEPS = (0.2, 0.05)
 
 
 class VectorSpace:
@@ -96,7 +98,7 @@ class VectorSpace:
         """The one-exchange neighbourhoods of ``points`` (one per row), stacked.
 
         Each neighbour changes one active hyperparameter: categoricals move to every other
-        choice, numerics take ``_NUMERIC_MOVES`` Gaussian steps. Children that become active
+        choice, numerics take one Gaussian step of each size in ``_NEIGHBOUR_STEPS``. Children that become active
         get random values, those that become inactive are cleared -- the moves of ConfigSpace's
         one-exchange neighbourhood, vectorized over all points at once. Returns the
         neighbours and, for each, the row of ``points`` it came from.
@@ -117,9 +119,9 @@ class VectorSpace:
                     origins.append(active)
                     refresh.append(True)
             else:
-                for _ in range(_NUMERIC_MOVES):
+                for step in _NEIGHBOUR_STEPS:
                     block = points[active].copy()
-                    block[:, i] = np.clip(block[:, i] + rng.normal(0, _NUMERIC_STEP, len(active)), 0, 1)
+                    block[:, i] = np.clip(block[:, i] + rng.normal(0, step, len(active)), 0, 1)
                     blocks.append(block)
                     origins.append(active)
                     refresh.append(False)
