@@ -159,7 +159,7 @@ def run_search(
     executor = TrialExecutor(data, n_workers, max(1, cores // n_workers))
     try:
         try:
-            _run_trials(executor, scheduler, settings, trials, started=started,
+            _run_trials(executor, scheduler, settings, trials, metric=metric, started=started,
                         deadline=deadline, resampling=resampling, progress=progress)
         except KeyboardInterrupt:
             interrupted = True
@@ -197,6 +197,7 @@ def _run_trials(
     settings: Settings,
     trials: list[TrialResult],
     *,
+    metric: Metric,
     started: float,
     deadline: float,
     resampling: Resampling,
@@ -239,7 +240,7 @@ def _run_trials(
             trial_id, request, began = running.pop(future)
             result = _collect(future, trial_id, request, began)
             trials.append(result)
-            scheduler.tell(request, result.loss, result.duration)
+            scheduler.tell(request, metric.regret(result.loss), result.duration)
             if result.status == OK and _better(result, best):
                 best = result
             log.debug("trial %d %s %s fidelity=%.3g loss=%.5g (%.1fs)", trial_id,

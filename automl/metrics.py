@@ -76,6 +76,7 @@ class Metric:
     greater_is_better: bool
     needs_proba: bool
     _function: Callable[[np.ndarray, np.ndarray], float]
+    best_score: float | None = None  # the perfect score (1 for AUC, 0 for RMSE), if known
 
     def score(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
         return self._function(y_true, prediction)
@@ -86,6 +87,17 @@ class Metric:
 
     def to_score(self, loss: float) -> float:
         return -loss if self.greater_is_better else loss
+
+    def regret(self, loss: float) -> float:
+        """Distance from a perfect score (>= 0) when that is known, else the loss itself.
+
+        The search models losses on a log scale; anchored at the perfect score, the log
+        spreads out the differences that matter near it (AUC 0.99 vs 0.995) without zooming
+        in on whichever configuration happens to be best so far.
+        """
+        if self.best_score is None:
+            return loss
+        return max(0.0, loss + self.best_score if self.greater_is_better else loss - self.best_score)
 
 
 def get_metric(metric: str | Callable | None, task: str) -> Metric:
@@ -103,7 +115,7 @@ def get_metric(metric: str | Callable | None, task: str) -> Metric:
         if task != REGRESSION and name not in _CLASSIFICATION_ONLY:
             raise ValueError(f"metric {metric!r} is for regression; this is a classification task.")
         function, greater, proba = _BUILTIN[name]
-        return Metric(name, greater, proba, function)
+        return Metric(name, greater, proba, function, best_score=1.0 if greater else 0.0)
     if name in skm.get_scorer_names():
         if task == MULTICLASS and name in ("f1", "precision", "recall", "jaccard"):
             raise ValueError(
