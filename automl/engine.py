@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from automl.data import REGRESSION, PreparedData
-from automl.executor import TrialExecutor
+from automl.executor import TrialExecutor, active_dask_client, dask_slots, make_executor
 from automl.limits import OK
 from automl.metrics import Metric, get_metric
 from automl.runner import Resampling, TrialResult, evaluate, fit_pipeline, make_resampling
@@ -29,7 +29,7 @@ from automl.search import (
     halving_fidelities,
     make_strategy,
 )
-from automl.space import PipelineSpace
+from automl.space import BUILTIN_FAMILIES, PipelineSpace, register_family
 
 log = logging.getLogger("automl")
 
@@ -75,10 +75,24 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
+def parallel_slots() -> int:
+    """How many trials can run at once: the dask cluster's worker threads when joblib's dask
+    backend is active, else this machine's cores (what ``n_jobs=-1`` means)."""
+    client = active_dask_client()
+    return dask_slots(client)[0] if client is not None else available_cores()
+
+
 # ------------------------------------------------------------------ worker-side functions
 
 
+def _known_families(data: dict[str, Any]) -> None:
+    """Register user-added model families in this (worker) process too."""
+    for family in data.get("families", ()):
+        register_family(family)
+
+
 def _evaluate_trial(data: dict[str, Any], *, n_threads: int, **kwargs: Any) -> TrialResult:
+    _known_families(data)
     metric = get_metric(kwargs.pop("metric"), data["task"])
     return evaluate(
         X=data["X"],
@@ -94,6 +108,7 @@ def _evaluate_trial(data: dict[str, Any], *, n_threads: int, **kwargs: Any) -> T
 
 
 def _refit(data: dict[str, Any], *, n_threads: int, config: dict, random_state: int) -> Any:
+    _known_families(data)
     return fit_pipeline(
         config,
         data["X"],
@@ -150,13 +165,14 @@ def run_search(
         "categorical": prepared.schema.categorical_columns,
         "n_classes": 0 if prepared.classes is None else len(prepared.classes),
         "resampling": resampling,
+        "families": [f for f in space.families if f.name not in BUILTIN_FAMILIES],
     }
     log.info("search: %s, %s, %d model families, %s, %d worker(s)%s",
              settings.strategy, metric.name, len(space.families), resampling.description,
              n_workers, f", successive halving {scheduler.fidelities}" if scheduler.enabled else "")
     trials: list[TrialResult] = []  # filled in place, so an interrupt keeps what finished
     interrupted = False
-    executor = TrialExecutor(data, n_workers, max(1, cores // n_workers))
+    executor = make_executor(data, n_workers, max(1, cores // n_workers))
     try:
         try:
             _run_trials(executor, scheduler, settings, trials, metric=metric, started=started,
@@ -166,7 +182,7 @@ def run_search(
             log.warning("interrupted: stopping the search and keeping the %d finished trial(s)",
                         len(trials))
             executor.close(kill=True)
-            executor = TrialExecutor(data, 1, cores)
+            executor = make_executor(data, 1, cores)
         trials.sort(key=lambda t: t.trial_id)
         model, chosen, note = _final_model(executor, trials, prepared, settings, deadline, cores)
     finally:

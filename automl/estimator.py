@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from automl.data import align_columns, prepare_training_data, to_model_frame
-from automl.engine import Settings, available_cores, run_search
+from automl.engine import Settings, parallel_slots, run_search
 from automl.progress import ProgressBar
 from automl.search import STRATEGIES
 from automl.space import SPACE_VERSION
@@ -120,7 +120,7 @@ class _AutoMLBase(BaseEstimator):
         n_jobs = self.n_jobs
         if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
             raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}.")
-        cores = available_cores()
+        cores = parallel_slots()
         n_jobs = cores + 1 + n_jobs if n_jobs < 0 else n_jobs
         if n_jobs < 1:
             raise ValueError(f"n_jobs={self.n_jobs} leaves no worker on {cores} cores.")

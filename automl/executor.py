@@ -1,14 +1,18 @@
 """Trials in parallel: a pool of worker processes, each running one limited trial at a time.
 
-Workers come from joblib's process executor (loky). The training data is written once to a
-file and loaded once per worker, not sent with every trial. Each worker forks a fresh child per
-trial (``automl.limits``), so a trial over its limits is killed without losing the worker.
+Locally, workers come from joblib's process executor (loky); the training data is written
+once to a file and loaded once per worker, not sent with every trial. On a cluster -- when
+joblib's dask backend is active (``with joblib.parallel_config(backend="dask"):`` around
+``fit``, with a ``dask.distributed.Client`` connected) -- trials run on the cluster's workers
+and the data is scattered to them once. Either way each worker forks a fresh child per trial
+(``automl.limits``), so a trial over its limits is killed without losing the worker.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 import time
 from concurrent.futures import Future
@@ -81,6 +85,24 @@ def _run_task(
     )
 
 
+def _run_task_on(
+    data: Any,
+    function: Callable[..., Any],
+    kwargs: dict[str, Any],
+    deadline: float | None,
+    time_limit: float | None,
+    memory_limit_mb: float | None,
+    n_threads: int,
+) -> Outcome:
+    """Dask worker side: the data arrives already scattered to this worker."""
+    limit = time_limit
+    if deadline is not None:
+        remaining = deadline - time.time()
+        limit = remaining if limit is None else min(limit, remaining)
+    return run_limited(_with_threads, function, data, kwargs, n_threads,
+                       time_limit=limit, memory_limit_mb=memory_limit_mb)
+
+
 def _with_threads(function: Callable, data: Any, kwargs: dict, n_threads: int) -> Any:
     import warnings
 
@@ -88,7 +110,36 @@ def _with_threads(function: Callable, data: Any, kwargs: dict, n_threads: int) -
 
     warnings.simplefilter("ignore")  # model chatter from inside a trial helps nobody
     with threadpool_limits(limits=n_threads):
-        return function(data, n_threads=n_threads, **kwargs)
+        result = function(data, n_threads=n_threads, **kwargs)
+    if hasattr(result, "worker"):  # this is the trial's forked child; its parent is the worker
+        result.worker = f"{socket.gethostname()}:{os.getppid()}"
+    return result
+
+
+def active_dask_client() -> Any | None:
+    """The dask ``Client`` of joblib's active backend, if that backend is dask."""
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    return getattr(backend, "client", None) if type(backend).__name__.startswith("Dask") else None
+
+
+def dask_slots(client: Any) -> tuple[int, int]:
+    """(trials the cluster can run at once, threads each trial may use)."""
+    nthreads = client.nthreads()
+    if not nthreads:
+        raise RuntimeError(f"The dask cluster at {client.scheduler.address} has no workers.")
+    cpus = client.run(os.cpu_count)
+    threads = min(max(1, (cpus.get(w) or 1) // n) for w, n in nthreads.items())
+    return sum(nthreads.values()), threads
+
+
+def make_executor(data: Any, n_workers: int, n_threads_per_trial: int) -> "TrialExecutor":
+    """A dask executor when joblib's dask backend is active, else a local (loky) one."""
+    client = active_dask_client()
+    if client is not None:
+        return DaskTrialExecutor(client, data, n_workers)
+    return TrialExecutor(data, n_workers, n_threads_per_trial)
 
 
 class TrialExecutor:
@@ -133,3 +184,46 @@ class TrialExecutor:
         if kill:
             self._pool.shutdown(wait=False, kill_workers=True)
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class DaskTrialExecutor(TrialExecutor):
+    """The same interface on a dask cluster: data scattered once, trials as cluster tasks.
+
+    A trial is still a forked child of the dask worker process, under the same limits.
+    Closing with ``kill`` cancels queued trials; running ones end at their time limit or the
+    search deadline, whichever comes first (a dask worker cannot be killed from here).
+    """
+
+    def __init__(self, client: Any, data: Any, n_workers: int) -> None:
+        slots, threads = dask_slots(client)
+        self.n_workers = min(n_workers, slots)
+        self.n_threads = threads
+        self._client = client
+        self._data = client.scatter(data, broadcast=True)
+        self._pool = client.get_executor(pure=False)
+
+    def submit(
+        self,
+        function: Callable[..., Any],
+        kwargs: dict[str, Any],
+        *,
+        deadline: float | None = None,
+        time_limit: float | None = None,
+        memory_limit_mb: float | None = None,
+        n_threads: int | None = None,
+    ) -> Future:
+        return self._pool.submit(
+            _run_task_on,
+            self._data,
+            function,
+            kwargs,
+            deadline,
+            time_limit,
+            memory_limit_mb,
+            min(n_threads or self.n_threads, self.n_threads),
+        )
+
+    def close(self, *, kill: bool = False) -> None:
+        self._pool.shutdown(wait=False)
+        if kill:
+            self._client.cancel(self._data)

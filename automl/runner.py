@@ -53,6 +53,7 @@ class TrialResult:
     error: str | None = None
     started: float = 0.0  # seconds since the start of fit
     fidelity: float = 1.0  # share of each split's training rows the model was fit on
+    worker: str | None = None  # "host:pid" of the worker process that ran the trial
     predictions: np.ndarray | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
@@ -64,8 +65,10 @@ class TrialResult:
             "loss": self.loss,
             "status": self.status,
             "fidelity": self.fidelity,
+            "worker": self.worker,
             "duration": self.duration,
             "fit_time": self.fit_time,
+            "predict_time": self.predict_time,
             "peak_memory_mb": self.peak_memory_mb,
             "started": self.started,
             "error": self.error,

@@ -1,6 +1,14 @@
 """The pipeline space: model families, preprocessing, and configuration -> Pipeline."""
 
-from automl.space.models import FAMILIES, FAMILY_GROUPS, BuildContext, ModelFamily
+from automl.space.models import (
+    BUILTIN_FAMILIES,
+    FAMILIES,
+    FAMILY_GROUPS,
+    BuildContext,
+    ModelFamily,
+    register_family,
+    unregister_family,
+)
 from automl.space.pipeline_space import (
     MODEL,
     SPACE_VERSION,
@@ -11,6 +19,7 @@ from automl.space.pipeline_space import (
 )
 
 __all__ = [
+    "BUILTIN_FAMILIES",
     "FAMILIES",
     "FAMILY_GROUPS",
     "MODEL",
@@ -21,4 +30,6 @@ __all__ = [
     "PipelineSpace",
     "build_pipeline",
     "expand_families",
+    "register_family",
+    "unregister_family",
 ]

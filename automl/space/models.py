@@ -406,3 +406,41 @@ DEFAULT_ORDER: tuple[str, ...] = (
     "elastic_net",
     "naive_bayes",
 )
+
+BUILTIN_FAMILIES: frozenset[str] = frozenset(FAMILIES)
+_registered_order: list[str] = []
+
+
+def family_order() -> list[str]:
+    """Every known family, built-in defaults order first, then registered ones as added."""
+    return list(DEFAULT_ORDER) + _registered_order
+
+
+def register_family(family: ModelFamily) -> None:
+    """Offer an extra model family in every search from now on.
+
+    ``family.build`` and ``family.hyperparameters`` must be importable module-level
+    functions: trials run in other processes (or on other machines) and receive the family
+    by reference. Registering the same family again is a no-op; another family under a
+    taken name is an error.
+    """
+    if not isinstance(family, ModelFamily):
+        raise TypeError(f"register_family expects a ModelFamily, got {type(family).__name__}.")
+    known = FAMILIES.get(family.name)
+    if known is not None:
+        if known == family:
+            return
+        raise ValueError(f"A model family named {family.name!r} already exists.")
+    if ":" in family.name or family.name in FAMILY_GROUPS:
+        raise ValueError(f"{family.name!r} cannot be a family name (no ':' or group names).")
+    FAMILIES[family.name] = family
+    _registered_order.append(family.name)
+
+
+def unregister_family(name: str) -> None:
+    """Remove a family added with ``register_family`` (built-in families stay)."""
+    if name in BUILTIN_FAMILIES:
+        raise ValueError(f"{name!r} is a built-in model family and cannot be removed.")
+    FAMILIES.pop(name, None)
+    if name in _registered_order:
+        _registered_order.remove(name)

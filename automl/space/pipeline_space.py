@@ -15,11 +15,11 @@ from ConfigSpace import Categorical, Configuration, ConfigurationSpace, InCondit
 from sklearn.pipeline import Pipeline
 
 from automl.space.models import (
-    DEFAULT_ORDER,
     FAMILIES,
     FAMILY_GROUPS,
     BuildContext,
     ModelFamily,
+    family_order,
 )
 from automl.space.preprocessing import (
     encoded_path_hyperparameters,
@@ -86,7 +86,7 @@ class PipelineSpace:
         self.task = task
         included = expand_families(include, argument="include")
         excluded = set(expand_families(exclude, argument="exclude") or [])
-        candidates = [FAMILIES[n] for n in DEFAULT_ORDER if FAMILIES[n].supports(task)]
+        candidates = [FAMILIES[n] for n in family_order() if FAMILIES[n].supports(task)]
         if included is not None:
             wrong_task = [n for n in included if not FAMILIES[n].supports(task)]
             candidates = [f for f in candidates if f.name in set(included)]
