@@ -207,3 +207,4 @@ def test_plain_scheduler_is_the_strategy():
     assert isinstance(request, Request) and request.fidelity == 1.0
     scheduler.tell(request, 1.0)
     assert strategy.observations == [(request.config, 1.0)]
+

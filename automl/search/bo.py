@@ -23,8 +23,8 @@ cost model (a timeout's run time is a lower bound, which is the right direction)
 Running trials (pending) enter as a "constant liar" with the mean transformed loss: the
 surrogate's uncertainty around them shrinks, so parallel workers get different proposals.
 
-Cost-aware: a second forest predicts log run time; early in the search (first 10 % of the
-time, fading out by 30 %) and whenever little time is left (less than 10 typical trials),
+Cost-aware: a second forest predicts log run time; early in the search (first 5 % of the
+time, fading out by 20 %) and whenever little time is left (less than 3 typical trials),
 the acquisition is expected improvement per second of predicted run time, and configurations
 predicted not to finish in the time left are ranked last.
 """
@@ -129,13 +129,19 @@ class BayesianOptimization(SearchStrategy):
     # ------------------------------------------------------------------ cost awareness
 
     def _cost_weight(self) -> float:
-        """How strongly to divide by predicted cost: 1 early and near the end, else 0."""
+        """How strongly to divide by predicted cost: 1 early and near the end, else 0.
+
+        Early = the first 5 % of the search time, fading out by 20 %; near the end = less
+        than 3 typical trials' time left. (A first version weighted cost until 30 % and from
+        10 typical trials before the end: on small data it locked onto the cheapest decent
+        family -- 130 of 160 trials on SVMs on diabetes-progression.)
+        """
         budget = self.budget
         costs = [c for c in self.costs if c is not None and c > 0]
         if not self.cost_aware or budget is None or len(costs) < MIN_OBSERVATIONS:
             return 0.0
-        early = float(np.clip((0.3 - budget.elapsed_fraction) / 0.2, 0.0, 1.0))
-        late = 1.0 if budget.seconds_left < 10 * float(np.median(costs)) else 0.0
+        early = float(np.clip((0.2 - budget.elapsed_fraction) / 0.15, 0.0, 1.0))
+        late = 1.0 if budget.seconds_left < 3 * float(np.median(costs)) else 0.0
         return max(early, late)
 
     def _cost_model(self, X: np.ndarray) -> ExtraTreesRegressor:
