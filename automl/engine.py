@@ -219,22 +219,46 @@ def _run_trials(
     resampling: Resampling,
     progress: Callable[[float, list[TrialResult], TrialResult | None], None] | None,
 ) -> None:
-    """The asynchronous ask/tell loop: a free worker gets the next proposal at once."""
+    """The asynchronous ask/tell loop: a free worker gets the next proposal at once.
+
+    With ``max_trials`` set the loop is reproducible instead: trial ``k`` is proposed knowing
+    exactly the results of trials ``0 .. k - n_workers`` (told in order; later ones count as
+    running), whatever order they finished in, and the strategy gets no wall-clock budget (so
+    cost-aware BO does not depend on measured run times). A worker may wait a moment for an
+    earlier trial; that is the price of two runs giving the same trials.
+    """
     running: dict[Future, tuple[int, Request, float]] = {}
     best: TrialResult | None = None
     submitted = 0
+    ordered = settings.max_trials is not None
+    finished: dict[int, tuple[Request, TrialResult]] = {}
+    told = 0
 
     def search_end() -> float:
         return deadline - _refit_reserve(best, resampling)
+
+    def tell(request: Request, result: TrialResult) -> None:
+        scheduler.tell(request, metric.regret(result.loss), result.duration)
+
+    def may_ask() -> bool:
+        nonlocal told
+        if not ordered:
+            return True
+        needed = submitted - executor.n_workers + 1  # trials 0 .. needed-1 must be told
+        while told < needed and told in finished:
+            tell(*finished.pop(told))
+            told += 1
+        return told >= needed
 
     while True:
         while (
             len(running) < executor.n_workers
             and time.time() < search_end() - 0.2
             and (settings.max_trials is None or submitted < settings.max_trials)
+            and may_ask()
         ):
             now = time.time()
-            budget = Budget(
+            budget = None if ordered else Budget(
                 elapsed_fraction=min(1.0, (now - started) / max(search_end() - started, 1e-9)),
                 seconds_left=search_end() - now,
             )
@@ -256,7 +280,10 @@ def _run_trials(
             trial_id, request, began = running.pop(future)
             result = _collect(future, trial_id, request, began)
             trials.append(result)
-            scheduler.tell(request, metric.regret(result.loss), result.duration)
+            if ordered:
+                finished[trial_id] = (request, result)
+            else:
+                tell(request, result)
             if result.status == OK and _better(result, best):
                 best = result
             log.debug("trial %d %s %s fidelity=%.3g loss=%.5g (%.1fs)", trial_id,

@@ -157,3 +157,20 @@ def test_predict_before_fit_is_a_not_fitted_error():
 
     with pytest.raises(NotFittedError):
         AutoMLRegressor().predict(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("strategy", ["bo", "evolution"])
+def test_search_beyond_the_defaults_is_reproducible_with_parallel_workers(cancer, strategy):
+    X, y = cancer
+    runs = [
+        AutoMLClassifier(time_budget=120, max_trials=14, n_jobs=2, random_state=3,
+                         strategy=strategy, include=["logistic_regression", "naive_bayes", "knn"],
+                         verbose=0).fit(X, y)
+        for _ in range(2)
+    ]
+    first, second = ([t["config"] for t in run.trials_] for run in runs)
+    assert len(first) == 14
+    assert sorted(first, key=str) == sorted(second, key=str)
+    # trial ids name the same configurations, whatever order they finished in
+    by_id = [{t["trial_id"]: t["config"] for t in run.trials_} for run in runs]
+    assert by_id[0] == by_id[1]
