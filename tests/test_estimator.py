@@ -174,3 +174,24 @@ def test_search_beyond_the_defaults_is_reproducible_with_parallel_workers(cancer
     # trial ids name the same configurations, whatever order they finished in
     by_id = [{t["trial_id"]: t["config"] for t in run.trials_} for run in runs]
     assert by_id[0] == by_id[1]
+
+
+def test_successive_halving_runs_low_fidelity_trials_and_refits_a_full_one(monkeypatch):
+    from automl.search import halving
+
+    monkeypatch.setattr(halving, "MIN_RUNG_ROWS", 150)  # rungs of 1/9, 1/3 and all of ~1,400 rows
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(1800, 6))
+    y = (X[:, 0] + X[:, 1] ** 2 + rng.normal(scale=0.5, size=1800) > 1).astype(int)
+    model = AutoMLClassifier(time_budget=60, max_trials=30, n_jobs=2, random_state=0,
+                             successive_halving=True, resampling="holdout",
+                             include=["lightgbm", "logistic_regression", "naive_bayes"],
+                             verbose=0).fit(X, y)
+    fidelities = [t["fidelity"] for t in model.trials_]
+    assert set(fidelities) == {1 / 9, 1 / 3, 1.0}
+    assert fidelities.count(1 / 9) > fidelities.count(1 / 3) > fidelities.count(1.0) >= 1
+    board = model.leaderboard()
+    assert board["fidelity"].iloc[0] == 1.0
+    full = [t for t in model.trials_ if t["fidelity"] == 1.0 and t["status"] == "ok"]
+    assert model.best_config_ == min(full, key=lambda t: t["loss"])["config"]
+    assert model.score(X, y) > 0.8
