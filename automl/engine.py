@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from automl.data import REGRESSION, PreparedData
+from automl.ensemble import Ensemble, select_ensemble
 from automl.executor import TrialExecutor, active_dask_client, dask_slots, make_executor
 from automl.limits import OK
 from automl.metrics import Metric, get_metric
@@ -36,6 +37,8 @@ log = logging.getLogger("automl")
 _REFIT_SAFETY = 1.5  # refit estimate = measured per-split fit time x rows ratio x this
 _REFIT_OVERHEAD = 1.0  # seconds: process start, pickling the fitted model back
 _POLL = 0.5  # seconds between progress updates while waiting for trials
+_ENSEMBLE_CANDIDATES = 50  # the best trials ensemble selection may choose from
+_RESERVED_MEMBERS = 5  # ensemble members besides the best whose refit time is reserved
 
 
 @dataclass
@@ -54,6 +57,8 @@ class Settings:
     exclude: Any
     random_state: int
     successive_halving: bool | str = "auto"
+    ensemble_size: int = 1
+    ensemble_max_members: int | None = None
 
 
 @dataclass
@@ -66,6 +71,7 @@ class SearchOutcome:
     resampling: Resampling
     refit_note: str
     interrupted: bool = False
+    ensemble: list[dict[str, Any]] | None = None  # members: trial id, weight, config, score
 
 
 def available_cores() -> int:
@@ -176,7 +182,8 @@ def run_search(
     try:
         try:
             _run_trials(executor, scheduler, settings, trials, metric=metric, started=started,
-                        deadline=deadline, resampling=resampling, progress=progress)
+                        deadline=deadline, resampling=resampling, y=prepared.y,
+                        progress=progress)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted: stopping the search and keeping the %d finished trial(s)",
@@ -185,6 +192,12 @@ def run_search(
             executor = make_executor(data, 1, cores)
         trials.sort(key=lambda t: t.trial_id)
         model, chosen, note = _final_model(executor, trials, prepared, settings, deadline, cores)
+        members = None
+        if settings.ensemble_size > 1 and chosen is not None:
+            built = _ensemble_model(executor, trials, prepared, settings, resampling, metric,
+                                    deadline, cores, chosen, model)
+            if built is not None:
+                model, note, members = built
     finally:
         executor.close()
     return SearchOutcome(
@@ -196,6 +209,7 @@ def run_search(
         resampling=resampling,
         refit_note=note,
         interrupted=interrupted,
+        ensemble=members,
     )
 
 
@@ -217,6 +231,7 @@ def _run_trials(
     started: float,
     deadline: float,
     resampling: Resampling,
+    y: np.ndarray,
     progress: Callable[[float, list[TrialResult], TrialResult | None], None] | None,
 ) -> None:
     """The asynchronous ask/tell loop: a free worker gets the next proposal at once.
@@ -228,14 +243,14 @@ def _run_trials(
     earlier trial; that is the price of two runs giving the same trials.
     """
     running: dict[Future, tuple[int, Request, float]] = {}
-    best: TrialResult | None = None
+    reserve = _Reserve(settings, resampling, executor.n_workers, metric, y)
     submitted = 0
     ordered = settings.max_trials is not None
     finished: dict[int, tuple[Request, TrialResult]] = {}
     told = 0
 
     def search_end() -> float:
-        return deadline - _refit_reserve(best, resampling)
+        return deadline - reserve.seconds()
 
     def tell(request: Request, result: TrialResult) -> None:
         scheduler.tell(request, metric.regret(result.loss), result.duration)
@@ -284,29 +299,63 @@ def _run_trials(
                 finished[trial_id] = (request, result)
             else:
                 tell(request, result)
-            if result.status == OK and _better(result, best):
-                best = result
+            reserve.add(result)
             log.debug("trial %d %s %s fidelity=%.3g loss=%.5g (%.1fs)", trial_id,
                       request.config["model"], result.status, request.fidelity, result.loss,
                       result.duration)
         if progress is not None:
-            progress(time.time() - started, trials, best)
+            progress(time.time() - started, trials, reserve.best)
 
 
-def _better(result: TrialResult, best: TrialResult | None) -> bool:
-    """Higher fidelity wins, then lower loss: the final model comes from full-data trials."""
-    if best is None:
-        return True
-    return (-result.fidelity, result.loss) < (-best.fidelity, best.loss)
+def _refit_estimate(trial: TrialResult, resampling: Resampling) -> float:
+    """Seconds to refit a trial's configuration on all rows (from its measured fit time)."""
+    per_split = trial.fit_time / max(1, len(resampling.splits))
+    rows_share = max(resampling.train_fraction * trial.fidelity, 0.01)
+    return per_split / rows_share * _REFIT_SAFETY
 
 
-def _refit_reserve(best: TrialResult | None, resampling: Resampling) -> float:
-    """Seconds to keep for refitting the current best on all rows."""
-    if best is None:
-        return _REFIT_OVERHEAD
-    per_split = best.fit_time / max(1, len(resampling.splits))
-    rows_share = max(resampling.train_fraction * best.fidelity, 0.01)
-    return per_split / rows_share * _REFIT_SAFETY + _REFIT_OVERHEAD
+class _Reserve:
+    """Seconds kept at the end of the search for the final model.
+
+    Always: refitting the best trial on all rows. With ``ensemble_size`` > 1 also ensemble
+    selection (rounds x candidates x one metric evaluation, timed on the first result) and
+    refitting the next ``_RESERVED_MEMBERS`` best trials, spread over the workers.
+    """
+
+    def __init__(self, settings: Settings, resampling: Resampling, n_workers: int,
+                 metric: Metric, y: np.ndarray) -> None:
+        self.settings, self.resampling, self.n_workers = settings, resampling, n_workers
+        self.metric, self.y = metric, y
+        self.top: list[TrialResult] = []  # best full-data trials, best first
+        self.n_ok = 0
+        self.metric_seconds = 0.0
+
+    def add(self, result: TrialResult) -> None:
+        if result.status != OK:
+            return
+        if self.settings.ensemble_size > 1 and result.predictions is not None and not self.n_ok:
+            rows = self.resampling.validation_rows
+            started = time.perf_counter()
+            self.metric.loss(self.y[rows], result.predictions[rows])
+            self.metric_seconds = time.perf_counter() - started
+        self.n_ok += 1
+        self.top = sorted(self.top + [result], key=lambda t: (-t.fidelity, t.loss))[
+            :_RESERVED_MEMBERS + 1]
+
+    @property
+    def best(self) -> TrialResult | None:
+        return self.top[0] if self.top else None
+
+    def seconds(self) -> float:
+        if not self.top:
+            return _REFIT_OVERHEAD
+        reserve = _refit_estimate(self.top[0], self.resampling) + _REFIT_OVERHEAD
+        if self.settings.ensemble_size > 1:
+            candidates = min(self.n_ok, _ENSEMBLE_CANDIDATES)
+            reserve += self.settings.ensemble_size * candidates * self.metric_seconds
+            others = sum(_refit_estimate(t, self.resampling) for t in self.top[1:])
+            reserve += others / self.n_workers
+        return reserve
 
 
 def _collect(future: Future, trial_id: int, request: Request, began: float) -> TrialResult:
@@ -371,6 +420,104 @@ def _final_model(
         stacklevel=4,
     )
     return _dummy(prepared), None, f"constant baseline ({reason})"
+
+
+
+
+def _ensemble_model(
+    executor: TrialExecutor,
+    trials: list[TrialResult],
+    prepared: PreparedData,
+    settings: Settings,
+    resampling: Resampling,
+    metric: Metric,
+    deadline: float,
+    cores: int,
+    refit_trial: TrialResult,
+    refit_model: Any,
+) -> tuple[Any, str, list[dict[str, Any]]] | None:
+    """Ensemble selection on the stored predictions; the other members refit in parallel.
+
+    Runs after the best single trial (``refit_trial``) was refit, so a model exists whatever
+    happens here; that fitted model is reused if the trial is a member. Returns None (keep
+    the single model) when fewer than two trials beat a constant predictor, the selection
+    keeps one member, or time runs out. A member whose refit fails is dropped and the
+    remaining weights renormalized (noted in ``refit_``).
+    """
+    rows = resampling.validation_rows
+    y_val = prepared.y[rows]
+    baseline = metric.loss(y_val, _constant_prediction(prepared, len(rows)))
+    candidates = sorted(
+        (t for t in trials if t.status == OK and t.fidelity == 1.0 and t.predictions is not None
+         and t.loss < baseline),
+        key=lambda t: (t.loss, t.trial_id),
+    )[:_ENSEMBLE_CANDIDATES]
+    if len(candidates) < 2:
+        return None
+    selection = select_ensemble(
+        [t.predictions[rows] for t in candidates], y_val, metric.loss,
+        rounds=settings.ensemble_size, random_state=settings.random_state,
+        max_members=settings.ensemble_max_members,
+    )
+    picked = sorted(selection.weights.items(), key=lambda item: (-item[1], item[0]))
+    if len(picked) < 2:
+        return None
+    grace = 0.05 * settings.time_budget + 1.0
+    limit = deadline + grace - time.time()
+    if limit <= 0.5:
+        log.warning("no time left to refit the ensemble's members; keeping the best single model")
+        return None
+    to_fit = [(i, w) for i, w in picked if candidates[i].trial_id != refit_trial.trial_id]
+    threads = max(1, cores // min(executor.n_workers, len(to_fit)))
+    futures = [
+        (index, weight, executor.submit(
+            _refit, {"config": candidates[index].config, "random_state": settings.random_state},
+            time_limit=limit, memory_limit_mb=settings.memory_limit_mb, n_threads=threads))
+        for index, weight in to_fit
+    ]
+    members, fitted = [], []
+    for index, weight in picked:
+        if candidates[index].trial_id == refit_trial.trial_id:
+            fitted.append((float(weight), refit_model))
+            members.append(_member(candidates[index], weight))
+    for index, weight, future in futures:
+        trial = candidates[index]
+        try:
+            outcome = future.result()
+        except Exception as error:  # the worker process itself died
+            log.warning("refit of ensemble member %d lost its worker: %r", trial.trial_id, error)
+            continue
+        if outcome.status != OK:
+            log.warning("refit of ensemble member %d failed (%s): %s", trial.trial_id,
+                        outcome.status, outcome.error)
+            continue
+        fitted.append((float(weight), outcome.value()))
+        members.append(_member(trial, weight))
+    if len(fitted) < 2:
+        return None
+    total = sum(m["weight"] for m in members)
+    for member in members:
+        member["weight"] /= total
+    members.sort(key=lambda m: (-m["weight"], m["trial_id"]))
+    lost = len(picked) - len(members)
+    note = (f"ensemble of {len(members)} pipelines refit on all rows (validation "
+            f"{metric.name} {metric.to_score(selection.loss):.6g})")
+    if lost:
+        note += f"; {lost} member(s) failed to refit and were dropped"
+    return Ensemble(fitted, prepared.task), note, members
+
+
+def _member(trial: TrialResult, weight: float) -> dict[str, Any]:
+    return {"trial_id": trial.trial_id, "weight": float(weight),
+            "model": trial.config.get("model"), "config": trial.config, "score": trial.score}
+
+
+def _constant_prediction(prepared: PreparedData, n: int) -> np.ndarray:
+    """What a dummy model predicts: class frequencies, or the mean."""
+    if prepared.task == REGRESSION:
+        return np.full(n, float(np.mean(prepared.y)))
+    frequencies = np.bincount(prepared.y, minlength=len(prepared.classes)) / len(prepared.y)
+    return np.tile(frequencies, (n, 1))
 
 
 def _dummy(prepared: PreparedData) -> Any:

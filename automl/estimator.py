@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import pickle
 import sys
 import time
 from typing import Any, Callable
@@ -23,6 +24,7 @@ from automl.engine import Settings, parallel_slots, run_search
 from automl.progress import ProgressBar
 from automl.search import STRATEGIES
 from automl.space import SPACE_VERSION
+from automl.versions import library_versions, warn_if_different
 
 log = logging.getLogger("automl")
 
@@ -48,6 +50,7 @@ class _AutoMLBase(BaseEstimator):
         warm_start: str | None = "auto",
         history: str | None = "auto",
         ensemble_size: int = 1,
+        ensemble_max_members: int | None = None,
         include: list[str] | str | None = None,
         exclude: list[str] | str | None = None,
         max_trials: int | None = None,
@@ -65,6 +68,7 @@ class _AutoMLBase(BaseEstimator):
         self.warm_start = warm_start
         self.history = history
         self.ensemble_size = ensemble_size
+        self.ensemble_max_members = ensemble_max_members
         self.include = include
         self.exclude = exclude
         self.max_trials = max_trials
@@ -100,7 +104,18 @@ class _AutoMLBase(BaseEstimator):
         self.best_config_ = None if outcome.best is None else dict(outcome.best.config)
         self.best_score_ = None if outcome.best is None else outcome.best.score
         self.refit_ = outcome.refit_note
+        if outcome.ensemble is not None:
+            self.ensemble_ = outcome.ensemble
+        elif outcome.best is not None:
+            self.ensemble_ = [{"trial_id": outcome.best.trial_id, "weight": 1.0,
+                               "model": outcome.best.config.get("model"),
+                               "config": outcome.best.config, "score": outcome.best.score}]
+        else:
+            self.ensemble_ = []
+        self.prediction_latency_ms_, self.model_size_bytes_ = _measure_model(
+            self.model_, prepared.X, self._classification)
         self.space_version_ = SPACE_VERSION
+        self.versions_ = library_versions()
         self.random_state_ = settings.random_state
         self.interrupted_ = outcome.interrupted
         self.fit_time_ = time.time() - started
@@ -145,8 +160,14 @@ class _AutoMLBase(BaseEstimator):
             raise ValueError(f"history must be 'auto', a path, a database URL or None, got {self.history!r}.")
         if not isinstance(self.ensemble_size, numbers.Integral) or self.ensemble_size < 1:
             raise ValueError(f"ensemble_size must be a positive integer, got {self.ensemble_size!r}.")
-        if self.ensemble_size != 1:
-            raise NotImplementedError("ensembles are not implemented yet; use ensemble_size=1.")
+        if self.ensemble_max_members is not None and (
+            not isinstance(self.ensemble_max_members, numbers.Integral)
+            or self.ensemble_max_members < 1
+        ):
+            raise ValueError(
+                f"ensemble_max_members must be a positive integer or None, got "
+                f"{self.ensemble_max_members!r}."
+            )
         if not isinstance(self.verbose, numbers.Integral):
             raise ValueError(f"verbose must be an integer, got {self.verbose!r}.")
         seed = self.random_state
@@ -166,6 +187,8 @@ class _AutoMLBase(BaseEstimator):
             resampling=self.resampling,
             strategy=self.strategy,
             successive_halving=self.successive_halving,
+            ensemble_size=int(self.ensemble_size),
+            ensemble_max_members=self.ensemble_max_members,
             include=self.include,
             exclude=self.exclude,
             random_state=int(seed),
@@ -188,11 +211,18 @@ class _AutoMLBase(BaseEstimator):
         table = pd.DataFrame(self.trials_)
         if table.empty:
             return table
+        weights = {m["trial_id"]: m["weight"] for m in getattr(self, "ensemble_", [])}
+        table["ensemble_weight"] = table["trial_id"].map(weights).fillna(0.0)
         table = table.sort_values(["fidelity", "loss", "trial_id"], ascending=[False, True, True],
                                   kind="stable").reset_index(drop=True)
         table = table.rename(columns={"score": self.metric_})
         table.insert(0, "rank", np.arange(1, len(table) + 1))
         return table.drop(columns=["loss"])
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickling (``joblib.load``): warn if the libraries differ from the saved ones."""
+        warn_if_different(state.get("versions_"), f"This {type(self).__name__}")
+        super().__setstate__(state)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -228,6 +258,16 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     def predict(self, X: Any) -> np.ndarray:
         frame = self._model_input(X)
         return np.asarray(self.model_.predict(frame), dtype=np.float64).ravel()
+
+
+def _measure_model(model: Any, X: pd.DataFrame, classification: bool) -> tuple[float, int]:
+    """Prediction latency (ms per 1,000 rows, on up to 1,000 training rows) and pickled size."""
+    rows = X.iloc[:1000]
+    predict = model.predict_proba if classification else model.predict
+    started = time.perf_counter()
+    predict(rows)
+    latency = (time.perf_counter() - started) * 1000 * 1000 / max(1, len(rows))
+    return latency, len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _time_limit(value: Any, budget: float) -> float | None:
