@@ -59,6 +59,7 @@ class Settings:
     successive_halving: bool | str = "auto"
     ensemble_size: int = 1
     ensemble_max_members: int | None = None
+    ensemble_max_latency: float | None = None  # ms per 1,000 rows, summed over members
 
 
 @dataclass
@@ -454,11 +455,18 @@ def _ensemble_model(
     )[:_ENSEMBLE_CANDIDATES]
     if len(candidates) < 2:
         return None
-    selection = select_ensemble(
-        [t.predictions[rows] for t in candidates], y_val, metric.loss,
-        rounds=settings.ensemble_size, random_state=settings.random_state,
-        max_members=settings.ensemble_max_members,
-    )
+    # each candidate's prediction latency, from its trial: ms per 1,000 rows
+    latency = [t.predict_time / max(1, len(rows)) * 1e6 for t in candidates]
+    try:
+        selection = select_ensemble(
+            [t.predictions[rows] for t in candidates], y_val, metric.loss,
+            rounds=settings.ensemble_size, random_state=settings.random_state,
+            max_members=settings.ensemble_max_members,
+            costs=latency, max_cost=settings.ensemble_max_latency,
+        )
+    except ValueError as error:  # no candidate fits the latency cap
+        log.warning("ensemble: %s; keeping the best single model", error)
+        return None
     picked = sorted(selection.weights.items(), key=lambda item: (-item[1], item[0]))
     if len(picked) < 2:
         return None

@@ -38,13 +38,17 @@ def select_ensemble(
     rounds: int,
     random_state: int = 0,
     max_members: int | None = None,
+    costs: Sequence[float] | None = None,
+    max_cost: float | None = None,
 ) -> Selection:
     """Greedy selection with replacement over ``predictions`` (validation rows only).
 
     ``loss_of(y, prediction)`` scores an averaged prediction (lower is better). Ties between
     candidates are broken by a fixed order drawn from ``random_state``, so the same inputs
     give the same ensemble. With ``max_members``, once that many distinct members are in,
-    only they can be picked again.
+    only they can be picked again. With ``costs`` (each candidate's prediction latency) and
+    ``max_cost``, a new member is only added while the members' summed cost stays within
+    ``max_cost`` (picking a member again costs nothing: its predictions are computed once).
     """
     if not len(predictions):
         raise ValueError("ensemble selection needs at least one candidate")
@@ -54,10 +58,18 @@ def select_ensemble(
     counts: dict[int, int] = {}
     history: list[float] = []
     best_round, best_loss, best_counts = 0, np.inf, {}
+    cost = np.zeros(len(stacked)) if costs is None else np.asarray(costs, dtype=float)
     for round_ in range(1, rounds + 1):
-        allowed = order
-        if max_members is not None and len(counts) >= max_members:
-            allowed = np.array([i for i in order if i in counts])
+        spent = sum(cost[i] for i in counts)
+        full = max_members is not None and len(counts) >= max_members
+        allowed = np.array([
+            i for i in order
+            if i in counts or (not full and (max_cost is None or spent + cost[i] <= max_cost))
+        ], dtype=int)
+        if not len(allowed):
+            raise ValueError(
+                f"no candidate fits within the cost cap {max_cost} (cheapest: {cost.min():.3g})"
+            )
         losses = [loss_of(y, (total + stacked[i]) / round_) for i in allowed]
         pick = int(allowed[int(np.argmin(losses))])  # first minimum in the fixed order
         total += stacked[pick]

@@ -51,6 +51,7 @@ class _AutoMLBase(BaseEstimator):
         history: str | None = "auto",
         ensemble_size: int = 1,
         ensemble_max_members: int | None = None,
+        ensemble_max_latency: float | None = None,
         include: list[str] | str | None = None,
         exclude: list[str] | str | None = None,
         max_trials: int | None = None,
@@ -69,6 +70,7 @@ class _AutoMLBase(BaseEstimator):
         self.history = history
         self.ensemble_size = ensemble_size
         self.ensemble_max_members = ensemble_max_members
+        self.ensemble_max_latency = ensemble_max_latency
         self.include = include
         self.exclude = exclude
         self.max_trials = max_trials
@@ -168,6 +170,14 @@ class _AutoMLBase(BaseEstimator):
                 f"ensemble_max_members must be a positive integer or None, got "
                 f"{self.ensemble_max_members!r}."
             )
+        if self.ensemble_max_latency is not None and (
+            not isinstance(self.ensemble_max_latency, numbers.Real)
+            or not self.ensemble_max_latency > 0
+        ):
+            raise ValueError(
+                "ensemble_max_latency must be a positive number of milliseconds per 1,000 rows "
+                f"or None, got {self.ensemble_max_latency!r}."
+            )
         if not isinstance(self.verbose, numbers.Integral):
             raise ValueError(f"verbose must be an integer, got {self.verbose!r}.")
         seed = self.random_state
@@ -189,6 +199,7 @@ class _AutoMLBase(BaseEstimator):
             successive_halving=self.successive_halving,
             ensemble_size=int(self.ensemble_size),
             ensemble_max_members=self.ensemble_max_members,
+            ensemble_max_latency=self.ensemble_max_latency,
             include=self.include,
             exclude=self.exclude,
             random_state=int(seed),

@@ -115,3 +115,26 @@ def test_saved_model_records_versions_and_warns_when_they_differ(ensembled, tmp_
         model.versions_["lightgbm"] = loaded.versions_["lightgbm"]
     with pytest.warns(VersionWarning, match="lightgbm 0.0.1 -> "):
         joblib.load(path)
+
+
+def test_selection_stays_within_a_latency_cap():
+    y, predictions = _candidates("binary", 3)
+    loss = get_metric("roc_auc", "binary").loss
+    costs = np.linspace(1, 12, len(predictions))
+    free = select_ensemble(predictions, y, loss, rounds=30, random_state=0)
+    capped = select_ensemble(predictions, y, loss, rounds=30, random_state=0, costs=costs,
+                             max_cost=10)
+    assert sum(costs[i] for i in capped.weights) <= 10
+    assert capped.loss >= free.loss - 1e-12
+    with pytest.raises(ValueError, match="cost cap"):
+        select_ensemble(predictions, y, loss, rounds=5, costs=costs, max_cost=0.5)
+
+
+def test_latency_cap_through_the_estimator(ensembled):
+    model, X, y = ensembled
+    latencies = sorted(t["predict_time"] for t in model.trials_ if t["status"] == "ok")
+    capped = AutoMLClassifier(time_budget=60, max_trials=12, n_jobs=2, ensemble_size=20,
+                              ensemble_max_latency=1e-6, random_state=0, verbose=0).fit(X, y)
+    assert len(capped.ensemble_) == 1  # nothing fits a cap that small: the best single model
+    assert capped.score(X, y) > 0.9
+    assert latencies

@@ -144,6 +144,8 @@ def test_include_restricts_the_families_tried(cancer):
         ({"random_state": -3}, ValueError, "random_state"),
         ({"per_trial_time_limit": "long"}, ValueError, "per_trial_time_limit"),
         ({"ensemble_size": 0}, ValueError, "ensemble_size"),
+        ({"ensemble_max_members": 0}, ValueError, "ensemble_max_members"),
+        ({"ensemble_max_latency": -1}, ValueError, "ensemble_max_latency"),
     ],
 )
 def test_bad_parameters_are_explained(params, error, message):
