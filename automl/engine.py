@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -19,7 +21,13 @@ import numpy as np
 
 from automl.data import REGRESSION, PreparedData
 from automl.ensemble import Ensemble, select_ensemble
-from automl.executor import TrialExecutor, active_dask_client, dask_slots, make_executor
+from automl.executor import (
+    DaskTrialExecutor,
+    TrialExecutor,
+    active_dask_client,
+    dask_slots,
+    make_executor,
+)
 from automl.limits import OK
 from automl.metrics import Metric, get_metric
 from automl.runner import Resampling, TrialResult, evaluate, fit_pipeline, make_resampling
@@ -60,6 +68,7 @@ class Settings:
     ensemble_size: int = 1
     ensemble_max_members: int | None = None
     ensemble_max_latency: float | None = None  # ms per 1,000 rows, summed over members
+    ensemble_refit: bool = True  # False: members are their trials' fold models
 
 
 @dataclass
@@ -180,11 +189,13 @@ def run_search(
     trials: list[TrialResult] = []  # filled in place, so an interrupt keeps what finished
     interrupted = False
     executor = make_executor(data, n_workers, max(1, cores // n_workers))
+    local = not isinstance(executor, DaskTrialExecutor)  # fold models live on this disk
+    folds = _FoldStore() if settings.ensemble_size > 1 and local else None
     try:
         try:
             _run_trials(executor, scheduler, settings, trials, metric=metric, started=started,
                         deadline=deadline, resampling=resampling, y=prepared.y,
-                        progress=progress)
+                        folds=folds, progress=progress)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted: stopping the search and keeping the %d finished trial(s)",
@@ -194,13 +205,24 @@ def run_search(
         trials.sort(key=lambda t: t.trial_id)
         model, chosen, note = _final_model(executor, trials, prepared, settings, deadline, cores)
         members = None
-        if settings.ensemble_size > 1 and chosen is not None:
+        if settings.ensemble_size > 1:
             built = _ensemble_model(executor, trials, prepared, settings, resampling, metric,
-                                    deadline, cores, chosen, model)
+                                    deadline, cores, chosen, model, folds)
             if built is not None:
-                model, note, members = built
+                model, note, members, top = built
+                chosen = chosen or top
+        if chosen is None:
+            warnings.warn(
+                f"{note.removeprefix('constant baseline (').rstrip(')')} within the time "
+                "budget; the model is a constant baseline predictor. Give fit a larger "
+                "time_budget.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     finally:
         executor.close()
+        if folds is not None:
+            folds.close()
     return SearchOutcome(
         trials=trials,
         model=model,
@@ -233,6 +255,7 @@ def _run_trials(
     deadline: float,
     resampling: Resampling,
     y: np.ndarray,
+    folds: _FoldStore | None,
     progress: Callable[[float, list[TrialResult], TrialResult | None], None] | None,
 ) -> None:
     """The asynchronous ask/tell loop: a free worker gets the next proposal at once.
@@ -279,10 +302,12 @@ def _run_trials(
                 seconds_left=search_end() - now,
             )
             request = scheduler.ask(budget)
+            keep = folds.path(submitted) if folds is not None and request.fidelity == 1.0 else None
             future = executor.submit(
                 _evaluate_trial,
                 {"trial_id": submitted, "config": request.config, "metric": settings.metric,
-                 "random_state": settings.random_state, "fidelity": request.fidelity},
+                 "random_state": settings.random_state, "fidelity": request.fidelity,
+                 "keep_models_path": keep},
                 deadline=search_end(),
                 time_limit=settings.per_trial_time_limit,
                 memory_limit_mb=settings.memory_limit_mb,
@@ -301,6 +326,8 @@ def _run_trials(
             else:
                 tell(request, result)
             reserve.add(result)
+            if folds is not None and result.status == OK:
+                folds.prune(trials)
             log.debug("trial %d %s %s fidelity=%.3g loss=%.5g (%.1fs)", trial_id,
                       request.config["model"], result.status, request.fidelity, result.loss,
                       result.duration)
@@ -313,6 +340,41 @@ def _refit_estimate(trial: TrialResult, resampling: Resampling) -> float:
     per_split = trial.fit_time / max(1, len(resampling.splits))
     rows_share = max(resampling.train_fraction * trial.fidelity, 0.01)
     return per_split / rows_share * _REFIT_SAFETY
+
+
+class _FoldStore:
+    """Fold models of the best trials, on local disk, for ensembles that skip the refit.
+
+    Trials save their fold models here (when ensembles are on and trials run on this
+    machine); only the ``_ENSEMBLE_CANDIDATES`` best trials' files are kept, so the disk
+    use is bounded whatever the number of trials.
+    """
+
+    def __init__(self) -> None:
+        self.folder = tempfile.mkdtemp(prefix="automl-folds-")
+
+    def path(self, trial_id: int) -> str:
+        return os.path.join(self.folder, f"trial_{trial_id}.joblib")
+
+    def has(self, trial_id: int) -> bool:
+        return os.path.exists(self.path(trial_id))
+
+    def load(self, trial_id: int) -> Any:
+        import joblib
+
+        return joblib.load(self.path(trial_id))
+
+    def prune(self, trials: list[TrialResult]) -> None:
+        ranked = sorted((t for t in trials if t.status == OK and t.fidelity == 1.0),
+                        key=lambda t: (t.loss, t.trial_id))
+        for trial in ranked[_ENSEMBLE_CANDIDATES:]:
+            try:
+                os.unlink(self.path(trial.trial_id))
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class _Reserve:
@@ -414,12 +476,6 @@ def _final_model(
         log.warning("refit of trial %d failed (%s): %s", trial.trial_id, outcome.status,
                     outcome.error)
     reason = "no trial finished" if not ranked else "refitting the best trials failed or ran out of time"
-    warnings.warn(
-        f"{reason} within the time budget; the model is a constant baseline predictor. "
-        "Give fit a larger time_budget.",
-        RuntimeWarning,
-        stacklevel=4,
-    )
     return _dummy(prepared), None, f"constant baseline ({reason})"
 
 
@@ -434,13 +490,16 @@ def _ensemble_model(
     metric: Metric,
     deadline: float,
     cores: int,
-    refit_trial: TrialResult,
+    refit_trial: TrialResult | None,
     refit_model: Any,
-) -> tuple[Any, str, list[dict[str, Any]]] | None:
+    folds: _FoldStore | None,
+) -> tuple[Any, str, list[dict[str, Any]], TrialResult] | None:
     """Ensemble selection on the stored predictions; the other members refit in parallel.
 
     Runs after the best single trial (``refit_trial``) was refit, so a model exists whatever
-    happens here; that fitted model is reused if the trial is a member. Returns None (keep
+    happens here; that fitted model is reused if the trial is a member. If every refit of
+    the best failed (``refit_trial`` is None), even a one-member "ensemble" of fold models
+    is better than the constant fallback. Returns None (keep
     the single model) when fewer than two trials beat a constant predictor, the selection
     keeps one member, or time runs out. A member whose refit fails is dropped and the
     remaining weights renormalized (noted in ``refit_``).
@@ -453,7 +512,8 @@ def _ensemble_model(
          and t.loss < baseline),
         key=lambda t: (t.loss, t.trial_id),
     )[:_ENSEMBLE_CANDIDATES]
-    if len(candidates) < 2:
+    minimum = 2 if refit_trial is not None else 1
+    if len(candidates) < minimum:
         return None
     # each candidate's prediction latency, from its trial: ms per 1,000 rows
     latency = [t.predict_time / max(1, len(rows)) * 1e6 for t in candidates]
@@ -468,51 +528,77 @@ def _ensemble_model(
         log.warning("ensemble: %s; keeping the best single model", error)
         return None
     picked = sorted(selection.weights.items(), key=lambda item: (-item[1], item[0]))
-    if len(picked) < 2:
+    if len(picked) < minimum:
         return None
     grace = 0.05 * settings.time_budget + 1.0
     limit = deadline + grace - time.time()
     if limit <= 0.5:
         log.warning("no time left to refit the ensemble's members; keeping the best single model")
         return None
-    to_fit = [(i, w) for i, w in picked if candidates[i].trial_id != refit_trial.trial_id]
-    threads = max(1, cores // min(executor.n_workers, len(to_fit)))
+    members: list[dict[str, Any]] = []
+    fitted: list[tuple[float, Any]] = []
+
+    def add(trial: TrialResult, weight: float, model: Any, fitted_on: str) -> None:
+        fitted.append((float(weight), model))
+        members.append({**_member(trial, weight), "fitted_on": fitted_on})
+
+    def use_folds(trial: TrialResult, weight: float, why: str) -> bool:
+        if folds is None or not folds.has(trial.trial_id):
+            return False
+        add(trial, weight, folds.load(trial.trial_id), f"cv fold models ({why})")
+        return True
+
+    resampled = "holdout" if len(resampling.splits) == 1 else "cv"
+    to_fit = []
+    for index, weight in picked:
+        trial = candidates[index]
+        if not settings.ensemble_refit and use_folds(trial, weight, "ensemble_refit=False"):
+            continue
+        if refit_trial is not None and trial.trial_id == refit_trial.trial_id:
+            add(trial, weight, refit_model, "all rows")
+        elif _refit_estimate(trial, resampling) > limit and use_folds(
+                trial, weight, "a refit would overrun the budget"):
+            continue
+        else:
+            to_fit.append((index, weight))
+    threads = max(1, cores // max(1, min(executor.n_workers, len(to_fit))))
     futures = [
         (index, weight, executor.submit(
             _refit, {"config": candidates[index].config, "random_state": settings.random_state},
             time_limit=limit, memory_limit_mb=settings.memory_limit_mb, n_threads=threads))
         for index, weight in to_fit
     ]
-    members, fitted = [], []
-    for index, weight in picked:
-        if candidates[index].trial_id == refit_trial.trial_id:
-            fitted.append((float(weight), refit_model))
-            members.append(_member(candidates[index], weight))
     for index, weight, future in futures:
         trial = candidates[index]
         try:
             outcome = future.result()
         except Exception as error:  # the worker process itself died
-            log.warning("refit of ensemble member %d lost its worker: %r", trial.trial_id, error)
-            continue
-        if outcome.status != OK:
-            log.warning("refit of ensemble member %d failed (%s): %s", trial.trial_id,
-                        outcome.status, outcome.error)
-            continue
-        fitted.append((float(weight), outcome.value()))
-        members.append(_member(trial, weight))
-    if len(fitted) < 2:
+            outcome = None
+            failure = f"lost its worker: {error!r}"
+        else:
+            failure = f"{outcome.status}: {outcome.error}"
+        if outcome is not None and outcome.status == OK:
+            add(trial, weight, outcome.value(), "all rows")
+        elif not use_folds(trial, weight, "its refit failed"):
+            log.warning("refit of ensemble member %d failed (%s); dropped", trial.trial_id, failure)
+    if len(fitted) < minimum:
         return None
     total = sum(m["weight"] for m in members)
     for member in members:
         member["weight"] /= total
-    members.sort(key=lambda m: (-m["weight"], m["trial_id"]))
+    order = sorted(range(len(members)), key=lambda i: (-members[i]["weight"], members[i]["trial_id"]))
+    members = [members[i] for i in order]
+    fitted = [fitted[i] for i in order]
     lost = len(picked) - len(members)
-    note = (f"ensemble of {len(members)} pipelines refit on all rows (validation "
-            f"{metric.name} {metric.to_score(selection.loss):.6g})")
+    on_folds = sum(m["fitted_on"] != "all rows" for m in members)
+    note = (f"ensemble of {len(members)} pipelines (validation {metric.name} "
+            f"{metric.to_score(selection.loss):.6g}); {len(members) - on_folds} refit on all rows")
+    if on_folds:
+        note += f", {on_folds} from their {resampled} fold models"
     if lost:
         note += f"; {lost} member(s) failed to refit and were dropped"
-    return Ensemble(fitted, prepared.task), note, members
+    top = next(t for t in candidates if t.trial_id == members[0]["trial_id"])
+    return Ensemble(fitted, prepared.task), note, members, top
 
 
 def _member(trial: TrialResult, weight: float) -> dict[str, Any]:

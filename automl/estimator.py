@@ -52,6 +52,7 @@ class _AutoMLBase(BaseEstimator):
         ensemble_size: int = 1,
         ensemble_max_members: int | None = None,
         ensemble_max_latency: float | None = None,
+        ensemble_refit: bool = True,
         include: list[str] | str | None = None,
         exclude: list[str] | str | None = None,
         max_trials: int | None = None,
@@ -71,6 +72,7 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_size = ensemble_size
         self.ensemble_max_members = ensemble_max_members
         self.ensemble_max_latency = ensemble_max_latency
+        self.ensemble_refit = ensemble_refit
         self.include = include
         self.exclude = exclude
         self.max_trials = max_trials
@@ -178,6 +180,8 @@ class _AutoMLBase(BaseEstimator):
                 "ensemble_max_latency must be a positive number of milliseconds per 1,000 rows "
                 f"or None, got {self.ensemble_max_latency!r}."
             )
+        if not isinstance(self.ensemble_refit, bool):
+            raise ValueError(f"ensemble_refit must be True or False, got {self.ensemble_refit!r}.")
         if not isinstance(self.verbose, numbers.Integral):
             raise ValueError(f"verbose must be an integer, got {self.verbose!r}.")
         seed = self.random_state
@@ -200,6 +204,7 @@ class _AutoMLBase(BaseEstimator):
             ensemble_size=int(self.ensemble_size),
             ensemble_max_members=self.ensemble_max_members,
             ensemble_max_latency=self.ensemble_max_latency,
+            ensemble_refit=bool(self.ensemble_refit),
             include=self.include,
             exclude=self.exclude,
             random_state=int(seed),

@@ -187,16 +187,20 @@ def evaluate(
     n_threads: int = 1,
     random_state: int = 0,
     fidelity: float = 1.0,
+    keep_models_path: str | None = None,
 ) -> TrialResult:
     """Fit the configuration on each split and score its out-of-fold predictions.
 
     With ``fidelity`` < 1 the model sees only that share of each split's training rows (the
     same rows for every configuration), but is scored on the full validation rows, so losses
     at different fidelities are comparable (successive halving relies on that).
+    With ``keep_models_path`` the fitted fold models are saved there (a ``FoldModels``), so
+    an ensemble can use them instead of refitting the configuration on all rows.
     """
     width = n_classes if task != REGRESSION else 1
     predictions = np.full((len(y), width), np.nan)
     fit_time = predict_time = 0.0
+    folds: list[tuple[Any, np.ndarray | None]] = []
     for number, (train, val) in enumerate(resampling.splits):
         train = subsample_rows(train, fidelity, seed=random_state + number)
         data = describe_data(X.iloc[train], task, categorical)
@@ -207,12 +211,18 @@ def evaluate(
         started = time.perf_counter()
         predictions[val] = _predict(pipeline, X.iloc[val], task, fitted_classes, width)
         predict_time += time.perf_counter() - started
+        if keep_models_path is not None:
+            folds.append((pipeline, fitted_classes))
     rows = resampling.validation_rows
     if task == REGRESSION:
         predictions = predictions[:, 0]
     if not np.isfinite(predictions[rows]).all():
         raise ValueError("the model produced non-finite predictions")
     loss = metric.loss(y[rows], predictions[rows])
+    if keep_models_path is not None:
+        import joblib
+
+        joblib.dump(FoldModels(folds, task, width), keep_models_path)
     return TrialResult(
         trial_id=trial_id,
         config=config,
@@ -224,6 +234,24 @@ def evaluate(
         fidelity=fidelity,
         predictions=predictions.astype(np.float32),  # kept for every trial: half the memory
     )
+
+
+class FoldModels:
+    """A trial's cross-validation (or holdout) models, averaged: an ensemble member that
+    needs no refit. Each fold's classifier may have seen only some classes; its
+    probabilities are placed in the columns of the classes it knows."""
+
+    def __init__(self, folds: list[tuple[Any, np.ndarray | None]], task: str, width: int) -> None:
+        self.folds, self.task, self.width = folds, task, width
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.mean([_predict(m, X, self.task, present, self.width) for m, present in self.folds],
+                       axis=0)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        if self.task == REGRESSION:
+            return np.mean([_predict(m, X, self.task, None, 1)[:, 0] for m, _ in self.folds], axis=0)
+        return np.argmax(self.predict_proba(X), axis=1)
 
 
 def subsample_rows(rows: np.ndarray, fidelity: float, *, seed: int) -> np.ndarray:

@@ -77,3 +77,31 @@ FAULTS = {
                      native_categorical=True)
     for how in ("hang", "memory", "segfault", "exit", "raise", "slow")
 }
+
+
+class FailsOnAllRows(ClassifierMixin, BaseEstimator):
+    """A logistic regression that fits on cross-validation folds (< 250 rows) but crashes when
+    refit on all 300 rows: exercises the ensemble's fallback to fold models."""
+
+    def fit(self, X: Any, y: Any) -> "FailsOnAllRows":
+        from sklearn.linear_model import LogisticRegression
+
+        if len(X) > 250:
+            raise RuntimeError("injected refit failure")
+        self.model_ = LogisticRegression(C=float(len(X) % 7 + 1)).fit(X, y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.model_.predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.model_.predict(X)
+
+
+def build_fails_on_all_rows(params: dict, context: Any) -> FailsOnAllRows:
+    return FailsOnAllRows()
+
+
+FAILS_ON_ALL_ROWS = ModelFamily("fails_on_all_rows", True, False, _space, build_fails_on_all_rows,
+                                native_categorical=True)

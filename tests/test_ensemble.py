@@ -138,3 +138,36 @@ def test_latency_cap_through_the_estimator(ensembled):
     assert len(capped.ensemble_) == 1  # nothing fits a cap that small: the best single model
     assert capped.score(X, y) > 0.9
     assert latencies
+
+
+def test_members_can_be_their_fold_models():
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X, y = X.iloc[:300, :8], y.iloc[:300]
+    model = AutoMLClassifier(time_budget=60, max_trials=12, n_jobs=2, ensemble_size=20,
+                             ensemble_refit=False, random_state=0, verbose=0).fit(X, y)
+    assert len(model.ensemble_) >= 2, model.refit_
+    assert all(m["fitted_on"].startswith("cv fold models") for m in model.ensemble_)
+    assert "fold models" in model.refit_
+    assert model.score(X, y) > 0.9
+    restored = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(restored.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_member_whose_refit_fails_falls_back_to_its_fold_models():
+    from fault_models import FAILS_ON_ALL_ROWS
+
+    from automl.space import register_family, unregister_family
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X, y = X.iloc[:300, :8], y.iloc[:300]
+    register_family(FAILS_ON_ALL_ROWS)
+    try:
+        model = AutoMLClassifier(time_budget=60, max_trials=10, n_jobs=2, ensemble_size=20,
+                                 include=["fails_on_all_rows", "naive_bayes", "knn"],
+                                 random_state=0, verbose=0).fit(X, y)
+    finally:
+        unregister_family("fails_on_all_rows")
+    failing = [m for m in model.ensemble_ if m["model"] == "fails_on_all_rows"]
+    assert failing, [m["model"] for m in model.ensemble_]
+    assert all(m["fitted_on"] == "cv fold models (its refit failed)" for m in failing)
+    assert model.score(X, y) > 0.85
