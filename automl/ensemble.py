@@ -53,6 +53,8 @@ def select_ensemble(
     if not len(predictions):
         raise ValueError("ensemble selection needs at least one candidate")
     stacked = np.stack([np.asarray(p, dtype=np.float64) for p in predictions])
+    if stacked.ndim == 3:  # probabilities, stored as float32: make each row sum to 1 again
+        stacked /= stacked.sum(axis=2, keepdims=True)
     order = np.random.default_rng(random_state).permutation(len(stacked))
     total = np.zeros_like(stacked[0])
     counts: dict[int, int] = {}

@@ -60,7 +60,7 @@ def _load(path: str) -> Any:
 
 
 def _run_task(
-    path: str,
+    data: Any,
     function: Callable[..., Any],
     kwargs: dict[str, Any],
     deadline: float | None,
@@ -68,8 +68,13 @@ def _run_task(
     memory_limit_mb: float | None,
     n_threads: int,
 ) -> Outcome:
-    """Worker side: load the shared data, then run ``function`` in a limited child."""
-    data = _load(path)
+    """Worker side: get the shared data, then run ``function`` in a limited child.
+
+    ``data`` is the path of the data file (local workers load it once and cache it) or, on
+    dask, the data itself (scattered to the worker once).
+    """
+    if isinstance(data, str):
+        data = _load(data)
     limit = time_limit
     if deadline is not None:  # wall-clock deadline, so time spent waiting for a worker counts
         remaining = deadline - time.time()
@@ -83,24 +88,6 @@ def _run_task(
         time_limit=limit,
         memory_limit_mb=memory_limit_mb,
     )
-
-
-def _run_task_on(
-    data: Any,
-    function: Callable[..., Any],
-    kwargs: dict[str, Any],
-    deadline: float | None,
-    time_limit: float | None,
-    memory_limit_mb: float | None,
-    n_threads: int,
-) -> Outcome:
-    """Dask worker side: the data arrives already scattered to this worker."""
-    limit = time_limit
-    if deadline is not None:
-        remaining = deadline - time.time()
-        limit = remaining if limit is None else min(limit, remaining)
-    return run_limited(_with_threads, function, data, kwargs, n_threads,
-                       time_limit=limit, memory_limit_mb=memory_limit_mb)
 
 
 def _with_threads(function: Callable, data: Any, kwargs: dict, n_threads: int) -> Any:
@@ -153,8 +140,8 @@ class TrialExecutor:
         self.n_workers = n_workers
         self.n_threads = n_threads_per_trial
         self._folder = tempfile.mkdtemp(prefix="automl-data-")
-        self._path = os.path.join(self._folder, "data.joblib")
-        joblib.dump(data, self._path)
+        self._data: Any = os.path.join(self._folder, "data.joblib")  # what _run_task receives
+        joblib.dump(data, self._data)
         self._pool = get_reusable_executor(
             max_workers=n_workers, timeout=300, initializer=_preload
         )
@@ -171,14 +158,17 @@ class TrialExecutor:
     ) -> Future:
         return self._pool.submit(
             _run_task,
-            self._path,
+            self._data,
             function,
             kwargs,
             deadline,
             time_limit,
             memory_limit_mb,
-            n_threads or self.n_threads,
+            self._threads(n_threads),
         )
+
+    def _threads(self, requested: int | None) -> int:
+        return requested or self.n_threads
 
     def close(self, *, kill: bool = False) -> None:
         if kill:
@@ -202,26 +192,8 @@ class DaskTrialExecutor(TrialExecutor):
         self._data = client.scatter(data, broadcast=True)
         self._pool = client.get_executor(pure=False)
 
-    def submit(
-        self,
-        function: Callable[..., Any],
-        kwargs: dict[str, Any],
-        *,
-        deadline: float | None = None,
-        time_limit: float | None = None,
-        memory_limit_mb: float | None = None,
-        n_threads: int | None = None,
-    ) -> Future:
-        return self._pool.submit(
-            _run_task_on,
-            self._data,
-            function,
-            kwargs,
-            deadline,
-            time_limit,
-            memory_limit_mb,
-            min(n_threads or self.n_threads, self.n_threads),
-        )
+    def _threads(self, requested: int | None) -> int:
+        return min(requested or self.n_threads, self.n_threads)  # a slot's share of its machine
 
     def close(self, *, kill: bool = False) -> None:
         self._pool.shutdown(wait=False)

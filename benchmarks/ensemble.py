@@ -21,17 +21,12 @@ Outputs (resumable): ``benchmarks/results/ensemble.csv`` and ``benchmarks/ENSEMB
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import json
-import os
 import pickle
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from threading import Lock
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +37,9 @@ if str(REPO) not in sys.path:
 _spec = importlib.util.spec_from_file_location("benchmark_run", HERE / "run.py")
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
+_spec = importlib.util.spec_from_file_location("benchmark_pinned", HERE / "pinned.py")
+pinned = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pinned)
 
 OUT = REPO / "benchmarks" / "results" / "ensemble.csv"
 TABLE = REPO / "benchmarks" / "ENSEMBLE.md"
@@ -62,21 +60,13 @@ def _latency_ms(predict: Any, X: Any) -> float:
 
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
-    from sklearn.model_selection import train_test_split
 
     from automl import AutoMLClassifier, AutoMLRegressor
-    from automl.datasets import load
     from automl.ensemble import Ensemble
 
-    ds = load(spec["dataset"])
-    X, y, task = ds.X, ds.y, ds.task
-    seed = int(spec["seed"])
-    classif = task != "regression"
-    try:
-        X_tr, X_te, y_tr, y_te = train_test_split(
-            X, y, test_size=0.25, random_state=seed, stratify=y if classif else None)
-    except ValueError:
-        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed)
+    data = pinned.split(spec["dataset"], int(spec["seed"]))
+    task, classif, seed = data["task"], data["classif"], int(spec["seed"])
+    X_tr, X_te, y_tr, y_te = data["X_tr"], data["X_te"], data["y_tr"], data["y_te"]
     cls = AutoMLClassifier if classif else AutoMLRegressor
     model = cls(time_budget=spec["budget"], n_jobs=1, ensemble_size=spec["ensemble_size"],
                 random_state=seed, verbose=0)
@@ -91,7 +81,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         single = model.model_.members[ids.index(best_id)][1] if best_id in ids else None
     else:
         single = model.model_  # no ensemble was built: both are the single best
-    all_classes = np.unique(np.asarray(y)) if classif else None
+    all_classes = data["all_classes"]
 
     def score(fitted: Any) -> float:
         if classif:
@@ -101,7 +91,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
     predict = (lambda m: m.predict_proba) if classif else (lambda m: m.predict)
     result = {
-        "task": task, "n_rows": len(X), "metric": bench.METRIC_FOR_TASK[task],
+        "task": task, "n_rows": data["n_rows"], "metric": bench.METRIC_FOR_TASK[task],
         "ensemble_score": score(model.model_), "members": len(model.ensemble_),
         "ensemble_latency_ms": _latency_ms(predict(model.model_), frame),
         "ensemble_bytes": len(pickle.dumps(model.model_)), "fit_time": fit_time,
@@ -118,52 +108,13 @@ def run_all(args: argparse.Namespace) -> None:
     selection = argparse.Namespace(datasets=args.datasets, max_rows=args.max_rows, tasks=None,
                                    exclude_smoke=False)
     datasets = list(bench.select_datasets(selection)["name"])
-    seeds = [int(s) for s in args.seeds.split(",")]
-    done = set()
-    if OUT.exists():
-        with OUT.open() as f:
-            done = {(r["dataset"], int(r["seed"])) for r in csv.DictReader(f)
-                    if r["status"] == "ok" and float(r["budget"]) == args.budget}
-    jobs = [(d, s) for s in seeds for d in datasets if (d, s) not in done]
-    bench.log(f"{len(jobs)} runs to do ({len(done)} done already)")
-    lock, free = Lock(), list(range(args.parallel))
-    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, text=True,
-                         capture_output=True).stdout.strip()
-
-    def work(job: tuple[str, int]) -> None:
-        dataset, seed = job
-        with lock:
-            core = free.pop()
-        spec = {"dataset": dataset, "seed": seed, "budget": args.budget,
-                "ensemble_size": args.ensemble_size}
-        try:
-            proc = subprocess.run(
-                ["taskset", "-c", str(core), sys.executable, __file__, "--one", json.dumps(spec)],
-                capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
-                timeout=args.budget * 3 + 60)
-            lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-            result = json.loads(lines[-1]) if lines else {"status": "crashed",
-                                                          "error": proc.stderr[-500:]}
-        except subprocess.TimeoutExpired:
-            result = {"status": "timeout", "error": "hard timeout"}
-        finally:
-            with lock:
-                free.append(core)
-        row = {**spec, **result, "git_rev": rev, "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        with lock:
-            new = not OUT.exists()
-            OUT.parent.mkdir(parents=True, exist_ok=True)
-            with OUT.open("a", newline="") as f:
-                writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
-            bench.log(f"{dataset} seed {seed}: {row['status']} ensemble="
-                      f"{row.get('ensemble_score')} single={row.get('single_score')} "
-                      f"members={row.get('members')}")
-
-    with ThreadPoolExecutor(args.parallel) as pool:
-        list(pool.map(work, jobs))
+    done = pinned.done_specs(OUT, ["dataset", "seed", "budget"])
+    specs = [{"dataset": d, "seed": int(s), "budget": args.budget,
+              "ensemble_size": args.ensemble_size}
+             for s in args.seeds.split(",") for d in datasets
+             if (d, s, str(float(args.budget))) not in done]
+    pinned.run_pinned(Path(__file__), specs, out=OUT, columns=COLUMNS, parallel=args.parallel,
+                      timeout=args.budget * 3 + 60)
 
 
 def write_table(budget: float) -> None:

@@ -26,16 +26,11 @@ Outputs (resumable: a rerun skips finished runs):
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import json
-import os
-import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from threading import Lock
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
@@ -45,7 +40,10 @@ if str(REPO) not in sys.path:
 
 _spec = importlib.util.spec_from_file_location("benchmark_run", HERE / "run.py")
 bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)  # the split, scoring and dataset helpers of run.py
+_spec.loader.exec_module(bench)  # the scoring and dataset helpers of run.py
+_spec = importlib.util.spec_from_file_location("benchmark_pinned", HERE / "pinned.py")
+pinned = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pinned)
 
 STRATEGIES = ("bo", "random", "evolution")
 OUT = REPO / "benchmarks" / "results" / "strategies.csv"
@@ -59,21 +57,11 @@ COLUMNS = ["dataset", "task", "n_rows", "seed", "strategy", "budget", "metric", 
 
 
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
-    import numpy as np
-    from sklearn.model_selection import train_test_split
-
     from automl import AutoMLClassifier, AutoMLRegressor
-    from automl.datasets import load
 
-    ds = load(spec["dataset"])
-    X, y, task = ds.X, ds.y, ds.task
-    seed = int(spec["seed"])
-    classif = task != "regression"
-    try:
-        X_tr, X_te, y_tr, y_te = train_test_split(
-            X, y, test_size=0.25, random_state=seed, stratify=y if classif else None)
-    except ValueError:
-        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, random_state=seed)
+    data = pinned.split(spec["dataset"], int(spec["seed"]))
+    task, classif, seed = data["task"], data["classif"], int(spec["seed"])
+    X_tr, X_te, y_tr, y_te = data["X_tr"], data["X_te"], data["y_tr"], data["y_te"]
     cls = AutoMLClassifier if classif else AutoMLRegressor
     model = cls(time_budget=spec["budget"], n_jobs=1, strategy=spec["strategy"],
                 random_state=seed, verbose=0)
@@ -84,8 +72,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         output, classes = model.predict_proba(X_te), model.classes_
     else:
         output, classes = model.predict(X_te), None
-    all_classes = np.unique(np.asarray(y)) if classif else None
-    score = bench._score(task, y_te, classes, output, all_classes)
+    score = bench._score(task, y_te, classes, output, data["all_classes"])
     trials = [
         {"end": t["started"] + t["duration"], "loss": t["loss"], "status": t["status"],
          "fidelity": t["fidelity"], "model": t["model"]}
@@ -93,7 +80,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     ]
     finite = [t["loss"] for t in trials if t["status"] == "ok" and t["fidelity"] == 1.0]
     return {
-        "task": task, "n_rows": len(X), "metric": bench.METRIC_FOR_TASK[task], "score": score,
+        "task": task, "n_rows": data["n_rows"], "metric": bench.METRIC_FOR_TASK[task], "score": score,
         "status": "ok", "fit_time": fit_time, "n_trials": len(trials),
         "best_val_loss": min(finite) if finite else None, "trials": trials,
     }
@@ -102,78 +89,23 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 # ------------------------------------------------------------------ parent
 
 
-def _done(path: Path) -> set[tuple[str, int, str, float]]:
-    if not path.exists():
-        return set()
-    with path.open() as f:
-        return {(r["dataset"], int(r["seed"]), r["strategy"], float(r["budget"]))
-                for r in csv.DictReader(f) if r["status"] == "ok"}
-
-
-def _git_rev() -> str:
-    try:
-        return subprocess.check_output(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                                       text=True).strip()
-    except Exception:  # noqa: BLE001
-        return "unknown"
-
-
 def run_all(args: argparse.Namespace) -> None:
     selection = argparse.Namespace(datasets=args.datasets, max_rows=args.max_rows, tasks=None,
                                    exclude_smoke=False)
     datasets = list(bench.select_datasets(selection)["name"])
-    seeds = [int(s) for s in args.seeds.split(",")]
-    strategies = args.strategies.split(",")
-    done = _done(OUT)
-    jobs = [(d, s, st) for s in seeds for d in datasets for st in strategies
-            if (d, s, st, float(args.budget)) not in done]
-    bench.log(f"{len(jobs)} runs to do ({len(done)} done already)")
-    lock, rev = Lock(), _git_rev()
-    free_cores = list(range(args.parallel))
+    done = pinned.done_specs(OUT, ["dataset", "seed", "strategy", "budget"])
+    specs = [{"dataset": d, "seed": int(s), "strategy": st, "budget": args.budget}
+             for s in args.seeds.split(",") for d in datasets for st in args.strategies.split(",")
+             if (d, s, st, str(float(args.budget))) not in done]
 
-    def work(job: tuple[str, int, str]) -> None:
-        dataset, seed, strategy = job
-        with lock:
-            core = free_cores.pop()
-        try:
-            spec = {"dataset": dataset, "seed": seed, "strategy": strategy, "budget": args.budget}
-            env = {**os.environ, "PYTHONPATH": str(REPO)}
-            started = time.time()
-            proc = subprocess.run(
-                ["taskset", "-c", str(core), sys.executable, __file__, "--one", json.dumps(spec)],
-                capture_output=True, text=True, env=env, timeout=args.budget * 3 + 60,
-            )
-            lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-            if proc.returncode == 0 and lines:
-                result = json.loads(lines[-1])
-            else:
-                result = {"status": "crashed", "error": proc.stderr[-500:]}
-        except subprocess.TimeoutExpired:
-            result = {"status": "timeout", "error": "hard timeout"}
-        finally:
-            with lock:
-                free_cores.append(core)
+    def save_curve(spec: dict[str, Any], result: dict[str, Any]) -> None:
         trials = result.pop("trials", None)
-        row = {**spec, **result, "git_rev": rev,
-               "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        with lock:
-            new = not OUT.exists()
-            OUT.parent.mkdir(parents=True, exist_ok=True)
-            with OUT.open("a", newline="") as f:
-                writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
-                if new:
-                    writer.writeheader()
-                writer.writerow(row)
-            if trials is not None:
-                with CURVES.open("a") as f:
-                    f.write(json.dumps({"dataset": dataset, "seed": seed, "strategy": strategy,
-                                        "budget": args.budget, "trials": trials}) + "\n")
-            bench.log(f"{dataset} seed {seed} {strategy}: {row.get('status')} "
-                      f"score={row.get('score')} trials={row.get('n_trials')} "
-                      f"({time.time() - started:.0f}s)")
+        if trials is not None:
+            with CURVES.open("a") as f:
+                f.write(json.dumps({**spec, "trials": trials}) + "\n")
 
-    with ThreadPoolExecutor(args.parallel) as pool:
-        list(pool.map(work, jobs))
+    pinned.run_pinned(Path(__file__), specs, out=OUT, columns=COLUMNS, parallel=args.parallel,
+                      timeout=args.budget * 3 + 60, on_result=save_curve)
 
 
 def main() -> None:
