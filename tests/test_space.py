@@ -90,3 +90,22 @@ def test_hist_gradient_boosting_copes_with_more_than_255_categories():
     config = PipelineSpace("binary", 600).default_config("hist_gradient_boosting")
     data = describe_data(prepared.X, "binary", prepared.schema.categorical_columns)
     build_pipeline(config, data).fit(prepared.X, prepared.y)
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_a_configuration_builds_the_same_model_for_a_fold_and_for_the_refit(task):
+    """CV folds see 80 % of the rows the final refit sees; no builder may switch behaviour in
+    between (the MLP did: early stopping from 500 rows, and its refits came out untrained)."""
+    from automl.space.pipeline_space import DataDescription, build_pipeline
+
+    space = PipelineSpace(task, 2000)
+    rng = np.random.default_rng(0)
+    configs = [space.default_config(f) for f in space.family_names] + space.sample(60, rng)
+    for config in configs:
+        models = [
+            build_pipeline(config, DataDescription(task, n_rows, ("a", "b", "c"), {}))[-1]
+            for n_rows in (460, 576)
+        ]
+        params = [{k: v for k, v in m.get_params().items() if "n_neighbors" not in k}
+                  for m in models]
+        assert repr(params[0]) == repr(params[1]), config
