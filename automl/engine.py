@@ -520,7 +520,7 @@ def _ensemble_model(
     try:
         selection = select_ensemble(
             [t.predictions[rows] for t in candidates], y_val, metric.loss,
-            rounds=settings.ensemble_size, random_state=settings.random_state,
+            rounds=settings.ensemble_size, random_state=None,  # candidates are ranked
             max_members=settings.ensemble_max_members,
             costs=latency, max_cost=settings.ensemble_max_latency,
         )

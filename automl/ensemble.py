@@ -36,16 +36,18 @@ def select_ensemble(
     loss_of: Any,
     *,
     rounds: int,
-    random_state: int = 0,
+    random_state: int | None = None,
     max_members: int | None = None,
     costs: Sequence[float] | None = None,
     max_cost: float | None = None,
 ) -> Selection:
     """Greedy selection with replacement over ``predictions`` (validation rows only).
 
-    ``loss_of(y, prediction)`` scores an averaged prediction (lower is better). Ties between
-    candidates are broken by a fixed order drawn from ``random_state``, so the same inputs
-    give the same ensemble. With ``max_members``, once that many distinct members are in,
+    ``loss_of(y, prediction)`` scores an averaged prediction (lower is better). Ties go to
+    the earlier candidate -- or, with ``random_state``, the earlier in an order drawn from
+    it -- so the same inputs always give the same ensemble. The engine passes candidates
+    best first and no ``random_state``: round one then picks exactly the trial it refits
+    as the single best, whose fitted model the ensemble reuses. With ``max_members``, once that many distinct members are in,
     only they can be picked again. With ``costs`` (each candidate's prediction latency) and
     ``max_cost``, a new member is only added while the members' summed cost stays within
     ``max_cost`` (picking a member again costs nothing: its predictions are computed once).
@@ -55,7 +57,8 @@ def select_ensemble(
     stacked = np.stack([np.asarray(p, dtype=np.float64) for p in predictions])
     if stacked.ndim == 3:  # probabilities, stored as float32: make each row sum to 1 again
         stacked /= stacked.sum(axis=2, keepdims=True)
-    order = np.random.default_rng(random_state).permutation(len(stacked))
+    order = np.arange(len(stacked)) if random_state is None else \
+        np.random.default_rng(random_state).permutation(len(stacked))
     total = np.zeros_like(stacked[0])
     counts: dict[int, int] = {}
     history: list[float] = []

@@ -171,3 +171,12 @@ def test_a_member_whose_refit_fails_falls_back_to_its_fold_models():
     assert failing, [m["model"] for m in model.ensemble_]
     assert all(m["fitted_on"] == "cv fold models (its refit failed)" for m in failing)
     assert model.score(X, y) > 0.85
+
+
+def test_first_pick_is_the_first_of_equally_good_candidates():
+    y, predictions = _candidates("binary", 1)
+    loss = get_metric("roc_auc", "binary").loss
+    best = int(np.argmin([loss(y, p) for p in predictions]))
+    ranked = [predictions[best], predictions[best].copy()] + predictions  # a tie at the top
+    selection = select_ensemble(ranked, y, loss, rounds=1)
+    assert selection.weights == {0: 1}
