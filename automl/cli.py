@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--metric", help="scikit-learn scorer name, e.g. roc_auc, log_loss, rmse, r2")
     fit.add_argument("--n-jobs", type=int, default=-1, help="trials at once (-1: all cores)")
     fit.add_argument("--max-trials", type=int, help="stop after this many trials")
+    fit.add_argument("--strategy", choices=["bo", "evolution", "random"], default="bo",
+                     help="search strategy (default bo: Bayesian optimization)")
+    fit.add_argument("--ensemble-size", type=int, default=1, metavar="N",
+                     help="rounds of ensemble selection (default 1: the best single pipeline)")
     fit.add_argument("--random-state", type=int, help="seed for reproducible runs")
     fit.add_argument("--categorical", default="",
                      help="comma-separated columns to treat as categorical even if they look numeric")
@@ -118,6 +122,8 @@ def _fit(args: argparse.Namespace) -> int:
         n_jobs=args.n_jobs,
         max_trials=args.max_trials,
         random_state=args.random_state,
+        strategy=args.strategy,
+        ensemble_size=args.ensemble_size,
         verbose=1,
     )
     try:

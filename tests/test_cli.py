@@ -43,12 +43,19 @@ def test_classification_with_probabilities(train_csv, tmp_path):
     data = tmp_path / "labels.csv"
     frame.drop(columns=["price"]).to_csv(data, index=False)
     model = tmp_path / "clf.joblib"
-    assert main(["fit", str(data), "--target", "expensive", "--max-trials", "1", "--n-jobs",
-                 "1", "--out", str(model)]) == 0
+    assert main(["fit", str(data), "--target", "expensive", "--max-trials", "6", "--n-jobs",
+                 "2", "--ensemble-size", "10", "--strategy", "evolution", "--out",
+                 str(model)]) == 0
     out = tmp_path / "p.csv"
     assert main(["predict", str(model), str(data), "--proba", "--out", str(out)]) == 0
     result = pd.read_csv(out)
     assert set(result.columns) == {"prediction", "proba_no", "proba_yes"}
+    import joblib
+
+    fitted = joblib.load(model)
+    assert len(fitted.ensemble_) >= 1 and fitted.get_params()["strategy"] == "evolution"
+    expected = fitted.predict_proba(frame.drop(columns=["price", "expensive"]))
+    assert np.allclose(result[["proba_no", "proba_yes"]].to_numpy(), expected, atol=1e-9)
 
 
 @pytest.mark.parametrize(
