@@ -79,7 +79,27 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--proba", action="store_true", help="also write class probabilities")
     predict.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     predict.set_defaults(run=_predict)
+
+    metabase = commands.add_parser("metabase", help="build the meta-learning metabase",
+                                   description="Manage the metabase warm starts read.")
+    metabase_commands = metabase.add_subparsers(dest="metabase_command", required=True,
+                                                metavar="COMMAND")
+    build = metabase_commands.add_parser(
+        "build", help="search prior datasets and cross-evaluate their best configurations",
+        description="Build (or resume building) the metabase from a folder of datasets.")
+    from metalearning.build import add_arguments
+
+    add_arguments(build)
+    build.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    build.set_defaults(run=_metabase_build)
     return parser
+
+
+def _metabase_build(args: argparse.Namespace) -> int:
+    from metalearning.build import build
+
+    build(args)
+    return 0
 
 
 def _read_csv(path: str, categorical: Sequence[str] = ()) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Dataset", "list_datasets", "load", "fetch_openml", "ENV_VAR", "TASKS"]
+__all__ = ["Dataset", "list_datasets", "load", "read_dataset", "fetch_openml", "ENV_VAR", "TASKS"]
 
 ENV_VAR = "AUTOML_DATASETS"
 TASKS = ("binary", "multiclass", "regression")
@@ -161,11 +161,21 @@ def load(name: str, folder: str | os.PathLike[str] | None = None, verify: bool =
     """
     entry = _catalog_entry(name)
     path = _resolve_folder(folder)
+    openml_id = None if pd.isna(entry["openml_id"]) else int(entry["openml_id"])
+    return read_dataset(path, name, verify=verify, openml_id=openml_id,
+                        default_task=str(entry["task"]))
+
+
+def read_dataset(folder: str | os.PathLike[str], name: str, *, verify: bool = False,
+                 openml_id: int | None = None, default_task: str | None = None) -> Dataset:
+    """Read ``<folder>/<name>.csv.gz`` and its sidecar, catalogued or not (the metabase
+    builder takes any folder of datasets in this format)."""
+    path = Path(folder)
     csv_path, json_path = path / f"{name}.csv.gz", path / f"{name}.json"
     for p in (csv_path, json_path):
         if not p.is_file():
             raise FileNotFoundError(
-                f"Dataset {name!r} is catalogued but {p.name} is missing from {str(path)!r}."
+                f"Dataset {name!r}: {p.name} is missing from {str(path)!r}."
             )
     meta: dict[str, Any] = json.loads(json_path.read_text(encoding="utf-8"))
     if verify:
@@ -179,8 +189,10 @@ def load(name: str, folder: str | os.PathLike[str] | None = None, verify: bool =
                      keep_default_na=False, na_values=[""])
     if df.columns[-1] != TARGET:
         raise ValueError(f"{csv_path}: last column must be {TARGET!r}, got {df.columns[-1]!r}.")
-    openml_id = None if pd.isna(entry["openml_id"]) else int(entry["openml_id"])
-    return _finish(name, str(meta.get("task", entry["task"])), df.iloc[:, :-1], df[TARGET],
+    task = meta.get("task", default_task)
+    if task not in TASKS:
+        raise ValueError(f"{json_path}: task must be one of {TASKS}, got {task!r}.")
+    return _finish(name, str(task), df.iloc[:, :-1], df[TARGET],
                    categorical, openml_id)
 
 

@@ -39,6 +39,7 @@ from automl.search import (
     make_strategy,
 )
 from automl.space import BUILTIN_FAMILIES, PipelineSpace, register_family
+from automl.warm import warm_start
 
 log = logging.getLogger("automl")
 
@@ -69,6 +70,7 @@ class Settings:
     ensemble_max_members: int | None = None
     ensemble_max_latency: float | None = None  # ms per 1,000 rows, summed over members
     ensemble_refit: bool = True  # False: members are their trials' fold models
+    warm_start: Any = None  # "auto", "metabase", a Metabase, a list of configurations, None
 
 
 @dataclass
@@ -82,6 +84,8 @@ class SearchOutcome:
     refit_note: str
     interrupted: bool = False
     ensemble: list[dict[str, Any]] | None = None  # members: trial id, weight, config, score
+    metafeatures: dict[str, float] | None = None
+    warm_configs: int = 0  # how many starting configurations came from the warm start
 
 
 def available_cores() -> int:
@@ -162,10 +166,11 @@ def run_search(
         settings.resampling, task=task, y=prepared.y, groups=groups,
         random_state=settings.random_state,
     )
+    warm = warm_start(settings.warm_start, prepared, space, settings.random_state)
     strategy = make_strategy(
         settings.strategy,
         space.configspace,
-        initial_configs=_starting_configs(space),
+        initial_configs=warm.configs + _starting_configs(space),
         seed=settings.random_state,
     )
     train_rows = int(len(prepared.y) * resampling.train_fraction)
@@ -233,6 +238,8 @@ def run_search(
         refit_note=note,
         interrupted=interrupted,
         ensemble=members,
+        metafeatures=warm.metafeatures,
+        warm_configs=len(warm.configs),
     )
 
 

@@ -25,10 +25,10 @@ from automl.progress import ProgressBar
 from automl.search import STRATEGIES
 from automl.space import SPACE_VERSION
 from automl.versions import library_versions, warn_if_different
+from automl.warm import check_warm_start
 
 log = logging.getLogger("automl")
 
-_WARM_STARTS = ("auto", "metabase", "history", None)
 
 
 class _AutoMLBase(BaseEstimator):
@@ -47,7 +47,7 @@ class _AutoMLBase(BaseEstimator):
         resampling: Any = "auto",
         strategy: str = "bo",
         successive_halving: bool | str = "auto",
-        warm_start: str | None = "auto",
+        warm_start: Any = "auto",
         history: str | None = "auto",
         ensemble_size: int = 1,
         ensemble_max_members: int | None = None,
@@ -108,6 +108,8 @@ class _AutoMLBase(BaseEstimator):
         self.best_config_ = None if outcome.best is None else dict(outcome.best.config)
         self.best_score_ = None if outcome.best is None else outcome.best.score
         self.refit_ = outcome.refit_note
+        self.metafeatures_ = outcome.metafeatures
+        self.n_warm_start_ = outcome.warm_configs
         if outcome.ensemble is not None:
             self.ensemble_ = outcome.ensemble
         elif outcome.best is not None:
@@ -153,13 +155,7 @@ class _AutoMLBase(BaseEstimator):
             raise ValueError(
                 f"successive_halving must be 'auto', True or False, got {self.successive_halving!r}."
             )
-        warm_start = {False: None, True: "auto"}.get(self.warm_start, self.warm_start)
-        if warm_start not in _WARM_STARTS:
-            raise ValueError(f"warm_start must be one of {list(_WARM_STARTS)}, got {self.warm_start!r}.")
-        if warm_start in ("metabase", "history"):
-            raise NotImplementedError(
-                f"warm_start={self.warm_start!r} is not implemented yet; use 'auto' or None."
-            )
+        warm_start = check_warm_start(self.warm_start)
         if not (self.history is None or isinstance(self.history, str)):
             raise ValueError(f"history must be 'auto', a path, a database URL or None, got {self.history!r}.")
         if not isinstance(self.ensemble_size, numbers.Integral) or self.ensemble_size < 1:
@@ -205,6 +201,7 @@ class _AutoMLBase(BaseEstimator):
             ensemble_max_members=self.ensemble_max_members,
             ensemble_max_latency=self.ensemble_max_latency,
             ensemble_refit=bool(self.ensemble_refit),
+            warm_start=warm_start,
             include=self.include,
             exclude=self.exclude,
             random_state=int(seed),

@@ -1,0 +1,81 @@
+"""`automl metabase build` end to end on three tiny datasets: files, coverage, resuming."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification, make_regression
+
+from automl.cli import main
+from metalearning.metabase import load_metabase
+
+
+def write_dataset(folder, name, X, y, task):
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    frame["target"] = y
+    frame.to_csv(folder / f"{name}.csv.gz", index=False)
+    (folder / f"{name}.json").write_text(json.dumps({"task": task, "categorical_columns": []}))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    data = tmp_path_factory.mktemp("datasets")
+    out = tmp_path_factory.mktemp("metabase")
+    X, y = make_classification(150, 5, random_state=0)
+    write_dataset(data, "binary-a", X, y, "binary")
+    X, y = make_classification(150, 6, n_informative=4, n_classes=3, random_state=1)
+    write_dataset(data, "three-classes", X, y, "multiclass")
+    X, y = make_regression(150, 4, noise=1.0, random_state=2)
+    write_dataset(data, "linear", X, y, "regression")
+    command = ["metabase", "build", "--datasets", str(data), "--out", str(out),
+               "--search-budget", "10", "--top", "2", "--eval-time-limit", "10", "--parallel", "2"]
+    assert main(command) == 0
+    return data, out, command
+
+
+def test_build_writes_a_loadable_metabase(built, capsys):
+    _, out, _ = built
+    metabase = load_metabase(out)
+    assert sorted(metabase.datasets) == ["binary-a", "linear", "three-classes"]
+    groups = {c["task_group"] for c in metabase.configurations.values()}
+    assert groups == {"classification", "regression"}
+    perf = metabase.performance
+    # every configuration evaluated on every dataset of its task group, and nowhere else
+    for cid, entry in metabase.configurations.items():
+        datasets = set(perf.loc[perf["config_id"] == cid, "dataset"])
+        expected = {"linear"} if entry["task_group"] == "regression" else {"binary-a",
+                                                                          "three-classes"}
+        assert datasets == expected
+    assert perf.loc[perf["status"] == "ok", "loss"].notna().all()
+    record = json.loads((out / "build.json").read_text())
+    assert record["parameters"]["search_budget"] == 10
+    assert record["datasets"] == 3 and record["evaluations"] == len(perf)
+    assert record["search_seconds"] > 0 and record["space_version"] == "1"
+
+
+def test_rerun_skips_finished_work(built, capsys):
+    _, out, command = built
+    before = (out / "performance.csv").read_text()
+    capsys.readouterr()
+    assert main(command) == 0
+    printed = capsys.readouterr().out
+    assert "search 0 dataset(s) (3 already done)" in printed
+    assert "on 0 dataset(s)" in printed
+    assert (out / "performance.csv").read_text() == before
+
+
+def test_a_lost_evaluation_is_redone(built, capsys):
+    _, out, command = built
+    path = out / "evaluations" / "linear.csv"
+    rows = pd.read_csv(path)
+    rows.iloc[1:].to_csv(path, index=False)  # as if the process died before writing one row
+    assert main(command) == 0
+    assert "on 1 dataset(s)" in capsys.readouterr().out
+    assert len(pd.read_csv(path)) == len(rows)
+
+
+def test_unknown_dataset_names_are_refused(built):
+    data, out, _ = built
+    with pytest.raises(SystemExit, match="not in .*: nope"):
+        main(["metabase", "build", "--datasets", str(data), "--out", str(out), "--only", "nope"])

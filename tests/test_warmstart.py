@@ -1,0 +1,175 @@
+"""The metabase files, the warm-start choice, and the estimator starting from it."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification
+
+from automl import AutoMLClassifier
+from automl.space import PipelineSpace
+from metalearning.metabase import Metabase, MetabaseWarning, config_id, load_metabase
+from metalearning.metafeatures import compute_metafeatures, metafeature_names
+from metalearning.warmstart import (
+    dataset_distances,
+    greedy_portfolio,
+    normalized_losses,
+    warm_start_configs,
+)
+
+
+def logistic(c: float) -> dict:
+    return {"model": "logistic_regression", "logistic_regression:C": c}
+
+
+def tiny_metabase() -> Metabase:
+    """Three classification datasets that differ only in size; each has its own winner."""
+    names = metafeature_names("binary")
+    rows = {}
+    for i, dataset in enumerate(["small", "medium", "large"]):
+        rows[dataset] = {"task": "binary", **{n: float(i) for n in names}}
+    metafeatures = pd.DataFrame.from_dict(rows, orient="index")
+    metafeatures.index.name = "dataset"
+    configs = {
+        "c_small": logistic(0.01), "c_medium": logistic(1.0), "c_large": logistic(100.0),
+        "c_robust": logistic(10.0),
+    }
+    configurations = {cid: {"config": c, "task_group": "classification",
+                            "found_on": [cid[2:]] if cid != "c_robust" else ["small", "large"]}
+                      for cid, c in configs.items()}
+    losses = {  # dataset -> config -> loss; c_robust is second everywhere
+        "small": {"c_small": 0.10, "c_medium": 0.50, "c_large": 0.90, "c_robust": 0.20},
+        "medium": {"c_small": 0.50, "c_medium": 0.10, "c_large": 0.50, "c_robust": 0.20},
+        "large": {"c_small": 0.90, "c_medium": 0.50, "c_large": 0.10, "c_robust": 0.20},
+    }
+    performance = pd.DataFrame([
+        {"dataset": d, "config_id": c, "loss": loss, "duration": 1.0, "status": "ok"}
+        for d, row in losses.items() for c, loss in row.items()
+    ])
+    return Metabase(metafeatures, configurations, performance)
+
+
+def space() -> PipelineSpace:
+    return PipelineSpace("binary", 200)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    metabase = tiny_metabase()
+    metabase.save(tmp_path)
+    loaded = load_metabase(tmp_path)
+    assert loaded.datasets == metabase.datasets
+    assert loaded.configurations == metabase.configurations
+    pd.testing.assert_frame_equal(
+        loaded.performance.sort_values(["dataset", "config_id"]).reset_index(drop=True),
+        metabase.performance.sort_values(["dataset", "config_id"]).reset_index(drop=True),
+        check_dtype=False)
+
+
+def test_missing_files_and_untranslatable_versions_are_explained(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a metabase.*automl metabase build"):
+        load_metabase(tmp_path)
+    tiny_metabase().save(tmp_path)
+    stored = json.loads((tmp_path / "configurations.json").read_text())
+    stored["space_version"] = "0"  # a version nothing translates from
+    (tmp_path / "configurations.json").write_text(json.dumps(stored))
+    with pytest.warns(MetabaseWarning, match="cannot be translated"):
+        loaded = load_metabase(tmp_path)
+    assert loaded.configurations == {}
+
+
+def test_leave_one_out_removes_rows_results_and_own_configurations():
+    loo = tiny_metabase().without(["medium"])
+    assert loo.datasets == ["small", "large"]
+    assert "c_medium" not in loo.configurations  # found only by medium's own search
+    assert loo.configurations["c_robust"]["found_on"] == ["small", "large"]
+    assert set(loo.performance["dataset"]) == {"small", "large"}
+    assert "c_medium" not in set(loo.performance["config_id"])
+
+
+def test_nearest_dataset_and_distances():
+    metabase = tiny_metabase()
+    target = {n: 1.9 for n in metafeature_names("binary")}
+    distances = dataset_distances(metabase, target, "binary")
+    assert list(distances.index) == ["large", "medium", "small"]
+    assert distances["large"] == pytest.approx(0.05)  # |1.9 - 2| / span 2
+    assert dataset_distances(metabase, target, "regression").empty
+
+
+def test_greedy_portfolio_covers_datasets():
+    metabase = tiny_metabase()
+    losses = normalized_losses(metabase, metabase.datasets)
+    assert losses.loc["small", "c_small"] == 0.0 and losses.loc["small", "c_large"] == 1.0
+    # c_robust alone: mean 0.125; any specialist alone is worse; then a specialist is added
+    portfolio = greedy_portfolio(losses, 2, set(losses.columns))
+    assert portfolio[0] == "c_robust"
+    assert len(portfolio) == 2 and portfolio[1] != "c_robust"
+    assert greedy_portfolio(losses, 5, {"c_small"}) == ["c_small"]
+
+
+def test_warm_start_alternates_neighbours_and_portfolio():
+    target = {n: 1.9 for n in metafeature_names("binary")}
+    configs = warm_start_configs(tiny_metabase(), target, "binary", space(),
+                                 n_neighbors=2, portfolio_size=2)
+    chosen = [c["logistic_regression:C"] for c in configs]
+    # neighbour 1 (large) -> c_large, portfolio 1 -> c_robust, neighbour 2 (medium) -> c_medium
+    assert chosen[:3] == [100.0, 10.0, 1.0]
+    assert len(chosen) == len(set(chosen))
+
+
+def test_unusable_configurations_are_skipped_or_warned():
+    metabase = tiny_metabase()
+    target = {n: 0.0 for n in metafeature_names("binary")}
+    excluded = PipelineSpace("binary", 200, exclude=["logistic_regression"])
+    assert warm_start_configs(metabase, target, "binary", excluded) == []  # user's choice
+    metabase.configurations["c_small"]["config"] = {"model": "logistic_regression",
+                                                    "logistic_regression:renamed": 1.0}
+    with pytest.warns(MetabaseWarning, match="no longer fit"):
+        configs = warm_start_configs(metabase, target, "binary", space())
+    assert all("logistic_regression:renamed" not in c for c in configs)
+
+
+def test_estimator_starts_from_the_metabase():
+    X, y = make_classification(200, 6, random_state=0)
+    metafeatures = compute_metafeatures(pd.DataFrame(X), y, "binary")
+    metabase = tiny_metabase()
+    metabase.metafeatures.loc["medium", list(metafeatures)] = list(metafeatures.values())
+    model = AutoMLClassifier(time_budget=30, max_trials=3, n_jobs=1, warm_start=metabase,
+                             history=None, random_state=0).fit(X, y)
+    first = sorted(model.trials_, key=lambda t: t["trial_id"])[0]["config"]
+    assert first["model"] == "logistic_regression"
+    assert first["logistic_regression:C"] == 1.0  # the nearest dataset's winner
+    assert model.metafeatures_["n_rows"] == 200
+    assert model.n_warm_start_ >= 3
+
+
+def test_warm_start_with_a_list_of_configurations():
+    X, y = make_classification(120, 4, random_state=0)
+    model = AutoMLClassifier(time_budget=30, max_trials=2, n_jobs=1, history=None,
+                             warm_start=[logistic(0.5), logistic(2.0)], random_state=0).fit(X, y)
+    configs = [t["config"]["logistic_regression:C"] for t in sorted(
+        model.trials_, key=lambda t: t["trial_id"])]
+    assert configs == [0.5, 2.0]
+    with pytest.raises(ValueError, match="configuration 0 names hyperparameters.*'nope'"):
+        AutoMLClassifier(time_budget=10, history=None,
+                         warm_start=[{"model": "lightgbm", "nope": 1}]).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start must be one of"):
+        AutoMLClassifier(warm_start="everything").fit(X, y)
+
+
+def test_shipped_metabase_is_complete_and_usable():
+    metabase = load_metabase()
+    assert len(metabase.datasets) >= 30
+    assert {"classification", "regression"} <= {
+        c["task_group"] for c in metabase.configurations.values()}
+    assert set(metabase.performance["config_id"]) <= set(metabase.configurations)
+    for cid, entry in metabase.configurations.items():
+        assert cid == config_id(entry["config"], entry["task_group"])
+    X, y = make_classification(300, 8, random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MetabaseWarning)
+        configs = warm_start_configs(metabase, compute_metafeatures(pd.DataFrame(X), y, "binary"),
+                                     "binary", PipelineSpace("binary", 300))
+    assert len(configs) >= 5
+    assert len({json.dumps(c, sort_keys=True) for c in configs}) == len(configs)
