@@ -1,0 +1,239 @@
+#!/usr/bin/env python
+"""Leave-one-dataset-out: warm-started ``bo`` against cold ``bo`` at a short budget.
+
+Usage (from the repo root)::
+
+    AUTOML_DATASETS=/path/to/datasets python benchmarks/warmstart.py --budget 30 --seeds 0 \\
+        --parallel 2
+    python benchmarks/warmstart.py --table-only
+
+For each shared dataset in the shipped metabase, the metabase is first stripped of that
+dataset (its meta-features, its performance rows and the configurations only its own search
+found: ``Metabase.without``), then two fits run on the fixed 75/25 split of
+``benchmarks/run.py``, one core each (``n_jobs=1``, pinned): ``warm_start=<that metabase>`` and
+``warm_start=None``. For 10 %, 50 % and 100 % of the budget the benchmark takes the trial the
+search would have returned had it stopped then (best validation loss among trials finished by
+that time, highest fidelity first), refits it on the training rows and scores it on the test
+rows (at 100 % it is the fitted estimator itself). With no trial finished, the score is the
+constant predictor's, as the estimator would return.
+
+Normalized test score per (dataset, seed): 0 = the constant predictor, 1 = the best of the six
+(variant, checkpoint) scores. Outputs: ``benchmarks/results/warmstart.csv`` (resumable) and
+``benchmarks/WARMSTART.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def _module(name: str, file: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, HERE / file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _module("benchmark_run", "run.py")
+pinned = _module("benchmark_pinned", "pinned.py")
+
+OUT = REPO / "benchmarks" / "results" / "warmstart.csv"
+TABLE = REPO / "benchmarks" / "WARMSTART.md"
+CHECKPOINTS = (0.1, 0.5, 1.0)
+COLUMNS = (["dataset", "task", "n_rows", "seed", "variant", "budget", "metric", "baseline"]
+           + [f"score_{int(c * 100)}" for c in CHECKPOINTS]
+           + [f"trial_{int(c * 100)}" for c in CHECKPOINTS]
+           + ["n_warm", "n_trials", "first_trial_end", "status", "fit_time", "error", "git_rev",
+              "timestamp"])
+
+
+# ------------------------------------------------------------------ child: one fit
+
+
+def run_one(spec: dict[str, Any]) -> dict[str, Any]:
+    from automl import AutoMLClassifier, AutoMLRegressor
+    from automl.data import prepare_training_data
+    from automl.runner import fit_pipeline
+    from metalearning.metabase import load_metabase
+
+    data = pinned.split(spec["dataset"], int(spec["seed"]))
+    task, classif, seed = data["task"], data["classif"], int(spec["seed"])
+    X_tr, X_te, y_tr, y_te = data["X_tr"], data["X_te"], data["y_tr"], data["y_te"]
+    warm = load_metabase().without([spec["dataset"]]) if spec["variant"] == "warm" else None
+    cls = AutoMLClassifier if classif else AutoMLRegressor
+    model = cls(time_budget=spec["budget"], n_jobs=1, strategy="bo", ensemble_size=1,
+                warm_start=warm, history=None, random_state=seed, verbose=0)
+    started = time.perf_counter()
+    model.fit(X_tr, y_tr)
+    fit_time = time.perf_counter() - started
+
+    def score(output: np.ndarray, classes: Any) -> float:
+        return bench._score(task, y_te, classes, output, data["all_classes"])
+
+    prepared = prepare_training_data(X_tr, y_tr, classification=classif)
+    if classif:
+        priors = np.bincount(prepared.y, minlength=len(prepared.classes)) / len(prepared.y)
+        baseline = score(np.tile(priors, (len(y_te), 1)), prepared.classes)
+    else:
+        baseline = score(np.full(len(y_te), float(np.mean(prepared.y))), None)
+    result: dict[str, Any] = {
+        "task": task, "n_rows": data["n_rows"], "metric": bench.METRIC_FOR_TASK[task],
+        "baseline": baseline, "status": "ok", "fit_time": fit_time,
+        "n_trials": len(model.trials_), "n_warm": model.n_warm_start_,
+    }
+    ends = [t["started"] + t["duration"] for t in model.trials_ if t["status"] == "ok"]
+    result["first_trial_end"] = min(ends) if ends else None
+    X_model = model._model_input(X_te)
+    for checkpoint in CHECKPOINTS:
+        key = int(checkpoint * 100)
+        if checkpoint == 1.0:
+            output = model.predict_proba(X_te) if classif else model.predict(X_te)
+            result[f"score_{key}"] = score(output, model.classes_ if classif else None)
+            result[f"trial_{key}"] = None if model.best_config_ is None else next(
+                (t["trial_id"] for t in model.trials_ if t["config"] == model.best_config_), None)
+            continue
+        chosen = _best_by(model.trials_, checkpoint * spec["budget"])
+        if chosen is None:
+            result[f"score_{key}"], result[f"trial_{key}"] = baseline, None
+            continue
+        pipeline = fit_pipeline(chosen["config"], prepared.X, prepared.y, task=prepared.task,
+                                categorical=prepared.schema.categorical_columns, n_threads=1,
+                                random_state=seed)
+        output = pipeline.predict_proba(X_model) if classif else pipeline.predict(X_model)
+        result[f"score_{key}"] = score(output, prepared.classes)
+        result[f"trial_{key}"] = chosen["trial_id"]
+    return result
+
+
+def _best_by(trials: list[dict], seconds: float) -> dict | None:
+    """The trial a search stopped at ``seconds`` would return: highest fidelity, then lowest
+    validation loss, among trials finished by then."""
+    done = [t for t in trials if t["status"] == "ok" and t["started"] + t["duration"] <= seconds]
+    if not done:
+        return None
+    return min(done, key=lambda t: (-t["fidelity"], t["loss"], t["trial_id"]))
+
+
+# ------------------------------------------------------------------ parent
+
+
+def run_all(args: argparse.Namespace) -> None:
+    from metalearning.metabase import load_metabase
+
+    in_metabase = set(load_metabase().datasets)
+    selection = argparse.Namespace(datasets=args.datasets, max_rows=args.max_rows, tasks=None,
+                                   exclude_smoke=True)
+    datasets = [d for d in bench.select_datasets(selection)["name"] if d in in_metabase]
+    done = pinned.done_specs(OUT, ["dataset", "seed", "variant", "budget"])
+    specs = [{"dataset": d, "seed": int(s), "variant": v, "budget": args.budget}
+             for s in args.seeds.split(",") for d in datasets for v in ("warm", "cold")
+             if (d, s, v, str(float(args.budget))) not in done]
+    pinned.run_pinned(Path(__file__), specs, out=OUT, columns=COLUMNS, parallel=args.parallel,
+                      timeout=args.budget * 4 + 120)
+
+
+def normalized(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, seed, variant, checkpoint) with the normalized test score."""
+    rows = []
+    for (dataset, seed), part in runs.groupby(["dataset", "seed"]):
+        if set(part["variant"]) != {"warm", "cold"}:
+            continue
+        sign = 1.0 if part["metric"].iloc[0] in ("log_loss", "rmse") else -1.0
+        base = sign * part["baseline"].iloc[0]
+        losses = {(r.variant, c): sign * getattr(r, f"score_{int(c * 100)}")
+                  for r in part.itertuples() for c in CHECKPOINTS}
+        best = min(losses.values())
+        spread = base - best
+        for (variant, checkpoint), loss in losses.items():
+            value = 1.0 if spread <= 0 else (base - loss) / spread
+            rows.append({"dataset": dataset, "seed": seed, "task": part["task"].iloc[0],
+                         "variant": variant, "checkpoint": checkpoint, "normalized": value})
+    return pd.DataFrame(rows)
+
+
+def write_table(budget: float) -> None:
+    tables = _module("strategy_tables", "strategy_tables.py")
+    runs = pd.read_csv(OUT)
+    runs = runs[(runs["status"] == "ok") & (runs["budget"] == budget)]
+    scores = normalized(runs)
+    if scores.empty:
+        print("no complete warm/cold pairs yet")
+        return
+    wide = scores.pivot_table(index=["dataset", "seed", "task", "checkpoint"],
+                              columns="variant", values="normalized").reset_index()
+    summary = []
+    for checkpoint, part in wide.groupby("checkpoint"):
+        diff = part["warm"] - part["cold"]
+        summary.append({
+            "budget share": f"{int(checkpoint * 100)} %", "pairs": len(part),
+            "warm mean normalized": part["warm"].mean(), "cold mean normalized": part["cold"].mean(),
+            "warm wins": int((diff > 1e-12).sum()), "ties": int((diff.abs() <= 1e-12).sum()),
+            "cold wins": int((diff < -1e-12).sum()),
+            "warm win share": float((diff > 1e-12).mean()),
+        })
+    per_dataset = wide.pivot_table(index=["dataset", "task"], columns="checkpoint",
+                                   values=["warm", "cold"]).reset_index()
+    per_dataset.columns = [c if isinstance(c, str) else
+                           (c[0] if c[1] == "" else f"{c[0]} {int(c[1] * 100)}%")
+                           for c in per_dataset.columns]
+    first = runs.pivot_table(index="dataset", columns="variant", values="first_trial_end")
+    text = [
+        "# Warm start: leave-one-dataset-out, warm `bo` vs cold `bo`",
+        "",
+        f"Budget {budget:g} s, one core per fit (`n_jobs=1`), seeds "
+        f"{sorted(runs['seed'].unique().tolist())}; generated by `benchmarks/warmstart.py` "
+        f"(git {', '.join(sorted(runs['git_rev'].astype(str).unique()))}). The metabase has "
+        "each target dataset removed before its run. Normalized test score: 0 = constant "
+        "predictor, 1 = best of the six (variant, checkpoint) scores of that dataset.",
+        "",
+        tables.markdown(pd.DataFrame(summary)),
+        "",
+        f"Median seconds until the first finished trial: warm {first['warm'].median():.2f}, "
+        f"cold {first['cold'].median():.2f}.",
+        "",
+        "## Per dataset (normalized test score)",
+        "",
+        tables.markdown(per_dataset),
+        "",
+    ]
+    TABLE.write_text("\n".join(text))
+    print("\n".join(text[:12]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default="all")
+    parser.add_argument("--max-rows", type=int, default=None)
+    parser.add_argument("--budget", type=float, default=30)
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--table-only", action="store_true")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        try:
+            print(json.dumps(run_one(json.loads(args.one)), default=float))
+        except Exception as error:  # noqa: BLE001 - recorded as a crashed run
+            print(json.dumps({"status": "crashed", "error": f"{type(error).__name__}: {error}"}))
+        return
+    if not args.table_only:
+        run_all(args)
+    write_table(args.budget)
+
+
+if __name__ == "__main__":
+    main()
