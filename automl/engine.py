@@ -39,7 +39,7 @@ from automl.search import (
     make_strategy,
 )
 from automl.space import BUILTIN_FAMILIES, PipelineSpace, register_family
-from automl.warm import warm_start
+from automl.warm import WarmStart, warm_start
 
 log = logging.getLogger("automl")
 
@@ -166,11 +166,12 @@ def run_search(
         settings.resampling, task=task, y=prepared.y, groups=groups,
         random_state=settings.random_state,
     )
-    warm = warm_start(settings.warm_start, prepared, space, settings.random_state)
+    warm = warm_start(settings.warm_start, prepared, space, settings.random_state,
+                      settings.time_budget)
     strategy = make_strategy(
         settings.strategy,
         space.configspace,
-        initial_configs=warm.configs + _starting_configs(space),
+        initial_configs=_starting_configs(space, warm),
         seed=settings.random_state,
     )
     train_rows = int(len(prepared.y) * resampling.train_fraction)
@@ -243,12 +244,15 @@ def run_search(
     )
 
 
-def _starting_configs(space: PipelineSpace) -> list[dict[str, Any]]:
-    """Cheapest first, then strong defaults: a low-cost LightGBM (10 trees, 4 leaves) gives a
-    usable model and a first run-time measurement within a second even on large data, then
-    every family's default, strongest families first."""
-    first = space.family_names[0]
-    return [space.low_cost_config(first)] + space.initial_configs()
+def _starting_configs(space: PipelineSpace, warm: WarmStart) -> list[dict[str, Any]]:
+    """Cheapest first, then the warm start, then strong defaults: a low-cost LightGBM (10 trees,
+    4 leaves) gives a usable model and a first run-time measurement within a second even on
+    large data; then the meta-learned configurations; then every family's default, strongest
+    families first. A user's own list of configurations goes first, exactly as given."""
+    low_cost = [space.low_cost_config(space.family_names[0])]
+    if warm.exact:
+        return warm.configs + low_cost + space.initial_configs()
+    return low_cost + warm.configs + space.initial_configs()
 
 
 def _run_trials(

@@ -27,6 +27,7 @@ WARM_START_MODES = ("auto", "metabase", "history", None)
 class WarmStart:
     configs: list[dict[str, Any]] = field(default_factory=list)
     metafeatures: dict[str, float] | None = None
+    exact: bool = False  # the user's own list: tried first, exactly in its order
 
 
 def check_warm_start(value: Any) -> Any:
@@ -45,7 +46,7 @@ def check_warm_start(value: Any) -> Any:
 
 
 def warm_start(setting: Any, prepared: PreparedData, space: PipelineSpace,
-               random_state: int) -> WarmStart:
+               random_state: int, time_budget: float | None = None) -> WarmStart:
     """The warm-start configurations for this dataset and space (possibly none)."""
     from metalearning.metabase import Metabase
     from metalearning.metafeatures import compute_metafeatures
@@ -54,7 +55,7 @@ def warm_start(setting: Any, prepared: PreparedData, space: PipelineSpace,
     if setting is None:
         return WarmStart()
     if isinstance(setting, list):
-        return WarmStart([_user_config(c, i, space) for i, c in enumerate(setting)])
+        return WarmStart([_user_config(c, i, space) for i, c in enumerate(setting)], exact=True)
     metafeatures = compute_metafeatures(
         prepared.X, prepared.y, prepared.task,
         categorical=prepared.schema.categorical_columns, random_state=random_state,
@@ -64,7 +65,8 @@ def warm_start(setting: Any, prepared: PreparedData, space: PipelineSpace,
     metabase = setting if isinstance(setting, Metabase) else _shipped_metabase()
     if metabase is None:
         return WarmStart([], metafeatures)
-    configs = warm_start_configs(metabase, metafeatures, prepared.task, space)
+    configs = warm_start_configs(metabase, metafeatures, prepared.task, space,
+                                 time_budget=time_budget)
     return WarmStart(configs, metafeatures)
 
 

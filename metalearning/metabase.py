@@ -71,6 +71,7 @@ class Metabase:
     performance: pd.DataFrame  # dataset, config_id, loss, duration, status
     space_version: str = SPACE_VERSION
     dropped: list[str] = field(default_factory=list)  # ids that could not be translated
+    eval_rows: int = 3000  # the build's --eval-rows: how many rows each run time was measured on
 
     @property
     def datasets(self) -> list[str]:
@@ -94,6 +95,7 @@ class Metabase:
             configurations,
             performance.reset_index(drop=True),
             self.space_version,
+            eval_rows=self.eval_rows,
         )
 
     def save(self, folder: str | Path) -> None:
@@ -141,4 +143,7 @@ def load_metabase(folder: str | Path | None = None) -> Metabase:
             MetabaseWarning, stacklevel=2,
         )
     performance = pd.read_csv(folder / "performance.csv", dtype={"dataset": str, "config_id": str})
-    return Metabase(metafeatures, configurations, performance, SPACE_VERSION, dropped)
+    eval_rows = 3000
+    if (folder / "build.json").is_file():
+        eval_rows = int(json.loads((folder / "build.json").read_text())["parameters"]["eval_rows"])
+    return Metabase(metafeatures, configurations, performance, SPACE_VERSION, dropped, eval_rows)

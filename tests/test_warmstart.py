@@ -118,6 +118,22 @@ def test_warm_start_alternates_neighbours_and_portfolio():
     assert len(chosen) == len(set(chosen))
 
 
+def test_configurations_predicted_slow_go_behind_the_cheap_ones():
+    metabase = tiny_metabase()
+    perf = metabase.performance
+    metabase.metafeatures["n_rows"] = 1000.0  # each run time measured on 800 trained rows
+    perf.loc[perf["config_id"] == "c_large", "duration"] = 60.0  # 1.5 s for the others
+    target = {n: 1.9 for n in metafeature_names("binary")}
+    target["n_rows"] = 300.0
+    unbounded = warm_start_configs(metabase, target, "binary", space(), n_neighbors=2,
+                                   portfolio_size=2)
+    assert unbounded[0]["logistic_regression:C"] == 100.0
+    bounded = warm_start_configs(metabase, target, "binary", space(), n_neighbors=2,
+                                 portfolio_size=2, time_budget=60)
+    # per second, c_robust (good everywhere) gains most, then c_medium; c_large is 40x slower
+    assert [c["logistic_regression:C"] for c in bounded] == [10.0, 1.0, 100.0]
+
+
 def test_unusable_configurations_are_skipped_or_warned():
     metabase = tiny_metabase()
     target = {n: 0.0 for n in metafeature_names("binary")}
@@ -135,13 +151,16 @@ def test_estimator_starts_from_the_metabase():
     metafeatures = compute_metafeatures(pd.DataFrame(X), y, "binary")
     metabase = tiny_metabase()
     metabase.metafeatures.loc["medium", list(metafeatures)] = list(metafeatures.values())
-    model = AutoMLClassifier(time_budget=30, max_trials=3, n_jobs=1, warm_start=metabase,
+    expected = warm_start_configs(metabase, metafeatures, "binary", PipelineSpace("binary", 200),
+                                  time_budget=30)
+    assert 1.0 in [c["logistic_regression:C"] for c in expected]  # the nearest one's winner
+    model = AutoMLClassifier(time_budget=30, max_trials=4, n_jobs=1, warm_start=metabase,
                              history=None, random_state=0).fit(X, y)
-    first = sorted(model.trials_, key=lambda t: t["trial_id"])[0]["config"]
-    assert first["model"] == "logistic_regression"
-    assert first["logistic_regression:C"] == 1.0  # the nearest dataset's winner
-    assert model.metafeatures_["n_rows"] == 200
-    assert model.n_warm_start_ >= 3
+    trials = sorted(model.trials_, key=lambda t: t["trial_id"])
+    assert trials[0]["config"]["lightgbm:n_estimators"] == 10  # the low-cost start
+    assert [t["config"] for t in trials[1:4]] == expected[:3]
+    assert model.metafeatures_ == pytest.approx(metafeatures, nan_ok=True)
+    assert model.n_warm_start_ == len(expected) >= 3
 
 
 def test_warm_start_with_a_list_of_configurations():
