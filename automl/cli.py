@@ -19,6 +19,8 @@ import pandas as pd
 
 from automl.data import BINARY, REGRESSION
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
+from automl.history.cli import add_history_commands
+from automl.history.store import HistoryError
 from automl.metrics import get_metric
 
 _CLASSIFICATION_MAX_INTEGER_LABELS = 10
@@ -35,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(message)s")
     try:
         return args.run(args)
-    except UsageError as error:
+    except (UsageError, HistoryError) as error:
         parser.exit(2, f"automl: error: {error}\n")
     except KeyboardInterrupt:
         parser.exit(130, "automl: interrupted\n")
@@ -65,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--ensemble-size", type=int, default=1, metavar="N",
                      help="rounds of ensemble selection (default 1: the best single pipeline)")
     fit.add_argument("--random-state", type=int, help="seed for reproducible runs")
+    fit.add_argument("--history", default="auto", metavar="URL",
+                     help="record the run in this history store: a database URL or SQLite path "
+                     "(default: $AUTOML_HISTORY, else the local file); 'none' to not record")
+    fit.add_argument("--warm-start", choices=["auto", "metabase", "history", "none"],
+                     default="auto", help="where the first configurations come from")
     fit.add_argument("--categorical", default="",
                      help="comma-separated columns to treat as categorical even if they look numeric")
     fit.add_argument("--out", default="model.joblib", help="where to save the model (default model.joblib)")
@@ -79,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("--proba", action="store_true", help="also write class probabilities")
     predict.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     predict.set_defaults(run=_predict)
+
+    add_history_commands(commands)
 
     metabase = commands.add_parser("metabase", help="build the meta-learning metabase",
                                    description="Manage the metabase warm starts read.")
@@ -144,10 +153,12 @@ def _fit(args: argparse.Namespace) -> int:
         random_state=args.random_state,
         strategy=args.strategy,
         ensemble_size=args.ensemble_size,
+        history=None if args.history.lower() == "none" else args.history,
+        warm_start=None if args.warm_start == "none" else args.warm_start,
         verbose=1,
     )
     try:
-        estimator.fit(frame, y)
+        estimator.fit(frame, y, dataset_name=Path(args.data).name)
     except (ValueError, TypeError) as error:
         raise UsageError(str(error)) from error
     estimator.target_name_ = args.target

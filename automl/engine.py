@@ -39,7 +39,9 @@ from automl.search import (
     make_strategy,
 )
 from automl.space import BUILTIN_FAMILIES, PipelineSpace, register_family
-from automl.warm import WarmStart, warm_start
+from automl.recorder import RunRecorder
+from automl.versions import library_versions
+from automl.warm import WarmStart, describe, warm_start
 
 log = logging.getLogger("automl")
 
@@ -71,6 +73,10 @@ class Settings:
     ensemble_max_latency: float | None = None  # ms per 1,000 rows, summed over members
     ensemble_refit: bool = True  # False: members are their trials' fold models
     warm_start: Any = None  # "auto", "metabase", a Metabase, a list of configurations, None
+    history: Any = None  # an open history store, or None
+    history_strict: bool = False  # a failing store stops the fit instead of a warning
+    history_warm_start: bool = True  # False: the history only records (reproducible mode)
+    dataset_name: str | None = None  # recorded in the history
 
 
 @dataclass
@@ -86,6 +92,8 @@ class SearchOutcome:
     ensemble: list[dict[str, Any]] | None = None  # members: trial id, weight, config, score
     metafeatures: dict[str, float] | None = None
     warm_configs: int = 0  # how many starting configurations came from the warm start
+    resumed: int = 0  # earlier trials on the same data loaded from the history
+    run_id: str | None = None  # the run's id in the history store
 
 
 def available_cores() -> int:
@@ -166,14 +174,29 @@ def run_search(
         settings.resampling, task=task, y=prepared.y, groups=groups,
         random_state=settings.random_state,
     )
-    warm = warm_start(settings.warm_start, prepared, space, settings.random_state,
-                      settings.time_budget)
+    recorder = fingerprint = None
+    if settings.history is not None:
+        from automl.history import dataset_fingerprint
+
+        recorder = RunRecorder(settings.history, strict=settings.history_strict)
+        fingerprint = dataset_fingerprint(prepared.X, prepared.y)
+    warm_from_data = settings.warm_start is not None and not isinstance(settings.warm_start, list)
+    metafeatures = (describe(prepared, settings.random_state)
+                    if recorder is not None or warm_from_data else None)
+    warm = warm_start(settings.warm_start, prepared, space, metafeatures=metafeatures,
+                      time_budget=settings.time_budget,
+                      history=settings.history if settings.history_warm_start else None,
+                      fingerprint=fingerprint, metric=metric.name)
     strategy = make_strategy(
         settings.strategy,
         space.configspace,
         initial_configs=_starting_configs(space, warm),
         seed=settings.random_state,
     )
+    for trial in warm.previous:  # a resumed run: learn from earlier trials, don't redo them
+        if trial["config"] not in warm.rerun:
+            loss = trial["loss"] if trial["status"] == OK else float("inf")
+            strategy.observe(trial["config"], metric.regret(loss), trial.get("duration"))
     train_rows = int(len(prepared.y) * resampling.train_fraction)
     scheduler = SuccessiveHalving(
         strategy, halving_fidelities(train_rows, settings.successive_halving)
@@ -197,11 +220,20 @@ def run_search(
     executor = make_executor(data, n_workers, max(1, cores // n_workers))
     local = not isinstance(executor, DaskTrialExecutor)  # fold models live on this disk
     folds = _FoldStore() if settings.ensemble_size > 1 and local else None
+    if recorder is not None:
+        recorder.start(
+            dataset_name=settings.dataset_name, fingerprint=fingerprint,
+            metafeatures=metafeatures, task=task, metric=metric.name,
+            time_budget=settings.time_budget, library_versions=library_versions(),
+            space_version=space.version, settings=_recorded_settings(settings),
+        )
+    status = "failed"
     try:
         try:
             _run_trials(executor, scheduler, settings, trials, metric=metric, started=started,
                         deadline=deadline, resampling=resampling, y=prepared.y,
-                        folds=folds, progress=progress)
+                        folds=folds, progress=progress,
+                        on_trial=None if recorder is None else recorder.trial)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted: stopping the search and keeping the %d finished trial(s)",
@@ -225,10 +257,13 @@ def run_search(
                 RuntimeWarning,
                 stacklevel=3,
             )
+        status = "interrupted" if interrupted else "finished"
     finally:
         executor.close()
         if folds is not None:
             folds.close()
+        if recorder is not None:
+            recorder.end(status)
     return SearchOutcome(
         trials=trials,
         model=model,
@@ -241,18 +276,35 @@ def run_search(
         ensemble=members,
         metafeatures=warm.metafeatures,
         warm_configs=len(warm.configs),
+        resumed=len(warm.previous),
+        run_id=None if recorder is None else recorder.run_id,
     )
 
 
+def _recorded_settings(settings: Settings) -> dict[str, Any]:
+    """The settings as plain JSON values (a callable metric or a splitter by its name)."""
+    plain = {}
+    for name, value in vars(settings).items():
+        if name in ("history", "warm_start"):
+            value = value if value is None or isinstance(value, str) else type(value).__name__
+        elif not (value is None or isinstance(value, (str, int, float, bool, list))):
+            value = repr(value)
+        plain[name] = value
+    return plain
+
+
 def _starting_configs(space: PipelineSpace, warm: WarmStart) -> list[dict[str, Any]]:
-    """Cheapest first, then the warm start, then strong defaults: a low-cost LightGBM (10 trees,
-    4 leaves) gives a usable model and a first run-time measurement within a second even on
-    large data; then the meta-learned configurations; then every family's default, strongest
-    families first. A user's own list of configurations goes first, exactly as given."""
-    low_cost = [space.low_cost_config(space.family_names[0])]
+    """Cold: cheapest first, then strong defaults -- a low-cost LightGBM (10 trees, 4 leaves)
+    gives a usable model and a first run-time measurement within a second even on large data,
+    then every family's default, strongest families first. Warm: the meta-learned
+    configurations first (their order already weighs the low-cost start's measured gain per
+    second), then the same list. A user's own list goes first, exactly as given; a resumed
+    run's best earlier configurations go before everything (the quickest way back to where the
+    last run ended)."""
+    cold = [space.low_cost_config(space.family_names[0])] + space.initial_configs()
     if warm.exact:
-        return warm.configs + low_cost + space.initial_configs()
-    return low_cost + warm.configs + space.initial_configs()
+        return warm.configs + cold
+    return warm.rerun + warm.configs + cold
 
 
 def _run_trials(
@@ -268,6 +320,7 @@ def _run_trials(
     y: np.ndarray,
     folds: _FoldStore | None,
     progress: Callable[[float, list[TrialResult], TrialResult | None], None] | None,
+    on_trial: Callable[[TrialResult], None] | None = None,
 ) -> None:
     """The asynchronous ask/tell loop: a free worker gets the next proposal at once.
 
@@ -332,6 +385,8 @@ def _run_trials(
             trial_id, request, began = running.pop(future)
             result = _collect(future, trial_id, request, began)
             trials.append(result)
+            if on_trial is not None:
+                on_trial(result)  # durable before anything else happens to it
             if ordered:
                 finished[trial_id] = (request, result)
             else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+import os
 import pickle
 import sys
 import time
@@ -21,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl.data import align_columns, prepare_training_data, to_model_frame
 from automl.engine import Settings, parallel_slots, run_search
+from automl.history import open_history
 from automl.progress import ProgressBar
 from automl.search import STRATEGIES
 from automl.space import SPACE_VERSION
@@ -49,6 +51,7 @@ class _AutoMLBase(BaseEstimator):
         successive_halving: bool | str = "auto",
         warm_start: Any = "auto",
         history: str | None = "auto",
+        history_strict: bool = False,
         ensemble_size: int = 1,
         ensemble_max_members: int | None = None,
         ensemble_max_latency: float | None = None,
@@ -69,6 +72,7 @@ class _AutoMLBase(BaseEstimator):
         self.successive_halving = successive_halving
         self.warm_start = warm_start
         self.history = history
+        self.history_strict = history_strict
         self.ensemble_size = ensemble_size
         self.ensemble_max_members = ensemble_max_members
         self.ensemble_max_latency = ensemble_max_latency
@@ -81,10 +85,12 @@ class _AutoMLBase(BaseEstimator):
 
     # ---------------------------------------------------------------- fit
 
-    def fit(self, X: Any, y: Any, groups: Any = None) -> "_AutoMLBase":
+    def fit(self, X: Any, y: Any, groups: Any = None, *,
+            dataset_name: str | None = None) -> "_AutoMLBase":
         """Search pipelines for ``time_budget`` seconds and refit the best on all of X, y.
 
-        ``groups`` (optional) keeps rows of one group on the same side of every split.
+        ``groups`` (optional) keeps rows of one group on the same side of every split;
+        ``dataset_name`` is what the team history calls these data.
         """
         started = time.time()
         settings = self._settings()
@@ -93,12 +99,16 @@ class _AutoMLBase(BaseEstimator):
             groups = np.asarray(groups)
             if len(groups) != len(prepared.y):
                 raise ValueError(f"groups has {len(groups)} values but X has {len(prepared.y)} rows.")
+        settings.history = open_history(self.history)  # a store that can't open: error now
+        settings.dataset_name = dataset_name
         bar = ProgressBar(settings.time_budget, enabled=self.verbose > 0 and sys.stderr.isatty())
         try:
             outcome = run_search(prepared, settings, started=started, groups=groups,
                                  progress=bar.update)
         finally:
             bar.close()
+            if settings.history is not None:
+                settings.history.close()
         self.model_ = outcome.model
         self.schema_ = prepared.schema
         self.task_ = prepared.task
@@ -110,6 +120,8 @@ class _AutoMLBase(BaseEstimator):
         self.refit_ = outcome.refit_note
         self.metafeatures_ = outcome.metafeatures
         self.n_warm_start_ = outcome.warm_configs
+        self.n_resumed_ = outcome.resumed
+        self.history_run_id_ = outcome.run_id
         if outcome.ensemble is not None:
             self.ensemble_ = outcome.ensemble
         elif outcome.best is not None:
@@ -156,8 +168,16 @@ class _AutoMLBase(BaseEstimator):
                 f"successive_halving must be 'auto', True or False, got {self.successive_halving!r}."
             )
         warm_start = check_warm_start(self.warm_start)
-        if not (self.history is None or isinstance(self.history, str)):
+        if not (self.history is None or isinstance(self.history, (str, os.PathLike))):
             raise ValueError(f"history must be 'auto', a path, a database URL or None, got {self.history!r}.")
+        if not isinstance(self.history_strict, bool):
+            raise ValueError(f"history_strict must be True or False, got {self.history_strict!r}.")
+        if warm_start == "auto" and self.max_trials is not None and self.random_state is not None:
+            # reproducible mode: earlier runs on these data would change the trials, so the
+            # history only records; warm_start="history" resumes anyway.
+            history_warm_start = False
+        else:
+            history_warm_start = True
         if not isinstance(self.ensemble_size, numbers.Integral) or self.ensemble_size < 1:
             raise ValueError(f"ensemble_size must be a positive integer, got {self.ensemble_size!r}.")
         if self.ensemble_max_members is not None and (
@@ -202,6 +222,8 @@ class _AutoMLBase(BaseEstimator):
             ensemble_max_latency=self.ensemble_max_latency,
             ensemble_refit=bool(self.ensemble_refit),
             warm_start=warm_start,
+            history_strict=self.history_strict,
+            history_warm_start=history_warm_start,
             include=self.include,
             exclude=self.exclude,
             random_state=int(seed),

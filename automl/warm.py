@@ -28,6 +28,12 @@ class WarmStart:
     configs: list[dict[str, Any]] = field(default_factory=list)
     metafeatures: dict[str, float] | None = None
     exact: bool = False  # the user's own list: tried first, exactly in its order
+    rerun: list[dict[str, Any]] = field(default_factory=list)  # a resumed run's best, first
+    previous: list[dict[str, Any]] = field(default_factory=list)  # earlier trials, same data
+
+
+RERUN_BEST = 3  # a resumed run re-evaluates this many of its best earlier configurations
+HISTORY_NEIGHBOURS, HISTORY_PER_DATASET = 5, 2
 
 
 def check_warm_start(value: Any) -> Any:
@@ -45,29 +51,84 @@ def check_warm_start(value: Any) -> Any:
     )
 
 
-def warm_start(setting: Any, prepared: PreparedData, space: PipelineSpace,
-               random_state: int, time_budget: float | None = None) -> WarmStart:
-    """The warm-start configurations for this dataset and space (possibly none)."""
-    from metalearning.metabase import Metabase
+def describe(prepared: PreparedData, random_state: int) -> dict[str, float]:
     from metalearning.metafeatures import compute_metafeatures
-    from metalearning.warmstart import warm_start_configs
+
+    return compute_metafeatures(prepared.X, prepared.y, prepared.task,
+                                categorical=prepared.schema.categorical_columns,
+                                random_state=random_state)
+
+
+def warm_start(setting: Any, prepared: PreparedData, space: PipelineSpace, *,
+               metafeatures: dict[str, float] | None, time_budget: float | None = None,
+               history: Any = None, fingerprint: str | None = None,
+               metric: str | None = None) -> WarmStart:
+    """The warm-start configurations for this dataset and space (possibly none).
+
+    From the team history (``"auto"``, ``"history"``, when a store is open): the earlier
+    trials on these very data (same fingerprint, task and metric) are loaded, their best
+    few re-run first and the rest told to the search without running them again; then the
+    best configurations of the nearest recorded datasets. From the metabase (``"auto"``,
+    ``"metabase"``, or a ``Metabase``): see ``metalearning.warmstart``. History first.
+    """
+    from metalearning.metabase import Metabase
+    from metalearning.warmstart import usable_config, warm_start_configs
 
     if setting is None:
-        return WarmStart()
+        return WarmStart(metafeatures=metafeatures)
     if isinstance(setting, list):
-        return WarmStart([_user_config(c, i, space) for i, c in enumerate(setting)], exact=True)
-    metafeatures = compute_metafeatures(
-        prepared.X, prepared.y, prepared.task,
-        categorical=prepared.schema.categorical_columns, random_state=random_state,
-    )
-    if setting == "history":  # the team-history source plugs in here
-        return WarmStart([], metafeatures)
-    metabase = setting if isinstance(setting, Metabase) else _shipped_metabase()
-    if metabase is None:
-        return WarmStart([], metafeatures)
-    configs = warm_start_configs(metabase, metafeatures, prepared.task, space,
-                                 time_budget=time_budget)
-    return WarmStart(configs, metafeatures)
+        return WarmStart([_user_config(c, i, space) for i, c in enumerate(setting)],
+                         metafeatures, exact=True)
+    if metafeatures is None:
+        metafeatures = describe(prepared, 0)
+    warm = WarmStart(metafeatures=metafeatures)
+    if setting in ("auto", "history") and history is not None:
+        previous, nearest = _from_history(history, prepared.task, metafeatures, fingerprint,
+                                          metric)
+        for trial in previous:
+            config = usable_config(trial["config"], space)
+            if isinstance(config, dict):
+                warm.previous.append({**trial, "config": config})
+        ranked = sorted((t for t in warm.previous if t["status"] == "ok"
+                         and t.get("fidelity", 1.0) == 1.0), key=lambda t: t["loss"])
+        for trial in ranked:
+            if trial["config"] not in warm.rerun:
+                warm.rerun.append(trial["config"])
+            if len(warm.rerun) == RERUN_BEST:
+                break
+        for entry in nearest:
+            config = usable_config(entry["config"], space)
+            if isinstance(config, dict) and config not in warm.configs:
+                warm.configs.append(config)
+        if warm.previous:
+            log.info("resumed: %d earlier trial(s) on the same data loaded from the history",
+                     len(warm.previous))
+    if setting in ("auto", "metabase") or isinstance(setting, Metabase):
+        metabase = setting if isinstance(setting, Metabase) else _shipped_metabase()
+        if metabase is not None:
+            for config in warm_start_configs(metabase, metafeatures, prepared.task, space,
+                                             time_budget=time_budget):
+                if config not in warm.configs:
+                    warm.configs.append(config)
+    return warm
+
+
+def _from_history(history: Any, task: str, metafeatures: dict[str, float],
+                  fingerprint: str | None, metric: str | None) -> tuple[list, list]:
+    """Earlier trials on the same data, and the nearest recorded datasets' best configs;
+    a store that fails here only costs the warm start (with a warning)."""
+    from automl.recorder import HistoryWarning
+
+    try:
+        previous = history.trials_for_fingerprint(fingerprint, task, metric) if fingerprint else []
+        nearest = history.nearest_runs_best_configs(
+            metafeatures, task, HISTORY_NEIGHBOURS, HISTORY_PER_DATASET,
+            exclude_fingerprint=fingerprint)
+        return previous, nearest
+    except Exception as error:
+        warnings.warn(f"Could not read the history store for a warm start ({error}); "
+                      "starting without it.", HistoryWarning, stacklevel=3)
+        return [], []
 
 
 def _user_config(config: dict[str, Any], index: int, space: PipelineSpace) -> dict[str, Any]:

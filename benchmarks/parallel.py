@@ -33,7 +33,7 @@ from automl.datasets import load  # noqa: E402
 
 def throughput(dataset: str, n_jobs: int, budget: float, seed: int) -> int:
     data = load(dataset)
-    model = AutoMLClassifier(time_budget=budget, n_jobs=n_jobs, strategy="random",
+    model = AutoMLClassifier(time_budget=budget, n_jobs=n_jobs, strategy="random", history=None,
                              random_state=seed, verbose=0)
     model.fit(data.X, data.y)
     return sum(t["status"] == "ok" for t in model.trials_)
@@ -41,7 +41,7 @@ def throughput(dataset: str, n_jobs: int, budget: float, seed: int) -> int:
 
 def overhead(dataset: str, n_trials: int) -> dict[str, float]:
     data = load(dataset)
-    model = AutoMLClassifier(time_budget=600, n_jobs=1, max_trials=n_trials, strategy="random",
+    model = AutoMLClassifier(time_budget=600, n_jobs=1, max_trials=n_trials, strategy="random", history=None,
                              include=["naive_bayes"], resampling="holdout", random_state=0,
                              verbose=0)
     started = time.time()

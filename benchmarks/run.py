@@ -176,7 +176,8 @@ def _fit_system(system: str, task: str, X, y, seed: int, budget: float, n_jobs: 
         from automl import AutoMLClassifier, AutoMLRegressor
 
         cls = AutoMLClassifier if classif else AutoMLRegressor
-        model = cls(time_budget=int_budget, n_jobs=n_jobs, random_state=seed, verbose=0)
+        model = cls(time_budget=int_budget, n_jobs=n_jobs, random_state=seed, verbose=0,
+                    history=None)  # each run independent: no resuming from earlier runs
         model.fit(X, y)
 
         def after_fit():

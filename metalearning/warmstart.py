@@ -10,15 +10,15 @@ Two sources, because each fails where the other works:
 
 Ordering rule: alternate the two lists (nearest neighbour 1, portfolio 1, neighbour 2,
 portfolio 2, ...), drop duplicates and configurations the current space cannot run (a family
-excluded by the user or unavailable at this data size), and stop at ``limit``. That picks
-*which* configurations; when the time budget is known they are then *ordered* for the best
+excluded by the user or unavailable at this data size), and stop at ``limit``; add the search's
+own low-cost LightGBM and LightGBM default (the build measures them on every dataset too).
+That picks *which* configurations; when the time budget is known they are then *ordered* for the best
 model early: greedily, the next one is the configuration with the largest expected gain per
 second, the gain being how much it lowers the best normalized loss so far, averaged over the
 nearest datasets, and the seconds its predicted run time here (its measured time per trained
 row on those datasets, median, times the rows this search trains on). Without that, a strong
 but slow configuration (an MLP needing a third of the budget) would come first and the search
-would have nothing to show early on. The engine puts a low-cost LightGBM before all of them (a
-model and a run-time measurement within a second) and each family's default after them.
+would have nothing to show early on. The engine puts each family's default after them.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from automl.space import PipelineSpace
-from metalearning.metabase import Metabase, MetabaseWarning, task_group
+from metalearning.metabase import Metabase, MetabaseWarning, config_id, task_group
 
 log = logging.getLogger("automl")
 
@@ -126,6 +126,10 @@ def warm_start_configs(
     for pair in _zip_longest(nearest_best, portfolio):
         order.extend(c for c in pair if c is not None and c not in order)
     order = order[:limit]
+    for config in starting_configs(space):  # measured in the metabase too: order them all
+        cid = config_id(config, group)
+        if cid in allowed and cid not in order:
+            order.append(cid)
     if time_budget is not None:
         nearest = neighbours[:n_neighbors]
         n_rows = metafeatures.get("n_rows", math.nan)
@@ -138,6 +142,13 @@ def warm_start_configs(
 
 
 _UNFIT = object()
+
+
+def starting_configs(space: PipelineSpace) -> list[dict[str, Any]]:
+    """The search's own cheapest strong starts, ordered with the meta-learned ones: the
+    low-cost LightGBM and the strongest family's default."""
+    first = space.family_names[0]
+    return [space.low_cost_config(first), space.default_config(first)]
 
 
 def order_by_gain_per_second(order: list[str], losses: pd.DataFrame,

@@ -75,6 +75,12 @@ class SearchStrategy(ABC):
         self.observations.append((config, loss))
         self.costs.append(cost)
 
+    def observe(self, config: dict[str, Any], loss: float, cost: float | None = None) -> None:
+        """A result from an earlier run on the same data (a resumed search): learned from like
+        any result, and never proposed again."""
+        self._seen.add(config_key(config))
+        self.tell(config, loss, cost)
+
     @abstractmethod
     def _propose(self) -> dict[str, Any]:
         """A new configuration, not yet seen if at all possible."""
