@@ -41,7 +41,7 @@ def test_each_kind_of_failure_is_recorded_and_the_model_is_usable(faults, data):
     model = AutoMLClassifier(
         time_budget=60, max_trials=8, n_jobs=2, per_trial_time_limit=5, memory_limit=500,
         include=["logistic_regression"] + [f.name for f in FAULTS.values() if f.name != "fault_slow"],
-        strategy="random", random_state=0, verbose=0,
+        strategy="random", random_state=0, verbose=0, warm_start=None,
     )
     model.fit(X, y)
     trials = _statuses(model)
