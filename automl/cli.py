@@ -20,7 +20,7 @@ import pandas as pd
 from automl.data import BINARY, REGRESSION
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.history.cli import add_history_commands
-from automl.history.store import HistoryError
+from automl.history import HistoryError
 from automl.metrics import get_metric
 
 _CLASSIFICATION_MAX_INTEGER_LABELS = 10

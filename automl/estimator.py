@@ -22,7 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl.data import align_columns, prepare_training_data, to_model_frame
 from automl.engine import Settings, parallel_slots, run_search
-from automl.history import open_history
+from automl.history import open_store, resolve_history
 from automl.progress import ProgressBar
 from automl.search import STRATEGIES
 from automl.space import SPACE_VERSION
@@ -328,3 +328,10 @@ def _memory_limit(value: Any, n_workers: int) -> float | None:
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0:
         return float(value)
     raise ValueError(f"memory_limit must be 'auto', a positive number of MB or None, got {value!r}.")
+
+
+def open_history(setting: Any) -> Any:
+    """The store a ``history=`` setting names (None when off); opening it here, before the
+    search, turns an unreachable or corrupt store into an error that names its URL."""
+    url = resolve_history(setting)
+    return None if url is None else open_store(url)

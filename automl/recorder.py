@@ -61,7 +61,7 @@ class RunRecorder:
                 raise
             self.failed = True
             warnings.warn(
-                f"The history store {getattr(self.store, 'display_url', '')} failed to {what} "
+                f"The history store {getattr(self.store, 'url', '')} failed to {what} "
                 f"({error}); the fit goes on without recording. Pass history_strict=True to "
                 "make this an error.", HistoryWarning, stacklevel=2,
             )

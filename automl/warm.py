@@ -120,10 +120,11 @@ def _from_history(history: Any, task: str, metafeatures: dict[str, float],
     from automl.recorder import HistoryWarning
 
     try:
-        previous = history.trials_for_fingerprint(fingerprint, task, metric) if fingerprint else []
+        previous = (history.trials_for_fingerprint(fingerprint, task, metric, include_failed=True)
+                    if fingerprint else [])
         nearest = history.nearest_runs_best_configs(
             metafeatures, task, HISTORY_NEIGHBOURS, HISTORY_PER_DATASET,
-            exclude_fingerprint=fingerprint)
+            exclude_fingerprint=fingerprint, metric=metric)
         return previous, nearest
     except Exception as error:
         warnings.warn(f"Could not read the history store for a warm start ({error}); "

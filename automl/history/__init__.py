@@ -1,24 +1,24 @@
-"""The team history: every run and trial recorded in a SQL database (see ``store.py``)."""
+"""Team history: every run and trial recorded in a database, for warm starts and resumes.
 
+``open_store(url_or_path)`` gives a :class:`HistoryStore` on any SQLAlchemy database (a
+SQLite file by default, PostgreSQL for a team); ``resolve_history("auto")`` says where the
+default store is. Nothing here imports the search engine, so the store can be used (and
+tested) on its own, and the engine can import it without a cycle.
+"""
+
+from automl.history.errors import HistoryError
 from automl.history.fingerprint import dataset_fingerprint
-from automl.history.migrations import SCHEMA_VERSION, SchemaError
-from automl.history.store import (
-    ENV_VAR,
-    HistoryError,
-    HistoryStore,
-    default_path,
-    open_history,
-    resolve_history,
-)
+from automl.history.location import ENV_VARIABLE, default_path, resolve_history
+from automl.history.migrations import SCHEMA_VERSION
+from automl.history.store import HistoryStore, open_store
 
 __all__ = [
-    "ENV_VAR",
-    "SCHEMA_VERSION",
+    "ENV_VARIABLE",
     "HistoryError",
     "HistoryStore",
-    "SchemaError",
+    "SCHEMA_VERSION",
     "dataset_fingerprint",
     "default_path",
-    "open_history",
+    "open_store",
     "resolve_history",
 ]

@@ -1,5 +1,12 @@
-"""A content fingerprint of a dataset: the same table gives the same string in any process,
-so a second run on the same data can find the first one's trials."""
+"""A content fingerprint of a training set, to recognise the same data in a later run.
+
+Dataset names are unreliable ("train.csv" means something else in every project), so runs
+are matched on what the data holds: every cell, the column names, the dtypes and the target.
+The hash must be the same in every process and on every machine of a team, which rules out
+Python's salted ``hash()``; pandas' ``hash_pandas_object`` uses a fixed key. Row order is
+part of the fingerprint: a shuffled copy counts as different data, which only costs a warm
+start, never a wrong resume.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,34 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.util import hash_pandas_object
+
+FINGERPRINT_LENGTH = 32
 
 
-def dataset_fingerprint(X: pd.DataFrame, y: Any) -> str:
-    """sha256 over column names, dtypes, cell values (row order matters) and the target."""
-    digest = hashlib.sha256()
+def dataset_fingerprint(X: Any, y: Any) -> str:
+    """A hex digest (32 characters) of the features ``X`` and target ``y``.
+
+    ``X`` is a DataFrame (an array is wrapped in one); ``y`` any 1-d array-like.
+    """
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-    digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
-    digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    digest.update(pd.util.hash_pandas_object(pd.Series(np.asarray(y)), index=False)
-                  .to_numpy().tobytes())
-    return digest.hexdigest()[:32]
+    target = pd.Series(np.asarray(y).ravel())
+    digest = hashlib.sha256()
+    digest.update(f"{frame.shape[0]}x{frame.shape[1]}\n".encode())
+    for name, dtype in frame.dtypes.items():
+        digest.update(f"{name!s}\t{dtype!s}\n".encode())
+    digest.update(_row_hashes(frame).tobytes())
+    digest.update(f"target\t{target.dtype!s}\n".encode())
+    digest.update(_row_hashes(target.to_frame()).tobytes())
+    return digest.hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One uint64 per row; cells pandas cannot hash (lists, dicts) are hashed as text."""
+    if frame.shape[1] == 0:
+        return np.zeros(len(frame), dtype=np.uint64)
+    try:
+        return hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+    except TypeError:
+        as_text = frame.apply(lambda column: column.map(repr) if column.dtype == object else column)
+        return hash_pandas_object(as_text, index=False).to_numpy(dtype=np.uint64)

@@ -1,10 +1,20 @@
-"""Schema versions and the path between them (a small equivalent of Alembic).
+"""Schema versions and the path between them: a small stand-in for Alembic.
 
-``SCHEMA_VERSION`` is what this code writes; ``MIGRATIONS[v]`` brings a store from version
-``v - 1`` to ``v``. Opening a store applies the missing steps, each in its own transaction; a
-store written by a newer library is refused with a clear error instead of being damaged.
-Several processes may open a new store at the same moment, so creating the tables tolerates
-losing the race to another process.
+A team store outlives any one version of automl, so the schema carries a version number in
+the ``meta`` table and each change to it ships as a function here. Opening a store:
+
+* creates the tables when there are none (and stamps them with :data:`SCHEMA_VERSION`);
+* applies, in order and in one transaction, the migrations the store has not had yet;
+* refuses a store whose version is newer than this code, instead of writing rows an older
+  automl does not understand.
+
+Four processes may open a brand-new store at the same moment. Creation takes a lock first
+(``BEGIN IMMEDIATE`` on SQLite, an advisory lock on PostgreSQL) and re-checks inside it; on
+other databases the loser's "already exists" error is caught and the check repeated.
+
+To change the schema: edit ``schema.py`` (fresh stores get the new tables directly), add
+``MIGRATIONS[n] = function(connection)`` bringing a version ``n - 1`` store to version ``n``,
+and set ``SCHEMA_VERSION = n``.
 """
 
 from __future__ import annotations
@@ -12,64 +22,82 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
-from automl.history.schema import meta, metadata
+from automl.history import schema
+from automl.history.connect import writing
+from automl.history.errors import HistoryError
 
 SCHEMA_VERSION = 1
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+_VERSION_KEY = "schema_version"
+_ADVISORY_LOCK_ID = 0x6175746F6D6C  # "automl": serializes schema changes on PostgreSQL
+_RACE_SIGNS = ("already exists", "duplicate", "unique", "locked", "busy", "deadlock")
+_ATTEMPTS = 6
 
 
-def _create_version_1(connection: Connection) -> None:
-    metadata.create_all(connection, checkfirst=True)
+def upgrade(engine: Engine) -> int:
+    """Bring the store's schema to :data:`SCHEMA_VERSION`; return that version.
 
-
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _create_version_1}
-
-
-class SchemaError(RuntimeError):
-    """The store's schema cannot be used by this version of the library."""
-
-
-def stored_version(connection: Connection) -> int:
-    if not connection.dialect.has_table(connection, meta.name):
-        return 0
-    value = connection.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
-    return int(value) if value is not None else 0
-
-
-def upgrade(engine: Engine, attempts: int = 5) -> int:
-    """Bring the store to ``SCHEMA_VERSION``; returns the version found before."""
-    for attempt in range(attempts):
+    Raises :class:`HistoryError` when the store is newer than this code or is a SQLite file
+    that belongs to another program.
+    """
+    for attempt in range(_ATTEMPTS):
         try:
-            return _upgrade_once(engine)
-        except (IntegrityError, OperationalError, ProgrammingError) as error:
-            # another process created the same table or version row a moment earlier
-            if "locked" not in str(error) and "exist" not in str(error) and \
-                    "duplicate" not in str(error).lower() and "unique" not in str(error).lower():
+            with writing(engine) as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_ADVISORY_LOCK_ID)))
+                return _upgrade(connection)
+        except DBAPIError as error:
+            racing = any(sign in str(error.orig).lower() for sign in _RACE_SIGNS)
+            if not racing or attempt == _ATTEMPTS - 1:
                 raise
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.1 * (attempt + 1))
+            time.sleep(0.05 * 2 ** attempt)  # another process is creating the tables: look again
     raise AssertionError("unreachable")
 
 
-def _upgrade_once(engine: Engine) -> int:
-    with engine.connect() as connection:
-        found = stored_version(connection)
-    if found > SCHEMA_VERSION:
-        raise SchemaError(
-            f"the store has schema version {found}, newer than this library's "
-            f"{SCHEMA_VERSION}; upgrade automl to use it."
+def stored_version(connection: Connection) -> int | None:
+    """The schema version recorded in the store, or None when it has no ``meta`` row yet."""
+    value = connection.execute(
+        sa.select(schema.meta.c.value).where(schema.meta.c.key == _VERSION_KEY)
+    ).scalar_one_or_none()
+    return None if value is None else int(value)
+
+
+def _upgrade(connection: Connection) -> int:
+    inspector = sa.inspect(connection)
+    name = connection.engine.url.render_as_string(hide_password=True)
+    if not inspector.has_table(schema.meta.name):
+        foreign = set(inspector.get_table_names()) - set(schema.metadata.tables)
+        if foreign and connection.dialect.name == "sqlite":
+            raise HistoryError(
+                f"{name} is not an automl history database: it holds other tables "
+                f"({', '.join(sorted(foreign)[:5])}). Choose another file for the history."
+            )
+        return _create(connection)
+    version = stored_version(connection)
+    if version is None:
+        return _create(connection)
+    if version > SCHEMA_VERSION:
+        raise HistoryError(
+            f"the history store {name} has schema version {version}, newer than this automl "
+            f"understands ({SCHEMA_VERSION}). Upgrade automl, or use another store."
         )
-    for version in range(found + 1, SCHEMA_VERSION + 1):
-        with engine.begin() as connection:
-            if stored_version(connection) >= version:  # another process did it meanwhile
-                continue
-            MIGRATIONS[version](connection)
-            if version == 1:
-                connection.execute(meta.insert().values(key="schema_version", value="1"))
-            else:
-                connection.execute(meta.update().where(meta.c.key == "schema_version")
-                                   .values(value=str(version)))
-    return found
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        MIGRATIONS[target](connection)
+    if version < SCHEMA_VERSION:
+        connection.execute(
+            schema.meta.update().where(schema.meta.c.key == _VERSION_KEY)
+            .values(value=str(SCHEMA_VERSION))
+        )
+    return SCHEMA_VERSION
+
+
+def _create(connection: Connection) -> int:
+    schema.metadata.create_all(connection, checkfirst=True)
+    if stored_version(connection) is None:
+        connection.execute(schema.meta.insert().values(key=_VERSION_KEY, value=str(SCHEMA_VERSION)))
+    return SCHEMA_VERSION

@@ -1,70 +1,73 @@
-"""The history tables: one row per run, one per trial, and the schema version.
+"""The history tables: one row per run, one row per finished trial, and the schema version.
 
-Plain columns and JSON text only (no pickles), so any SQL client, any later version of this
-library and any other language can read a team's history.
+Plain SQLAlchemy Core tables, portable to SQLite and PostgreSQL (and most other databases):
+
+* Structured values (configurations, meta-features, library versions, settings) are JSON text,
+  not pickles: any tool can read them, and no row can run code when it is loaded.
+* Run ids are UUID strings made by the writer, not by the database, so writers on many
+  machines never collide and a retried insert of the same run is recognisable as a retry.
+* ``UNIQUE(run_id, trial_id)`` makes a trial write idempotent: a write retried after a lost
+  acknowledgement updates the row instead of adding a second one.
+* Timestamps are naive ``DATETIME`` columns holding UTC, because SQLite has no time zones;
+  the store turns them back into aware UTC datetimes when it reads them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Float,
-    ForeignKey,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
+import sqlalchemy as sa
+
+RUN_STATUSES = ("running", "finished", "interrupted", "failed")
+TASKS = ("binary", "multiclass", "regression")
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
 )
 
-metadata = MetaData()
-
-runs = Table(
+runs = sa.Table(
     "runs",
     metadata,
-    Column("id", String(36), primary_key=True),  # a UUID made by the writer: no collisions
-    Column("user", String(200)),
-    Column("host", String(200)),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("ended_at", DateTime(timezone=True)),
-    Column("dataset_name", String(500)),
-    Column("fingerprint", String(64), index=True),
-    Column("metafeatures", Text),  # JSON: name -> number
-    Column("task", String(20)),
-    Column("metric", String(100)),
-    Column("time_budget", Float),
-    Column("library_versions", Text),  # JSON
-    Column("space_version", String(20)),
-    Column("status", String(20), nullable=False),  # running, finished, interrupted, failed
-    Column("settings", Text),  # JSON
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("user", sa.String(255)),
+    sa.Column("host", sa.String(255)),
+    sa.Column("started_at", sa.DateTime, nullable=False, index=True),
+    sa.Column("ended_at", sa.DateTime),
+    sa.Column("dataset_name", sa.Text),
+    sa.Column("fingerprint", sa.String(64), nullable=False, index=True),
+    sa.Column("metafeatures", sa.Text, nullable=False, default="{}"),
+    sa.Column("task", sa.String(16), nullable=False),
+    sa.Column("metric", sa.String(64), nullable=False),
+    sa.Column("time_budget", sa.Float),
+    sa.Column("library_versions", sa.Text, nullable=False, default="{}"),
+    sa.Column("space_version", sa.String(32)),
+    sa.Column("status", sa.String(16), nullable=False, default="running"),
+    sa.Column("settings", sa.Text, nullable=False, default="{}"),
 )
 
-trials = Table(
+trials = sa.Table(
     "trials",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("run_id", String(36), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False,
-           index=True),
-    Column("trial_id", Integer, nullable=False),  # the run's own trial number
-    Column("config", Text, nullable=False),  # JSON, the space's own hyperparameter names
-    Column("loss", Float),  # empty when the trial failed
-    Column("score", Float),
-    Column("status", String(20), nullable=False),
-    Column("fidelity", Float, nullable=False, default=1.0),
-    Column("duration", Float),
-    Column("fit_time", Float),
-    Column("peak_memory_mb", Float),
-    Column("error", Text),
-    Column("started", Float),  # seconds since the run started
-    Column("recorded_at", DateTime(timezone=True)),
-    UniqueConstraint("run_id", "trial_id", name="uq_trials_run_trial"),  # a retry never duplicates
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("trial_id", sa.Integer, nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("loss", sa.Float, nullable=False),
+    sa.Column("score", sa.Float),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("fidelity", sa.Float, nullable=False, default=1.0),
+    sa.Column("duration", sa.Float, nullable=False, default=0.0),
+    sa.Column("fit_time", sa.Float, nullable=False, default=0.0),
+    sa.Column("peak_memory_mb", sa.Float),
+    sa.Column("error", sa.Text),
+    sa.Column("started", sa.Float, nullable=False, default=0.0),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),
+    sa.UniqueConstraint("run_id", "trial_id", name="uq_trials_run_trial"),
 )
 
-meta = Table(
-    "automl_meta",
-    metadata,
-    Column("key", String(50), primary_key=True),
-    Column("value", String(200), nullable=False),
-)
+RUN_COLUMNS = tuple(column.name for column in runs.columns)
+TRIAL_COLUMNS = tuple(column.name for column in trials.columns if column.name != "id")
+JSON_RUN_COLUMNS = ("metafeatures", "library_versions", "settings")

@@ -1,422 +1,396 @@
-"""The history store: every run and trial in a SQL database, through SQLAlchemy.
+"""The history store: runs and trials in any SQLAlchemy database, behind a small interface.
 
-A local SQLite file by default (WAL mode so readers never block the writer, and a busy
-timeout so several processes on one machine take turns instead of failing); any SQLAlchemy
-URL for a team, PostgreSQL tested. Writes are small and committed one by one: a trial is
-durable the moment ``record_trial`` returns.
+What the rest of automl needs from history is small: open a store, record a run and each
+trial as it finishes, and ask three questions (what was recorded, what did earlier runs on
+this very data find, what worked on similar data). This class is that interface; the engine
+never sees SQL, so the backend (SQLite file, PostgreSQL server) is only a URL.
+
+Writes are built to survive the conditions they run in:
+
+* each trial is its own short transaction, committed before ``record_trial`` returns, so a
+  killed process loses only the trials still running;
+* every write is idempotent (run ids come from the writer, trials are keyed by
+  ``(run_id, trial_id)``), so a write retried after a lock or a dropped connection never
+  adds a second row;
+* every failure is a :class:`HistoryError` naming the store, password masked.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import math
 import os
+import socket
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable
+from typing import Any, Callable, Mapping, TextIO, TypeVar
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, update
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
-from sqlalchemy.exc import SQLAlchemyError
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import (
+    ArgumentError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 
-from automl.history.migrations import SchemaError, upgrade
-from automl.history.schema import runs, trials
+from automl.history import export as _export
+from automl.history import schema
+from automl.history.connect import make_engine, reading, writing
+from automl.history.errors import HistoryError, masked_url, reason
+from automl.history.location import resolve_history
+from automl.history.migrations import upgrade
+from automl.history.queries import nearest_best_configs, runs_query, trials, upsert
+from automl.history.rows import (
+    current_user,
+    dumps,
+    float_or_none,
+    loss_value,
+    run_dict,
+    utcnow,
+)
 
-ENV_VAR = "AUTOML_HISTORY"
-SQLITE_BUSY_MS = 30_000
-_WRITE_ATTEMPTS = 8
+T = TypeVar("T")
 
-
-class HistoryError(RuntimeError):
-    """The history store cannot be opened or used; the message names it."""
-
-
-def default_path() -> Path:
-    """The local store: ``$XDG_DATA_HOME/automl/history.sqlite`` (``~/.local/share`` by default)."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local",
-                                                           "share")
-    return Path(base) / "automl" / "history.sqlite"
-
-
-def resolve_history(setting: str | os.PathLike | None) -> str | None:
-    """The database URL for a ``history`` setting: ``"auto"`` -> ``$AUTOML_HISTORY``, else the
-    local SQLite file; a URL (``scheme://...``) as is; any other string a SQLite file path;
-    ``None`` -> no history."""
-    if setting is None:
-        return None
-    setting = os.fspath(setting)
-    if setting == "auto":
-        setting = os.environ.get(ENV_VAR) or str(default_path())
-    if "://" in setting:
-        return setting
-    return f"sqlite:///{Path(setting).expanduser().resolve()}"
+_WRITE_ATTEMPTS = 5
+_TRANSIENT_SIGNS = ("locked", "busy", "could not serialize", "deadlock", "server closed",
+                    "connection reset", "terminating connection")
+_CORRUPT_SIGNS = ("file is not a database", "malformed", "not a database")
+_MAX_ERROR_CHARS = 20_000
+_DELETE_CHUNK = 500
 
 
-def open_history(setting: str | os.PathLike | None) -> "HistoryStore | None":
-    url = resolve_history(setting)
-    return None if url is None else HistoryStore(url)
+def open_store(url_or_path: str | os.PathLike[str], *, create: bool = True) -> "HistoryStore":
+    """Open (creating or upgrading the schema as needed) the store at a URL or file path.
 
-
-def _masked(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    ``"auto"`` means what ``history="auto"`` means (see :func:`resolve_history`). With
+    ``create=False`` a SQLite file that does not exist is an error instead of a new store.
+    """
+    url = resolve_history(url_or_path)
+    if url is None:
+        raise HistoryError(f"history is turned off ({url_or_path!r}); there is no store to open")
+    return HistoryStore(url, create=create)
 
 
 class HistoryStore:
-    """Runs and trials in one database; safe for many writing processes at once."""
+    """Runs and their trials in one database; see the module docstring for the guarantees."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.display_url = _masked(url)
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = masked_url(url)  # safe to print; the real URL stays inside the engine
+        self._check_file(url, create)
         try:
-            parsed = make_url(url)
-        except ArgumentError as error:
-            raise HistoryError(f"{url!r} is not a database URL or path ({error}).") from None
-        self.sqlite = parsed.get_backend_name() == "sqlite"
-        if self.sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            self._engine = make_engine(url)
+        except NoSuchModuleError as error:  # before ArgumentError, its base class
+            raise HistoryError(f"{self.url} names an unknown kind of database: {reason(error)}") from error
+        except (ArgumentError, ValueError) as error:
+            raise HistoryError(f"{self.url} is not a valid history URL: {reason(error)}") from error
+        except ModuleNotFoundError as error:
+            raise HistoryError(
+                f"the history store {self.url} needs a database driver that is not installed "
+                f"({error}); for PostgreSQL: pip install 'automl[postgres]'"
+            ) from error
         try:
-            self.engine: Engine = create_engine(url, pool_pre_ping=not self.sqlite)
-        except (ArgumentError, ImportError, SQLAlchemyError) as error:
-            raise HistoryError(f"cannot use the history store {self.display_url}: {error}") from None
-        if self.sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
-        try:
-            upgrade(self.engine)
-        except SchemaError as error:
-            raise HistoryError(f"history store {self.display_url}: {error}") from None
-        except DatabaseError as error:
-            if self.sqlite and "not a database" in str(error):
-                raise HistoryError(
-                    f"{self.display_url} is not a valid history database (corrupt or not "
-                    "SQLite); move it away or pass another history location.") from None
-            raise HistoryError(f"cannot open the history store {self.display_url}: "
-                               f"{_reason(error)}") from None
+            self.schema_version = upgrade(self._engine)
+        except HistoryError:
+            self._engine.dispose()
+            raise
+        except SQLAlchemyError as error:
+            self._engine.dispose()
+            raise self._error("open", error) from error
 
-    # ------------------------------------------------------------------ writing
+    # -- writing ---------------------------------------------------------------------------
 
-    def start_run(self, **fields: Any) -> str:
-        """Record a new run (status "running"); returns its id."""
-        run_id = str(uuid.uuid4())
-        row = {
+    def start_run(
+        self,
+        *,
+        fingerprint: str,
+        task: str,
+        metric: str,
+        dataset_name: str | None = None,
+        metafeatures: Mapping[str, float] | None = None,
+        time_budget: float | None = None,
+        library_versions: Mapping[str, str] | None = None,
+        space_version: str | None = None,
+        settings: Mapping[str, Any] | None = None,
+        user: str | None = None,
+        host: str | None = None,
+        run_id: str | None = None,
+    ) -> str:
+        """Record the start of a run (status ``running``) and return its id (a UUID string)."""
+        if task not in schema.TASKS:
+            raise ValueError(f"task must be one of {', '.join(schema.TASKS)}, not {task!r}")
+        if library_versions is None:
+            from automl.versions import library_versions as current_versions
+            library_versions = current_versions()
+        if space_version is None:
+            from automl.space import SPACE_VERSION
+            space_version = SPACE_VERSION
+        run_id = run_id or str(uuid.uuid4())
+        values = {
             "id": run_id,
-            "user": fields.get("user"),
-            "host": fields.get("host"),
-            "started_at": fields.get("started_at") or _now(),
-            "dataset_name": fields.get("dataset_name"),
-            "fingerprint": fields.get("fingerprint"),
-            "metafeatures": _json(fields.get("metafeatures")),
-            "task": fields.get("task"),
-            "metric": fields.get("metric"),
-            "time_budget": fields.get("time_budget"),
-            "library_versions": _json(fields.get("library_versions")),
-            "space_version": fields.get("space_version"),
-            "status": fields.get("status", "running"),
-            "settings": _json(fields.get("settings")),
+            "user": user if user is not None else current_user(),
+            "host": host if host is not None else socket.gethostname(),
+            "started_at": utcnow(),
+            "ended_at": None,
+            "dataset_name": dataset_name,
+            "fingerprint": fingerprint,
+            "metafeatures": dumps({name: float_or_none(value)
+                                    for name, value in (metafeatures or {}).items()}),
+            "task": task,
+            "metric": metric,
+            "time_budget": float_or_none(time_budget),
+            "library_versions": dumps(dict(library_versions)),
+            "space_version": str(space_version),
+            "status": "running",
+            "settings": dumps(dict(settings or {})),
         }
-        self._write(lambda c: c.execute(insert(runs).values(**row)))
+        self._write("write to", lambda c: upsert(c, schema.runs, values, ("id",), update=False))
         return run_id
 
-    def record_trial(self, run_id: str, trial: dict[str, Any]) -> None:
-        """Write one finished trial; writing the same (run, trial_id) again changes nothing."""
-        row = {
+    def record_trial(self, run_id: str, trial: Mapping[str, Any]) -> None:
+        """Record one finished trial; writing the same ``(run_id, trial_id)`` again replaces it.
+
+        ``trial`` is a mapping like ``TrialResult.summary()``: ``trial_id``, ``config`` and
+        ``status`` are needed; ``loss``, ``score``, ``fidelity``, ``duration``, ``fit_time``,
+        ``peak_memory_mb``, ``error`` and ``started`` are read when present; other keys are
+        ignored. A missing or NaN loss is stored as infinity (a failed trial).
+        """
+        error = trial.get("error")
+        values = {
             "run_id": run_id,
             "trial_id": int(trial["trial_id"]),
-            "config": json.dumps(trial["config"], sort_keys=True),
-            "loss": _finite(trial.get("loss")),
-            "score": _finite(trial.get("score")),
-            "status": trial.get("status", "ok"),
+            "config": dumps(trial["config"]),
+            "loss": loss_value(trial.get("loss")),
+            "score": float_or_none(trial.get("score")),
+            "status": str(trial["status"]),
             "fidelity": float(trial.get("fidelity", 1.0)),
-            "duration": _finite(trial.get("duration")),
-            "fit_time": _finite(trial.get("fit_time")),
-            "peak_memory_mb": _finite(trial.get("peak_memory_mb")),
-            "error": trial.get("error"),
-            "started": _finite(trial.get("started")),
-            "recorded_at": _now(),
+            "duration": float(trial.get("duration") or 0.0),
+            "fit_time": float(trial.get("fit_time") or 0.0),
+            "peak_memory_mb": float_or_none(trial.get("peak_memory_mb")),
+            "error": None if error is None else str(error)[:_MAX_ERROR_CHARS],
+            "started": float(trial.get("started") or 0.0),
+            "recorded_at": utcnow(),
         }
-        self._write(lambda c: _insert_trial(c, row))
+        self._write("write to", lambda c: upsert(c, schema.trials, values, ("run_id", "trial_id"),
+                                                  update=True))
 
-    def end_run(self, run_id: str, status: str) -> None:
-        self._write(lambda c: c.execute(
-            update(runs).where(runs.c.id == run_id).values(status=status, ended_at=_now())))
+    def end_run(self, run_id: str, status: str = "finished") -> None:
+        """Mark a run ``finished``, ``interrupted`` or ``failed``, with its end time."""
+        if status not in schema.RUN_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(schema.RUN_STATUSES)}, not {status!r}")
 
-    def _write(self, action: Callable[[Any], Any]) -> None:
-        """One transaction, retried while another process holds the SQLite lock."""
-        for attempt in range(_WRITE_ATTEMPTS):
-            try:
-                with self.engine.begin() as connection:
-                    action(connection)
-                return
-            except OperationalError as error:
-                if "locked" not in str(error) or attempt == _WRITE_ATTEMPTS - 1:
-                    raise HistoryError(f"history store {self.display_url}: "
-                                       f"{_reason(error)}") from None
-                time.sleep(0.05 * 2**attempt)
-            except DatabaseError as error:
-                raise HistoryError(f"history store {self.display_url}: {_reason(error)}") from None
+        def work(connection: Connection) -> int:
+            return connection.execute(
+                schema.runs.update().where(schema.runs.c.id == run_id)
+                .values(status=status, ended_at=utcnow())
+            ).rowcount
 
-    # ------------------------------------------------------------------ reading
+        if self._write("write to", work) == 0:
+            raise HistoryError(f"no run {run_id} in the history store {self.url}")
+
+    def prune(
+        self,
+        older_than_days: float | None = None,
+        keep_last: int | None = None,
+        status: str | None = None,
+        *,
+        dry_run: bool = False,
+    ) -> int:
+        """Delete runs (and their trials) and return how many runs were (or would be) deleted.
+
+        The criteria combine: runs started more than ``older_than_days`` ago, with run
+        ``status``, and never one of the ``keep_last`` most recent runs. With only
+        ``keep_last``, every older run goes. At least one criterion is required, so a bare
+        call cannot empty a team's store.
+        """
+        if older_than_days is None and keep_last is None and status is None:
+            raise ValueError("prune needs older_than_days, keep_last or status")
+        if keep_last is not None and keep_last < 0:
+            raise ValueError("keep_last must be 0 or more")
+
+        def work(connection: Connection) -> int:
+            query = sa.select(schema.runs.c.id, schema.runs.c.started_at, schema.runs.c.status) \
+                .order_by(schema.runs.c.started_at.desc(), schema.runs.c.id)
+            rows = connection.execute(query).all()
+            if keep_last is not None:
+                rows = rows[keep_last:]
+            if older_than_days is not None:
+                cutoff = utcnow() - timedelta(days=older_than_days)
+                rows = [row for row in rows if row.started_at < cutoff]
+            if status is not None:
+                rows = [row for row in rows if row.status == status]
+            ids = [row.id for row in rows]
+            if not dry_run:
+                for start in range(0, len(ids), _DELETE_CHUNK):
+                    chunk = ids[start:start + _DELETE_CHUNK]
+                    connection.execute(schema.trials.delete().where(schema.trials.c.run_id.in_(chunk)))
+                    connection.execute(schema.runs.delete().where(schema.runs.c.id.in_(chunk)))
+            return len(ids)
+
+        return self._write("prune", work)
+
+    # -- reading ---------------------------------------------------------------------------
 
     def runs(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Runs, newest first, with their trial count and best score."""
-        counts = (select(trials.c.run_id, func.count().label("n_trials"),
-                         func.min(trials.c.loss).label("best_loss"))
-                  .group_by(trials.c.run_id).subquery())
-        query = (select(runs, counts.c.n_trials, counts.c.best_loss)
-                 .outerjoin(counts, counts.c.run_id == runs.c.id)
-                 .order_by(runs.c.started_at.desc(), runs.c.id))
-        if limit is not None:
-            query = query.limit(limit)
-        return [self._run_row(r) for r in self._read(query)]
+        """Runs, newest first, each with ``n_trials``, ``best_loss`` and ``best_score``
+        (the best successful full-fidelity trial)."""
+        return self._read(lambda c: [run_dict(row) for row in c.execute(runs_query().limit(limit))])
 
     def run(self, run_id: str) -> dict[str, Any]:
-        """One run with its trials; ``run_id`` may be a unique prefix of the id."""
-        found = self._read(select(runs).where(runs.c.id.like(f"{run_id}%")).limit(2))
-        if not found:
-            raise HistoryError(f"no run {run_id!r} in {self.display_url}")
-        if len(found) > 1:
-            raise HistoryError(f"{run_id!r} matches several runs; give more of the id")
-        run = self._run_row(found[0])
-        run["trials"] = self.trials(run["id"])
-        return run
+        """One run with its ``trials``; ``run_id`` may be any unique prefix of the id."""
+        def work(connection: Connection) -> dict[str, Any]:
+            wanted = run_id.strip().lower()
+            rows = connection.execute(runs_query(schema.runs.c.id == wanted)).all()
+            if not rows and wanted:
+                rows = connection.execute(
+                    runs_query(schema.runs.c.id.startswith(wanted, autoescape=True)).limit(6)
+                ).all()
+            if not rows:
+                raise HistoryError(f"no run {run_id!r} in the history store {self.url}")
+            if len(rows) > 1:
+                shown = ", ".join(row.id[:12] for row in rows[:5])
+                raise HistoryError(f"{run_id!r} matches several runs ({shown}, ...); give more of the id")
+            found = run_dict(rows[0])
+            found["trials"] = trials(connection, schema.trials.c.run_id == found["id"])
+            return found
+
+        return self._read(work)
 
     def trials(self, run_id: str) -> list[dict[str, Any]]:
-        query = select(trials).where(trials.c.run_id == run_id).order_by(trials.c.trial_id)
-        return [_trial_row(r) for r in self._read(query)]
+        """The trials of one run (exact id), in trial order."""
+        return self._read(lambda c: trials(c, schema.trials.c.run_id == run_id))
 
-    def trials_for_fingerprint(self, fingerprint: str, task: str,
-                               metric: str | None = None) -> list[dict[str, Any]]:
-        """Every trial of earlier runs on the same data, task (and metric): a resumed run's
-        starting knowledge. Oldest first."""
-        query = (select(trials).join(runs, runs.c.id == trials.c.run_id)
-                 .where(runs.c.fingerprint == fingerprint, runs.c.task == task)
-                 .order_by(runs.c.started_at, trials.c.trial_id))
-        if metric is not None:
-            query = query.where(runs.c.metric == metric)
-        return [_trial_row(r) for r in self._read(query)]
+    def runs_with_fingerprint(self, fingerprint: str, task: str) -> list[dict[str, Any]]:
+        """Earlier runs on the same data for the same task, newest first."""
+        where = sa.and_(schema.runs.c.fingerprint == fingerprint, schema.runs.c.task == task)
+        return self._read(lambda c: [run_dict(row) for row in c.execute(runs_query(where))])
 
-    def nearest_runs_best_configs(self, metafeatures: dict[str, float], task: str,
-                                  k_datasets: int, per_dataset: int,
-                                  exclude_fingerprint: str | None = None,
-                                  metric: str | None = None) -> list[dict[str, Any]]:
-        """The best full-data configurations of the ``k_datasets`` recorded datasets of this
-        task nearest in meta-features (min-max scaled over the recorded datasets, mean
-        absolute difference), nearest dataset first."""
-        query = select(runs.c.fingerprint, runs.c.metafeatures, runs.c.metric).where(
-            runs.c.task == task, runs.c.metafeatures.is_not(None))
-        described: dict[str, dict[str, float]] = {}
-        for row in self._read(query.order_by(runs.c.started_at)):
-            if row.fingerprint == exclude_fingerprint or (metric and row.metric != metric):
-                continue
-            values = json.loads(row.metafeatures or "{}")
-            described[row.fingerprint] = {k: v for k, v in values.items()
-                                          if isinstance(v, (int, float)) and math.isfinite(v)}
-        nearest = _nearest(described, metafeatures, k_datasets)
-        found: list[dict[str, Any]] = []
-        for fingerprint in nearest:
-            query = (select(trials, runs.c.dataset_name).join(runs, runs.c.id == trials.c.run_id)
-                     .where(runs.c.fingerprint == fingerprint, runs.c.task == task,
-                            trials.c.status == "ok", trials.c.fidelity == 1.0,
-                            trials.c.loss.is_not(None))
-                     .order_by(trials.c.loss, trials.c.id))
-            if metric:
-                query = query.where(runs.c.metric == metric)
-            kept: list[str] = []
-            for row in self._read(query.limit(per_dataset * 20)):
-                if row.config not in kept:
-                    kept.append(row.config)
-                    found.append({"config": json.loads(row.config), "loss": row.loss,
-                                  "fingerprint": fingerprint, "dataset_name": row.dataset_name})
-                if len(kept) == per_dataset:
-                    break
-        return found
+    def trials_for_fingerprint(
+        self,
+        fingerprint: str,
+        task: str,
+        metric: str,
+        *,
+        exclude_run_id: str | None = None,
+        include_failed: bool = False,
+    ) -> list[dict[str, Any]]:
+        """The trials of every run on the same data, task and metric, oldest run first.
 
-    def _read(self, query: Any) -> list[Any]:
-        try:
-            with self.engine.connect() as connection:
-                return list(connection.execute(query))
-        except DatabaseError as error:
-            raise HistoryError(f"history store {self.display_url}: {_reason(error)}") from None
+        This is what a resumed run loads instead of re-running: their losses are comparable
+        with its own because data, task and metric are the same. Only successful trials,
+        unless ``include_failed``. Each trial carries its run's ``space_version``.
+        """
+        conditions = [schema.runs.c.fingerprint == fingerprint, schema.runs.c.task == task,
+                      schema.runs.c.metric == metric]
+        if exclude_run_id is not None:
+            conditions.append(schema.runs.c.id != exclude_run_id)
+        if not include_failed:
+            conditions.append(schema.trials.c.status == "ok")
+        return self._read(lambda c: trials(c, sa.and_(*conditions), join_runs=True))
 
-    @staticmethod
-    def _run_row(row: Any) -> dict[str, Any]:
-        run = dict(row._mapping)
-        for name in ("metafeatures", "library_versions", "settings"):
-            run[name] = json.loads(run[name]) if run.get(name) else None
-        return run
+    def nearest_runs_best_configs(
+        self,
+        metafeatures: Mapping[str, float],
+        task: str,
+        k_datasets: int = 5,
+        per_dataset: int = 3,
+        *,
+        exclude_fingerprint: str | None = None,
+        metric: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The best configurations recorded on the ``k_datasets`` datasets nearest to
+        ``metafeatures`` (same task), ``per_dataset`` each, nearest dataset first.
 
-    # ------------------------------------------------------------------ export and prune
+        Only successful full-fidelity trials count. Losses of different metrics are not
+        comparable, so within a dataset the configurations are ordered by their rank in their
+        own run, not by raw loss; duplicates keep their best place. ``metric`` restricts the
+        runs considered; ``exclude_fingerprint`` leaves out the data being fitted now.
+        Each result: ``config``, ``loss``, ``score``, ``metric``, ``distance``,
+        ``fingerprint``, ``dataset_name``, ``run_id``, ``trial_id``, ``space_version``.
+        """
+        if k_datasets <= 0 or per_dataset <= 0:
+            return []
+        return self._read(lambda c: nearest_best_configs(c, metafeatures, task, k_datasets, per_dataset,
+                                             exclude_fingerprint, metric))
 
-    def export(self, format: str, stream: IO[str]) -> int:
-        """Write every run and trial as JSON ({"runs": [...], "trials": [...]}) or CSV (one
-        row per trial with its run's columns); returns the number of trials written."""
-        all_runs = {r["id"]: r for r in self.runs()}
-        all_trials = [_trial_row(r) for r in self._read(
-            select(trials).order_by(trials.c.run_id, trials.c.trial_id))]
-        if format == "json":
-            json.dump({"runs": list(all_runs.values()), "trials": all_trials}, stream,
-                      default=str, indent=1)
-        elif format == "csv":
-            columns = ["run_id", "dataset_name", "fingerprint", "task", "metric", "user", "host",
-                       "run_started_at", "run_status", "trial_id", "status", "loss", "score",
-                       "fidelity", "duration", "fit_time", "peak_memory_mb", "started", "error",
-                       "config"]
-            writer = csv.DictWriter(stream, columns, extrasaction="ignore")
-            writer.writeheader()
-            for trial in all_trials:
-                run = all_runs.get(trial["run_id"], {})
-                writer.writerow({**{k: run.get(k) for k in ("dataset_name", "fingerprint", "task",
-                                                           "metric", "user", "host")},
-                                 "run_started_at": run.get("started_at"),
-                                 "run_status": run.get("status"), **trial,
-                                 "config": json.dumps(trial["config"], sort_keys=True)})
+    def export(self, format: str, path_or_stream: str | os.PathLike[str] | TextIO) -> None:
+        """Write every run with its trials as ``"json"`` or ``"csv"`` to a file or stream."""
+        if format not in ("json", "csv"):
+            raise ValueError(f"format must be 'json' or 'csv', not {format!r}")
+
+        def work(connection: Connection) -> list[dict[str, Any]]:
+            everything = [run_dict(row) for row in connection.execute(runs_query())]
+            by_run: dict[str, list[dict[str, Any]]] = {run["id"]: [] for run in everything}
+            for trial in trials(connection, sa.true()):
+                by_run.setdefault(trial["run_id"], []).append(trial)
+            for run in everything:
+                run["trials"] = by_run[run["id"]]
+            return everything
+
+        everything = self._read(work)
+        if isinstance(path_or_stream, (str, os.PathLike)):
+            with open(path_or_stream, "w", newline="", encoding="utf-8") as stream:
+                self._export_to(format, everything, stream)
         else:
-            raise HistoryError(f"export format must be 'csv' or 'json', got {format!r}")
-        return len(all_trials)
+            self._export_to(format, everything, path_or_stream)
 
-    def prune(self, *, older_than_days: float | None = None, keep_last: int | None = None,
-              status: str | None = None, dry_run: bool = False) -> int:
-        """Delete the runs matching every given condition, with their trials; returns how many
-        runs were (with ``dry_run``, would be) deleted. With no condition nothing is."""
-        if older_than_days is None and keep_last is None and status is None:
-            return 0
-        candidates = self.runs()  # newest first
-        if keep_last is not None:
-            candidates = candidates[keep_last:]
-        if older_than_days is not None:
-            cutoff = _now() - timedelta(days=older_than_days)
-            candidates = [r for r in candidates if _aware(r["started_at"]) < cutoff]
-        if status is not None:
-            candidates = [r for r in candidates if r["status"] == status]
-        ids = [r["id"] for r in candidates]
-        if dry_run:
-            return len(ids)
-        for chunk in _chunks(ids, 500):
-            self._write(lambda c, chunk=chunk: (
-                c.execute(delete(trials).where(trials.c.run_id.in_(chunk))),
-                c.execute(delete(runs).where(runs.c.id.in_(chunk)))))
-        return len(ids)
+    def _export_to(self, format: str, everything: list[dict[str, Any]], stream: TextIO) -> None:
+        if format == "json":
+            _export.write_json(everything, stream, schema_version=self.schema_version)
+        else:
+            _export.write_csv(everything, stream)
+
+    # -- plumbing --------------------------------------------------------------------------
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Close the store's connections; the object is unusable afterwards."""
+        self._engine.dispose()
 
-    def __getstate__(self) -> dict[str, Any]:  # an open engine does not cross processes
-        return {"url": self.url}
+    def __enter__(self) -> "HistoryStore":
+        return self
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["url"])
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
+    def __repr__(self) -> str:
+        return f"HistoryStore({self.url!r})"
 
-# ------------------------------------------------------------------ helpers
+    def _write(self, action: str, work: Callable[[Connection], T]) -> T:
+        return self._attempt(action, work, writing)
 
+    def _read(self, work: Callable[[Connection], T]) -> T:
+        return self._attempt("read", work, reading)
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA foreign_keys = ON")
-    cursor.close()
+    def _attempt(self, action: str, work: Callable[[Connection], T], transaction: Callable) -> T:
+        """Run ``work`` in a transaction, retrying a few times when the database is busy or
+        the connection dropped (safe: every write here is idempotent)."""
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                with transaction(self._engine) as connection:
+                    return work(connection)
+            except OperationalError as error:
+                transient = error.connection_invalidated or any(
+                    sign in reason(error).lower() for sign in _TRANSIENT_SIGNS)
+                if not transient or attempt == _WRITE_ATTEMPTS - 1:
+                    raise self._error(action, error) from error
+                time.sleep(min(2.0, 0.05 * 2 ** attempt))
+            except SQLAlchemyError as error:
+                raise self._error(action, error) from error
+        raise AssertionError("unreachable")
 
+    def _error(self, action: str, error: BaseException) -> HistoryError:
+        why = reason(error)
+        if any(sign in why.lower() for sign in _CORRUPT_SIGNS):
+            return HistoryError(f"{self.url} is not a valid history database (corrupt or not "
+                                f"SQLite): {why}")
+        return HistoryError(f"cannot {action} the history store {self.url}: {why}")
 
-def _insert_trial(connection: Any, row: dict[str, Any]) -> None:
-    """INSERT that leaves an already written (run_id, trial_id) alone."""
-    name = connection.dialect.name
-    if name in ("sqlite", "postgresql"):
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        connection.execute(dialect_insert(trials).values(**row).on_conflict_do_nothing(
-            index_elements=["run_id", "trial_id"]))
-        return
-    try:  # other databases: a duplicate key means it was written already
-        with connection.begin_nested():
-            connection.execute(insert(trials).values(**row))
-    except IntegrityError:
-        pass
-
-
-def _trial_row(row: Any) -> dict[str, Any]:
-    trial = dict(row._mapping)
-    trial["config"] = json.loads(trial["config"])
-    if trial.get("loss") is None and trial.get("status") == "ok":
-        trial["loss"] = math.inf
-    return trial
-
-
-def _nearest(described: dict[str, dict[str, float]], target: dict[str, float],
-             k: int) -> list[str]:
-    if not described:
-        return []
-    names = sorted({n for values in described.values() for n in values}
-                   & {n for n, v in target.items() if isinstance(v, (int, float))
-                      and math.isfinite(v)})
-    if not names:
-        return list(described)[:k]
-    low = {n: min(v.get(n, math.inf) for v in described.values()) for n in names}
-    high = {n: max(v.get(n, -math.inf) for v in described.values()) for n in names}
-
-    def distance(values: dict[str, float]) -> float:
-        parts = []
-        for n in names:
-            if n in values and math.isfinite(low[n]) and math.isfinite(high[n]):
-                span = high[n] - low[n] if high[n] > low[n] else 1.0
-                parts.append(abs(values[n] - target[n]) / span)
-        return sum(parts) / len(parts) if parts else math.inf
-
-    return sorted(described, key=lambda f: (distance(described[f]), f))[:k]
-
-
-def _json(value: Any) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(_plain(value), sort_keys=True, allow_nan=False)
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe: NaN and infinity become null, numpy numbers Python ones, others text."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(number):
-        return None
-    return int(value) if isinstance(value, int) or float(number).is_integer() and \
-        type(value).__name__.startswith("int") else number
-
-
-def _finite(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _reason(error: Exception) -> str:
-    original = getattr(error, "orig", None) or error
-    return str(original).strip().splitlines()[0] if str(original).strip() else repr(original)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+    def _check_file(self, url: str, create: bool) -> None:
+        try:
+            parsed = sa.make_url(url)
+        except ArgumentError:
+            return  # reported with the engine
+        if create or parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+            return
+        if not Path(parsed.database).expanduser().exists():
+            raise HistoryError(f"no history store at {parsed.database} (nothing recorded yet)")
