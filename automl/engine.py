@@ -384,6 +384,7 @@ def _run_trials(
         for future in done:
             trial_id, request, began = running.pop(future)
             result = _collect(future, trial_id, request, began)
+            result.finished = time.time() - started  # includes worker start-up and hand-over
             trials.append(result)
             if on_trial is not None:
                 on_trial(result)  # durable before anything else happens to it

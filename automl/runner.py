@@ -51,7 +51,8 @@ class TrialResult:
     predict_time: float = 0.0
     peak_memory_mb: float | None = None
     error: str | None = None
-    started: float = 0.0  # seconds since the start of fit
+    started: float = 0.0  # seconds since the start of fit, when the trial was handed out
+    finished: float = 0.0  # seconds since the start of fit, when its result came back
     fidelity: float = 1.0  # share of each split's training rows the model was fit on
     worker: str | None = None  # "host:pid" of the worker process that ran the trial
     predictions: np.ndarray | None = field(default=None, repr=False)
@@ -71,6 +72,7 @@ class TrialResult:
             "predict_time": self.predict_time,
             "peak_memory_mb": self.peak_memory_mb,
             "started": self.started,
+            "finished": self.finished,
             "error": self.error,
             "config": self.config,
         }

@@ -68,7 +68,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     target = min(t["loss"] for t in ok)
 
     def reached(model: Any) -> float | None:
-        ends = [t["started"] + t["duration"] for t in model.trials_
+        ends = [t["finished"] for t in model.trials_
                 if t["status"] == "ok" and t["fidelity"] == 1.0 and t["loss"] <= target + 1e-12]
         return min(ends) if ends else None
 

@@ -12,8 +12,9 @@ dataset (its meta-features, its performance rows and the configurations only its
 found: ``Metabase.without``), then two fits run on the fixed 75/25 split of
 ``benchmarks/run.py``, one core each (``n_jobs=1``, pinned): ``warm_start=<that metabase>`` and
 ``warm_start=None``. For 10 %, 50 % and 100 % of the budget the benchmark takes the trial the
-search would have returned had it stopped then (best validation loss among trials finished by
-that time, highest fidelity first), refits it on the training rows and scores it on the test
+search would have returned had it stopped then (best validation loss among trials whose result
+had reached the search by that time, worker start-up included; highest fidelity first), refits
+it on the training rows and scores it on the test
 rows (at 100 % it is the fitted estimator itself). With no trial finished, the score is the
 constant predictor's, as the estimator would return.
 
@@ -95,7 +96,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         "baseline": baseline, "status": "ok", "fit_time": fit_time,
         "n_trials": len(model.trials_), "n_warm": model.n_warm_start_,
     }
-    ends = [t["started"] + t["duration"] for t in model.trials_ if t["status"] == "ok"]
+    ends = [t["finished"] for t in model.trials_ if t["status"] == "ok"]
     result["first_trial_end"] = min(ends) if ends else None
     X_model = model._model_input(X_te)
     for checkpoint in CHECKPOINTS:
@@ -122,7 +123,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 def _best_by(trials: list[dict], seconds: float) -> dict | None:
     """The trial a search stopped at ``seconds`` would return: highest fidelity, then lowest
     validation loss, among trials finished by then."""
-    done = [t for t in trials if t["status"] == "ok" and t["started"] + t["duration"] <= seconds]
+    done = [t for t in trials if t["status"] == "ok" and t["finished"] <= seconds]
     if not done:
         return None
     return min(done, key=lambda t: (-t["fidelity"], t["loss"], t["trial_id"]))
