@@ -16,6 +16,7 @@ from metalearning.warmstart import (
     dataset_distances,
     greedy_portfolio,
     normalized_losses,
+    order_by_gain_per_second,
     warm_start_configs,
 )
 
@@ -191,3 +192,15 @@ def test_shipped_metabase_is_complete_and_usable():
                                      "binary", PipelineSpace("binary", 300))
     assert len(configs) >= 5
     assert len({json.dumps(c, sort_keys=True) for c in configs}) == len(configs)
+
+
+def test_the_first_configuration_is_the_best_quick_bet_not_the_cheapest_probe():
+    losses = pd.DataFrame({"probe": [0.5, 0.5], "good": [0.0, 0.1], "slow": [0.0, 0.0]})
+    seconds = {"probe": 0.05, "good": 1.0, "slow": 100.0}
+    # per second alone the 10-tree probe wins (0.5 / 0.05 s against 0.95 / 1 s)
+    assert order_by_gain_per_second(list(losses), losses, seconds)[0] == "probe"
+    ordered = order_by_gain_per_second(list(losses), losses, seconds, quick_seconds=1.5)
+    # the best that finishes within 1.5 s, then the slow one (still a gain), the probe last
+    assert ordered == ["good", "slow", "probe"]
+    # nothing predicted quick enough: back to gain per second
+    assert order_by_gain_per_second(list(losses), losses, seconds, quick_seconds=0.01)[0] == "probe"
