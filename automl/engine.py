@@ -174,33 +174,6 @@ def run_search(
         settings.resampling, task=task, y=prepared.y, groups=groups,
         random_state=settings.random_state,
     )
-    recorder = fingerprint = None
-    if settings.history is not None:
-        from automl.history import dataset_fingerprint
-
-        recorder = RunRecorder(settings.history, strict=settings.history_strict)
-        fingerprint = dataset_fingerprint(prepared.X, prepared.y)
-    warm_from_data = settings.warm_start is not None and not isinstance(settings.warm_start, list)
-    metafeatures = (describe(prepared, settings.random_state)
-                    if recorder is not None or warm_from_data else None)
-    warm = warm_start(settings.warm_start, prepared, space, metafeatures=metafeatures,
-                      time_budget=settings.time_budget,
-                      history=settings.history if settings.history_warm_start else None,
-                      fingerprint=fingerprint, metric=metric.name)
-    strategy = make_strategy(
-        settings.strategy,
-        space.configspace,
-        initial_configs=_starting_configs(space, warm),
-        seed=settings.random_state,
-    )
-    for trial in warm.previous:  # a resumed run: learn from earlier trials, don't redo them
-        if trial["config"] not in warm.rerun:
-            loss = trial["loss"] if trial["status"] == OK else float("inf")
-            strategy.observe(trial["config"], metric.regret(loss), trial.get("duration"))
-    train_rows = int(len(prepared.y) * resampling.train_fraction)
-    scheduler = SuccessiveHalving(
-        strategy, halving_fidelities(train_rows, settings.successive_halving)
-    )
     cores = available_cores()
     n_workers = max(1, settings.n_jobs)
     data = {
@@ -212,18 +185,27 @@ def run_search(
         "resampling": resampling,
         "families": [f for f in space.families if f.name not in BUILTIN_FAMILIES],
     }
+    # Worker processes take a second or two to start (imports, loading the data): start them
+    # now, so that this happens while the fingerprint, meta-features and warm start are computed.
+    executor = make_executor(data, n_workers, max(1, cores // n_workers))
+    executor.warm_up()
+    try:
+        start = _prepare_search(prepared, settings, space, resampling, metric)
+    except BaseException:
+        executor.close()
+        raise
+    warm, scheduler, recorder = start.warm, start.scheduler, start.recorder
     log.info("search: %s, %s, %d model families, %s, %d worker(s)%s",
              settings.strategy, metric.name, len(space.families), resampling.description,
              n_workers, f", successive halving {scheduler.fidelities}" if scheduler.enabled else "")
     trials: list[TrialResult] = []  # filled in place, so an interrupt keeps what finished
     interrupted = False
-    executor = make_executor(data, n_workers, max(1, cores // n_workers))
     local = not isinstance(executor, DaskTrialExecutor)  # fold models live on this disk
     folds = _FoldStore() if settings.ensemble_size > 1 and local else None
     if recorder is not None:
         recorder.start(
-            dataset_name=settings.dataset_name, fingerprint=fingerprint,
-            metafeatures=metafeatures, task=task, metric=metric.name,
+            dataset_name=settings.dataset_name, fingerprint=start.fingerprint,
+            metafeatures=start.metafeatures, task=task, metric=metric.name,
             time_budget=settings.time_budget, library_versions=library_versions(),
             space_version=space.version, settings=_recorded_settings(settings),
         )
@@ -279,6 +261,48 @@ def run_search(
         resumed=len(warm.previous),
         run_id=None if recorder is None else recorder.run_id,
     )
+
+
+@dataclass
+class _SearchStart:
+    warm: WarmStart
+    scheduler: SuccessiveHalving
+    recorder: RunRecorder | None
+    fingerprint: str | None
+    metafeatures: dict[str, float] | None
+
+
+def _prepare_search(prepared: PreparedData, settings: Settings, space: PipelineSpace,
+                    resampling: Resampling, metric: Metric) -> _SearchStart:
+    """The warm start, the strategy and scheduler seeded with it, and the history recorder."""
+    recorder = fingerprint = None
+    if settings.history is not None:
+        from automl.history import dataset_fingerprint
+
+        recorder = RunRecorder(settings.history, strict=settings.history_strict)
+        fingerprint = dataset_fingerprint(prepared.X, prepared.y)
+    warm_from_data = settings.warm_start is not None and not isinstance(settings.warm_start, list)
+    metafeatures = (describe(prepared, settings.random_state)
+                    if recorder is not None or warm_from_data else None)
+    warm = warm_start(settings.warm_start, prepared, space, metafeatures=metafeatures,
+                      time_budget=settings.time_budget,
+                      history=settings.history if settings.history_warm_start else None,
+                      fingerprint=fingerprint, metric=metric.name)
+    strategy = make_strategy(
+        settings.strategy,
+        space.configspace,
+        initial_configs=_starting_configs(space, warm),
+        seed=settings.random_state,
+    )
+    for trial in warm.previous:  # a resumed run: learn from earlier trials, don't redo them
+        if trial["config"] not in warm.rerun:
+            loss = trial["loss"] if trial["status"] == OK else float("inf")
+            strategy.observe(trial["config"], metric.regret(loss), trial.get("duration"))
+    train_rows = int(len(prepared.y) * resampling.train_fraction)
+    scheduler = SuccessiveHalving(
+        strategy, halving_fidelities(train_rows, settings.successive_halving)
+    )
+    return _SearchStart(warm, scheduler, recorder, fingerprint, metafeatures)
 
 
 def _recorded_settings(settings: Settings) -> dict[str, Any]:
