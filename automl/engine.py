@@ -28,6 +28,7 @@ from automl.executor import (
     dask_slots,
     make_executor,
 )
+from automl.interrupts import deferred_interrupt
 from automl.limits import OK
 from automl.metrics import Metric, get_metric
 from automl.runner import Resampling, TrialResult, evaluate, fit_pipeline, make_resampling
@@ -212,10 +213,11 @@ def run_search(
     status = "failed"
     try:
         try:
-            _run_trials(executor, scheduler, settings, trials, metric=metric, started=started,
-                        deadline=deadline, resampling=resampling, y=prepared.y,
-                        folds=folds, progress=progress,
-                        on_trial=None if recorder is None else recorder.trial)
+            with deferred_interrupt() as stop:
+                _run_trials(executor, scheduler, settings, trials, metric=metric,
+                            started=started, deadline=deadline, resampling=resampling,
+                            y=prepared.y, folds=folds, progress=progress,
+                            on_trial=None if recorder is None else recorder.trial, stop=stop)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted: stopping the search and keeping the %d finished trial(s)",
@@ -345,6 +347,7 @@ def _run_trials(
     folds: _FoldStore | None,
     progress: Callable[[float, list[TrialResult], TrialResult | None], None] | None,
     on_trial: Callable[[TrialResult], None] | None = None,
+    stop: Any = None,
 ) -> None:
     """The asynchronous ask/tell loop: a free worker gets the next proposal at once.
 
@@ -378,6 +381,8 @@ def _run_trials(
         return told >= needed
 
     while True:
+        if stop is not None and stop.is_set():  # Ctrl-C, taken here rather than mid-write
+            raise KeyboardInterrupt
         while (
             len(running) < executor.n_workers
             and time.time() < search_end() - 0.2
