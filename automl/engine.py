@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -347,7 +348,7 @@ def _run_trials(
     folds: _FoldStore | None,
     progress: Callable[[float, list[TrialResult], TrialResult | None], None] | None,
     on_trial: Callable[[TrialResult], None] | None = None,
-    stop: Any = None,
+    stop: threading.Event | None = None,
 ) -> None:
     """The asynchronous ask/tell loop: a free worker gets the next proposal at once.
 

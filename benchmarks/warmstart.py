@@ -14,9 +14,9 @@ found: ``Metabase.without``), then two fits run on the fixed 75/25 split of
 ``warm_start=None``. For 10 %, 50 % and 100 % of the budget the benchmark takes the trial the
 search would have returned had it stopped then (best validation loss among trials whose result
 had reached the search by that time, worker start-up included; highest fidelity first), refits
-it on the training rows and scores it on the test
-rows (at 100 % it is the fitted estimator itself). With no trial finished, the score is the
-constant predictor's, as the estimator would return.
+it on the training rows and scores it on the test rows (at 100 % it is the fitted estimator
+itself). With no trial finished, the score is the constant predictor's, as the estimator would
+return.
 
 Normalized test score per (dataset, seed): 0 = the constant predictor, 1 = the best of the six
 (variant, checkpoint) scores. Outputs: ``benchmarks/results/warmstart.csv`` (resumable) and

@@ -44,6 +44,8 @@ def test_classifier_fits_ranks_trials_and_predicts_original_labels(fitted, cance
     assert fitted.score(X, y) > 0.9
     assert list(fitted.feature_names_in_) == list(X.columns) and fitted.n_features_in_ == 10
     assert "cross-validation" in fitted.resampling_
+    for trial in fitted.trials_:  # a result reaches the search after its trial ran
+        assert trial["finished"] >= trial["started"] + trial["duration"] - 0.05
 
 
 def test_trials_are_reproducible_with_random_state_and_max_trials(cancer, fitted):

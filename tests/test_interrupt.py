@@ -1,5 +1,6 @@
 """Ctrl-C during fit keeps the trials finished so far and returns a usable model."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -38,3 +39,20 @@ def test_interrupt_keeps_finished_trials_and_the_best_model():
     assert interrupted == "True" and int(n_trials) >= 1
     assert has_best == "True" and accurate == "True"
     assert trials_left == "0"
+
+
+def test_ctrl_c_in_the_search_loop_is_deferred_and_a_second_one_raises_at_once():
+    from automl.interrupts import deferred_interrupt
+
+    with deferred_interrupt() as stop:
+        os.kill(os.getpid(), signal.SIGINT)  # the first only sets the flag
+        time.sleep(0.05)
+        assert stop.is_set()
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+            raised = False
+        except KeyboardInterrupt:
+            raised = True
+    assert raised
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
