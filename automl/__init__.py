@@ -1,10 +1,20 @@
 """AutoML for tabular data: ``AutoMLClassifier(time_budget=60).fit(X, y)`` and you have a model."""
 
 import logging
-
-from automl.estimator import AutoMLClassifier, AutoMLRegressor
+from typing import Any
 
 __version__ = "0.1.0"
 __all__ = ["AutoMLClassifier", "AutoMLRegressor", "__version__"]
 
 logging.getLogger("automl").addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    """The estimators, imported on first use rather than with the package: a trial worker
+    imports ``automl.worker`` alone and starts faster without the engine, the search, the
+    history store and the estimators it never uses."""
+    if name in ("AutoMLClassifier", "AutoMLRegressor"):
+        from automl import estimator
+
+        return getattr(estimator, name)
+    raise AttributeError(f"module 'automl' has no attribute {name!r}")

@@ -32,7 +32,7 @@ from automl.executor import (
 from automl.interrupts import deferred_interrupt
 from automl.limits import OK
 from automl.metrics import Metric, get_metric
-from automl.runner import Resampling, TrialResult, evaluate, fit_pipeline, make_resampling
+from automl.runner import Resampling, TrialResult, make_resampling
 from automl.search import (
     Budget,
     Request,
@@ -40,10 +40,11 @@ from automl.search import (
     halving_fidelities,
     make_strategy,
 )
-from automl.space import BUILTIN_FAMILIES, PipelineSpace, register_family
+from automl.space import BUILTIN_FAMILIES, PipelineSpace
 from automl.recorder import RunRecorder
 from automl.versions import library_versions
 from automl.warm import WarmStart, describe, warm_start
+from automl.worker import evaluate_trial, refit
 
 log = logging.getLogger("automl")
 
@@ -110,44 +111,6 @@ def parallel_slots() -> int:
     backend is active, else this machine's cores (what ``n_jobs=-1`` means)."""
     client = active_dask_client()
     return dask_slots(client)[0] if client is not None else available_cores()
-
-
-# ------------------------------------------------------------------ worker-side functions
-
-
-def _known_families(data: dict[str, Any]) -> None:
-    """Register user-added model families in this (worker) process too."""
-    for family in data.get("families", ()):
-        register_family(family)
-
-
-def _evaluate_trial(data: dict[str, Any], *, n_threads: int, **kwargs: Any) -> TrialResult:
-    _known_families(data)
-    metric = get_metric(kwargs.pop("metric"), data["task"])
-    return evaluate(
-        X=data["X"],
-        y=data["y"],
-        task=data["task"],
-        categorical=data["categorical"],
-        n_classes=data["n_classes"],
-        resampling=data["resampling"],
-        metric=metric,
-        n_threads=n_threads,
-        **kwargs,
-    )
-
-
-def _refit(data: dict[str, Any], *, n_threads: int, config: dict, random_state: int) -> Any:
-    _known_families(data)
-    return fit_pipeline(
-        config,
-        data["X"],
-        data["y"],
-        task=data["task"],
-        categorical=data["categorical"],
-        n_threads=n_threads,
-        random_state=random_state,
-    )
 
 
 # ------------------------------------------------------------------ the search
@@ -398,7 +361,7 @@ def _run_trials(
             request = scheduler.ask(budget)
             keep = folds.path(submitted) if folds is not None and request.fidelity == 1.0 else None
             future = executor.submit(
-                _evaluate_trial,
+                evaluate_trial,
                 {"trial_id": submitted, "config": request.config, "metric": settings.metric,
                  "random_state": settings.random_state, "fidelity": request.fidelity,
                  "keep_models_path": keep},
@@ -556,7 +519,7 @@ def _final_model(
             break
         tried += 1
         future = executor.submit(
-            _refit,
+            refit,
             {"config": trial.config, "random_state": settings.random_state},
             time_limit=limit,
             memory_limit_mb=settings.memory_limit_mb,
@@ -661,7 +624,7 @@ def _ensemble_model(
     threads = max(1, cores // max(1, min(executor.n_workers, len(to_fit))))
     futures = [
         (index, weight, executor.submit(
-            _refit, {"config": candidates[index].config, "random_state": settings.random_state},
+            refit, {"config": candidates[index].config, "random_state": settings.random_state},
             time_limit=limit, memory_limit_mb=settings.memory_limit_mb, n_threads=threads))
         for index, weight in to_fit
     ]

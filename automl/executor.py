@@ -36,7 +36,7 @@ _PRELOAD = (
     "sklearn.preprocessing",
     "sklearn.decomposition",
     "sklearn.feature_selection",
-    "automl.runner",
+    "automl.worker",
 )
 # No OMP_WAIT_POLICY=PASSIVE here: measured on letter (20,000 rows), a 2-thread LightGBM fit
 # took 42.7 s with it and 4.7 s without. Oversubscription is avoided instead by giving every

@@ -115,3 +115,31 @@ def test_bad_input_is_explained():
         compute_metafeatures(X, y, "ranking")
     with pytest.raises(ValueError, match="must match"):
         compute_metafeatures(X, y[:3], "binary")
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_landmarkers_equal_cross_validated_scores(task):
+    # The landmarkers score folds directly (cheaper than cross_val_score); the shipped
+    # metabase was built with cross_val_score, so the values must stay the same.
+    from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(300, 4)), columns=list("abcd"))
+    signal = X["a"] + 0.5 * X["b"] + rng.normal(scale=0.5, size=300)
+    y = (signal > 0).astype(int).to_numpy() if task == "binary" else signal.to_numpy()
+    values = compute_metafeatures(X, y, task)
+    standard = ((X - X.mean()) / X.std(ddof=0)).to_numpy()
+    if task == "binary":
+        folds, target = StratifiedKFold(3, shuffle=True, random_state=0), y.astype(str)
+        expected = {
+            "landmark_naive_bayes": cross_val_score(GaussianNB(), standard, target, cv=folds),
+            "landmark_1nn": cross_val_score(KNeighborsClassifier(1), standard, target, cv=folds),
+        }
+    else:
+        folds = KFold(3, shuffle=True, random_state=0)
+        expected = {"landmark_1nn": cross_val_score(KNeighborsRegressor(1), standard, y, cv=folds,
+                                                    scoring="r2")}
+    for name, scores in expected.items():
+        assert values[name] == pytest.approx(float(np.clip(scores.mean(), -1, 1)), abs=1e-12)

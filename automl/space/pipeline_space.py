@@ -150,10 +150,15 @@ class PipelineSpace:
         return config
 
     def _family_defaults(self, family: str) -> dict[str, Any]:
-        return {
-            f"{family}:{hp.name}": hp.default_value
-            for hp in FAMILIES[family].hyperparameters(self.task)
-        }
+        # Cached: building a family's hyperparameters (ConfigSpace objects) costs a few
+        # milliseconds, and a warm start completes dozens of configurations before its first trial.
+        cache = self.__dict__.setdefault("_defaults_cache", {})
+        if family not in cache:
+            cache[family] = {
+                f"{family}:{hp.name}": hp.default_value
+                for hp in FAMILIES[family].hyperparameters(self.task)
+            }
+        return dict(cache[family])
 
 
 def _plain(value: Any) -> Any:
