@@ -71,7 +71,9 @@ class Metabase:
     performance: pd.DataFrame  # dataset, config_id, loss, duration, status
     space_version: str = SPACE_VERSION
     dropped: list[str] = field(default_factory=list)  # ids that could not be translated
-    eval_rows: int = 3000  # the build's --eval-rows: how many rows each run time was measured on
+    # the build's --eval-rows: at most how many rows each run time was measured on (None: all
+    # of them, resampled as a search does)
+    eval_rows: int | None = None
 
     @property
     def datasets(self) -> list[str]:
@@ -143,7 +145,7 @@ def load_metabase(folder: str | Path | None = None) -> Metabase:
             MetabaseWarning, stacklevel=2,
         )
     performance = pd.read_csv(folder / "performance.csv", dtype={"dataset": str, "config_id": str})
-    eval_rows = 3000
+    eval_rows = None
     if (folder / "build.json").is_file():
-        eval_rows = int(json.loads((folder / "build.json").read_text())["parameters"]["eval_rows"])
+        eval_rows = int(json.loads((folder / "build.json").read_text())["parameters"]["eval_rows"]) or None
     return Metabase(metafeatures, configurations, performance, SPACE_VERSION, dropped, eval_rows)
