@@ -79,3 +79,12 @@ def test_unknown_dataset_names_are_refused(built):
     data, out, _ = built
     with pytest.raises(SystemExit, match="not in .*: nope"):
         main(["metabase", "build", "--datasets", str(data), "--out", str(out), "--only", "nope"])
+
+
+def test_parallel_workers_get_disjoint_cores(monkeypatch):
+    from metalearning import build
+
+    monkeypatch.setattr(build.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    assert build._core_slots(2) == [(0, 2), (1, 3)]
+    assert build._core_slots(4) == [(0,), (1,), (2,), (3,)]
+    assert build._core_slots(8) == [()] * 8  # more workers than cores: no pinning
