@@ -11,11 +11,13 @@ and nearest-neighbour warm starts read. By default on all the rows, resampled ex
 search would resample them, so that a run time measured here is the run time a search on data of
 that size pays: times measured on a small subsample are dominated by fixed costs and do not
 extrapolate (the first metabase, built on 3,000 rows, overrated boosting on large data by 3x
-and more). ``--eval-rows N`` subsamples to at most N rows instead (cheaper, less faithful). Each dataset's phase-1 result (``searches/NAME.json``) and phase-2 rows
+and more). ``--eval-rows N`` subsamples to at most N rows instead (cheaper, less faithful).
+Each dataset's phase-1 result (``searches/NAME.json``) and phase-2 rows
 (``evaluations/NAME.csv``) are written as soon as they exist, so a rerun skips finished work
 and evaluates only the missing (dataset, configuration) pairs. Each piece of work runs in its
-own process, ``--parallel`` at a time. The parameters and the compute spent are recorded in
-``build.json`` beside the output.
+own process, ``--parallel`` at a time, each pinned to its own share of the cores (so a trial's
+threads never fight another process's: times as a search on those cores would see them). The
+parameters and the compute spent are recorded in ``build.json`` beside the output.
 """
 
 from __future__ import annotations

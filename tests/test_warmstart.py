@@ -14,9 +14,12 @@ from metalearning.metabase import Metabase, MetabaseWarning, config_id, load_met
 from metalearning.metafeatures import compute_metafeatures, metafeature_names
 from metalearning.warmstart import (
     dataset_distances,
+    fit_run_times,
     greedy_portfolio,
     normalized_losses,
     order_by_gain_per_second,
+    predicted_seconds,
+    trained_rows,
     warm_start_configs,
 )
 
@@ -199,8 +202,67 @@ def test_the_first_configuration_is_the_best_quick_bet_not_the_cheapest_probe():
     seconds = {"probe": 0.05, "good": 1.0, "slow": 100.0}
     # per second alone the 10-tree probe wins (0.5 / 0.05 s against 0.95 / 1 s)
     assert order_by_gain_per_second(list(losses), losses, seconds)[0] == "probe"
-    ordered = order_by_gain_per_second(list(losses), losses, seconds, quick_seconds=1.5)
+    ordered = order_by_gain_per_second(list(losses), losses, seconds, early_seconds=1.5)
     # the best that finishes within 1.5 s, then the slow one (still a gain), the probe last
     assert ordered == ["good", "slow", "probe"]
     # nothing predicted quick enough: back to gain per second
-    assert order_by_gain_per_second(list(losses), losses, seconds, quick_seconds=0.01)[0] == "probe"
+    assert order_by_gain_per_second(list(losses), losses, seconds, early_seconds=0.01)[0] == "probe"
+
+
+def test_the_early_window_fills_with_the_largest_gains_that_still_fit():
+    # a and b each win on one dataset: together they beat the all-rounder c
+    losses = pd.DataFrame({"a": [0.0, 0.6], "b": [0.6, 0.0], "c": [0.2, 0.2], "d": [0.9, 0.9]})
+    seconds = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.1}
+    assert order_by_gain_per_second(list(losses), losses, seconds, early_seconds=2.0)[:2] == \
+        ["c", "a"]  # the best bet, then what adds most to it, both within 2 s
+    # 1.5 s holds one of the 1 s configurations, then only the cheap d still fits
+    assert order_by_gain_per_second(list(losses), losses, seconds, early_seconds=1.5)[0] == "c"
+
+
+def test_the_search_own_starting_configurations_fill_the_window_only_as_a_last_resort():
+    losses = pd.DataFrame({"default": [0.1, 0.1], "tuned": [0.3, 0.0], "slow": [0.0, 0.0]})
+    seconds = {"default": 0.5, "tuned": 0.5, "slow": 50.0}
+    # the default is the better bet, but the search runs it right after the warm start anyway
+    ordered = order_by_gain_per_second(list(losses), losses, seconds, early_seconds=0.6,
+                                       fallbacks=frozenset({"default"}))
+    assert ordered[0] == "tuned"
+    # nothing else fits in time: then the default comes first after all
+    seconds["tuned"] = 5.0
+    ordered = order_by_gain_per_second(list(losses), losses, seconds, early_seconds=0.6,
+                                       fallbacks=frozenset({"default"}))
+    assert ordered[0] == "default"
+
+
+def timed_metabase(seconds_by_rows: dict[int, float], status: str = "ok") -> Metabase:
+    """One configuration measured on datasets of the given sizes (rows -> net seconds)."""
+    metabase = tiny_metabase()
+    names = [f"d{rows}" for rows in seconds_by_rows]
+    metafeatures = pd.DataFrame({"task": "binary", "n_rows": list(seconds_by_rows)}, index=names)
+    performance = pd.DataFrame([
+        {"dataset": f"d{rows}", "config_id": "c_small", "loss": 0.1,
+         "duration": 0.1 + seconds, "status": status}
+        for rows, seconds in seconds_by_rows.items()])
+    return Metabase(metafeatures, metabase.configurations, performance)
+
+
+def test_run_times_scale_with_the_power_of_the_rows_measured_across_sizes():
+    # net seconds = 0.01 * trained_rows ** 0.5: the fit finds the exponent, not a linear rule
+    sizes = [500, 2_000, 8_000, 40_000]
+    metabase = timed_metabase({n: 0.01 * trained_rows(n) ** 0.5 for n in sizes})
+    fits = fit_run_times(metabase)
+    assert fits["c_small"][1] == pytest.approx(0.5, abs=1e-6)
+    expected = 0.1 + 0.01 * trained_rows(20_000) ** 0.5
+    assert predicted_seconds(fits, "c_small", 20_000) == pytest.approx(expected, rel=1e-6)
+    assert predicted_seconds(fits, "never_measured", 20_000) == float("inf")
+    assert predicted_seconds(fits, "c_small", float("nan")) == float("inf")
+
+
+def test_run_time_exponent_is_bounded_and_linear_without_a_size_range():
+    steep = fit_run_times(timed_metabase({n: 1e-9 * n ** 3 for n in [500, 5_000, 50_000]}))
+    assert steep["c_small"][1] == 1.2  # a cubic looking fit is noise at these sizes
+    narrow = fit_run_times(timed_metabase({1_000: 0.2, 1_500: 0.2, 2_000: 0.2}))
+    assert narrow["c_small"][1] == 1.0  # sizes within a factor of 4 cannot tell an exponent
+    timed_out = fit_run_times(timed_metabase({1_000: 10.0}, status="timeout"))
+    assert predicted_seconds(timed_out, "c_small", 1_000) == pytest.approx(10.1)
+    failed = fit_run_times(timed_metabase({1_000: 0.5}, status="error"))
+    assert "c_small" not in failed  # a crash says nothing about the time a fit takes
