@@ -243,7 +243,8 @@ def _missing_evaluations(out: Path, name: str, task: str,
                          candidates: dict[str, dict[str, Any]]) -> list[str]:
     wanted = [cid for cid, c in candidates.items() if c["task_group"] == task_group(task)]
     path = out / "evaluations" / f"{name}.csv"
-    done = set(pd.read_csv(path, dtype={"config_id": str})["config_id"]) if path.is_file() else set()
+    done = (set(pd.read_csv(path, dtype={"config_id": str})["config_id"]) if path.is_file()
+            else set())
     return [cid for cid in wanted if cid not in done]
 
 

@@ -147,5 +147,6 @@ def load_metabase(folder: str | Path | None = None) -> Metabase:
     performance = pd.read_csv(folder / "performance.csv", dtype={"dataset": str, "config_id": str})
     eval_rows = None
     if (folder / "build.json").is_file():
-        eval_rows = int(json.loads((folder / "build.json").read_text())["parameters"]["eval_rows"]) or None
+        parameters = json.loads((folder / "build.json").read_text())["parameters"]
+        eval_rows = int(parameters.get("eval_rows", 0)) or None  # 0: all rows
     return Metabase(metafeatures, configurations, performance, SPACE_VERSION, dropped, eval_rows)
