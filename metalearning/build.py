@@ -29,9 +29,9 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from threading import Lock
 from datetime import datetime, timezone
 from pathlib import Path
+from threading import Lock
 from typing import Any, Sequence
 
 import numpy as np
