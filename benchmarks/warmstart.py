@@ -192,10 +192,16 @@ def _budget_section(runs: pd.DataFrame, budget: float) -> list[str]:
     wide = scores.pivot_table(index=["dataset", "seed", "task", "checkpoint"],
                               columns="variant", values="normalized").reset_index()
     summary = []
-    for checkpoint, part in wide.groupby("checkpoint"):
+    seeds = sorted(wide["seed"].unique())
+    groups = [(c, "all", part) for c, part in wide.groupby("checkpoint")]
+    if len(seeds) > 1:  # per seed too: the early checkpoints are sensitive to machine load
+        groups = [(c, str(s), part) for (c, s), part in wide.groupby(["checkpoint", "seed"])
+                  ] + groups
+        groups.sort(key=lambda g: g[0])
+    for checkpoint, seed, part in groups:
         diff = part["warm"] - part["cold"]
         summary.append({
-            "budget share": f"{int(checkpoint * 100)} %", "pairs": len(part),
+            "budget share": f"{int(checkpoint * 100)} %", "seed": seed, "pairs": len(part),
             "warm mean normalized": part["warm"].mean(), "cold mean normalized": part["cold"].mean(),
             "warm wins": int((diff > 1e-12).sum()), "ties": int((diff.abs() <= 1e-12).sum()),
             "cold wins": int((diff < -1e-12).sum()),
