@@ -1,0 +1,234 @@
+#!/usr/bin/env python
+"""How far the warm start's first trials could go: an offline replay on the metabase.
+
+Usage (from the repo root, no datasets needed: it reads only the shipped metabase)::
+
+    python benchmarks/warmstart_replay.py --budgets 30,60
+
+The live benchmark (``benchmarks/warmstart.py``) says *whether* warm beats cold at 10 % of the
+budget; this replay says *why not*, by separating the choice of configurations from the
+machine. Leave one dataset out: for each target dataset, the warm start chooses its
+configurations from the metabase without the target (as in the live benchmark), and both
+searches' first trials are then replayed one after another (``n_jobs=1``) with the run times
+and validation losses the metabase measured *on the target*. A replay stops at a configuration
+never measured on the target (it cannot say what happens after it). Each variant's best loss at
+10 % of the budget decides the win, as the live benchmark does with test scores.
+
+Three choosers of the warm trials, all followed by the cold search's own starts:
+
+- ``in use``: ``metalearning.warmstart.warm_start_configs``, as a fit would call it.
+- ``oracle``: the single configuration, among those the target-free metabase offers, with the
+  lowest loss *measured on the target* that finishes in the window. It knows the answer, so it
+  bounds what any choice of one configuration from this pool could do.
+- ``portfolio``: the same configurations for every dataset: those beating the cold start's
+  result on most prior datasets, greedily (no meta-features).
+
+Timing model: both searches get their first worker after ``--startup`` seconds; the warm one
+``--warm-extra`` later (meta-features and the warm start are computed on the same core); every
+trial costs its measured duration times ``--time-scale``. Writes
+``benchmarks/WARMSTART_REPLAY.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from automl.space import PipelineSpace  # noqa: E402
+from metalearning import warmstart as ws  # noqa: E402
+from metalearning.metabase import Metabase, config_id, load_metabase, task_group  # noqa: E402
+
+TABLE = REPO / "benchmarks" / "WARMSTART_REPLAY.md"
+CHECKPOINT = 0.1
+TRAIN_SHARE = 0.75  # the live benchmark trains on a 75 % split
+
+
+def cold_start(space: PipelineSpace) -> list[dict[str, Any]]:
+    """What the engine runs first without a warm start (``engine._starting_configs``)."""
+    return [space.low_cost_config(space.family_names[0])] + space.initial_configs()
+
+
+def timeline(configs: list[dict[str, Any]], measured: pd.DataFrame, group: str, start: float,
+             scale: float) -> list[tuple[float, float | None]]:
+    """(finish time, loss) per trial, in order; loss None = never measured (replay stops)."""
+    now, out = start, []
+    for config in configs:
+        cid = config_id(config, group)
+        if cid not in measured.index:
+            out.append((now, None))
+            break
+        row = measured.loc[cid]
+        now += float(row["duration"]) * scale
+        out.append((now, float(row["loss"]) if row["status"] == "ok" else math.inf))
+    return out
+
+
+def best_by(trials: list[tuple[float, float | None]], seconds: float) -> float | None:
+    """Best loss finished by ``seconds``; None if an unmeasured trial came first."""
+    best = math.inf
+    for finish, loss in trials:
+        if finish > seconds:
+            break
+        if loss is None:
+            return None
+        best = min(best, loss)
+    return best
+
+
+def oracle_pick(loo: Metabase, measured: pd.DataFrame, group: str, space: PipelineSpace,
+                window: float, scale: float) -> list[dict[str, Any]]:
+    fitting = []
+    for cid, entry in loo.configurations.items():
+        if entry["task_group"] != group or cid not in measured.index:
+            continue
+        row = measured.loc[cid]
+        if row["status"] == "ok" and float(row["duration"]) * scale <= window:
+            config = ws.usable_config(entry["config"], space)
+            if isinstance(config, dict):
+                fitting.append((float(row["loss"]), cid, config))
+    return [min(fitting, key=lambda f: (f[0], f[1]))[2]] if fitting else []
+
+
+def portfolio_pick(loo: Metabase, group: str, space: PipelineSpace, cold: list[dict],
+                   window: float, n_rows: float) -> list[dict[str, Any]]:
+    """Greedy: configurations predicted to fit the window that beat the cold start's best
+    (among its trials predicted to fit) on the most prior datasets of the group."""
+    datasets = [d for d in loo.datasets if task_group(loo.metafeatures.at[d, "task"]) == group]
+    losses = ws.normalized_losses(loo, datasets)
+    cold_ids = [config_id(c, group) for c in cold]
+    fits = ws.fit_run_times(loo)
+    reference, spent = np.full(len(losses), np.inf), 0.0
+    for cid in cold_ids:
+        spent += ws.predicted_seconds(fits, cid, n_rows)
+        if spent > window:
+            break
+        if cid in losses.columns:
+            reference = np.minimum(reference, losses[cid].to_numpy())
+    usable = {cid: ws.usable_config(e["config"], space) for cid, e in loo.configurations.items()
+              if e["task_group"] == group and cid in losses.columns}
+    candidates = sorted(cid for cid, c in usable.items() if isinstance(c, dict))
+    chosen, best, left = [], np.full(len(losses), np.inf), window
+    while True:
+        scored = [(float((np.minimum(best, losses[c].to_numpy()) < reference - 1e-9).mean()), c)
+                  for c in candidates
+                  if c not in chosen and ws.predicted_seconds(fits, c, n_rows) <= left]
+        if not scored:
+            break
+        wins, pick = max(scored, key=lambda s: (s[0], [-ord(ch) for ch in s[1]]))
+        if chosen and wins <= float((best < reference - 1e-9).mean()):
+            break
+        chosen.append(pick)
+        left -= ws.predicted_seconds(fits, pick, n_rows)
+        best = np.minimum(best, losses[pick].to_numpy())
+    return [usable[c] for c in chosen]
+
+
+def replay(metabase: Metabase, budget: float, args: argparse.Namespace) -> pd.DataFrame:
+    rows = []
+    checkpoint = CHECKPOINT * budget
+    window = checkpoint - args.startup - args.warm_extra
+    targets = args.datasets.split(",") if args.datasets else metabase.datasets
+    for target in targets:
+        task = metabase.metafeatures.at[target, "task"]
+        group = task_group(task)
+        meta = metabase.metafeatures.loc[target].drop("task").astype(float).to_dict()
+        meta["n_rows"] *= TRAIN_SHARE
+        space = PipelineSpace(task, int(meta["n_rows"]))
+        loo = metabase.without([target])
+        perf = metabase.performance
+        measured = perf[perf["dataset"] == target].drop_duplicates("config_id").set_index(
+            "config_id")
+        cold = cold_start(space)
+        cold_best = best_by(timeline(cold, measured, group, args.startup, args.time_scale),
+                            checkpoint)
+        choosers = {
+            "in use": lambda: ws.warm_start_configs(loo, meta, task, space, time_budget=budget),
+            "oracle": lambda: oracle_pick(loo, measured, group, space, window, args.time_scale),
+            "portfolio": lambda: portfolio_pick(loo, group, space, cold, window, meta["n_rows"]),
+        }
+        for name, choose in choosers.items():
+            warm = choose() + cold
+            warm_best = best_by(timeline(warm, measured, group, args.startup + args.warm_extra,
+                                         args.time_scale), checkpoint)
+            if warm_best is None or cold_best is None:
+                outcome = "unknown"
+            elif warm_best < cold_best - 1e-12:
+                outcome = "warm"
+            elif warm_best > cold_best + 1e-12:
+                outcome = "cold"
+            else:
+                outcome = "tie"
+            rows.append({"budget": budget, "chooser": name, "dataset": target,
+                         "outcome": outcome})
+    return pd.DataFrame(rows)
+
+
+def summary(results: pd.DataFrame) -> pd.DataFrame:
+    out = []
+    for (budget, chooser), part in results.groupby(["budget", "chooser"], sort=False):
+        counts = part["outcome"].value_counts()
+        known = len(part) - int(counts.get("unknown", 0))
+        out.append({"budget (s)": f"{budget:g}", "warm chooser": chooser,
+                    "warm wins": int(counts.get("warm", 0)), "ties": int(counts.get("tie", 0)),
+                    "cold wins": int(counts.get("cold", 0)),
+                    "unknown": int(counts.get("unknown", 0)),
+                    "warm win share": counts.get("warm", 0) / max(known, 1)})
+    return pd.DataFrame(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budgets", default="30,60")
+    parser.add_argument("--startup", type=float, default=2.4,
+                        help="seconds until the first trial starts (live benchmark: cold's "
+                             "median first finish 2.5 s, minus its 0.1-0.2 s probe)")
+    parser.add_argument("--warm-extra", type=float, default=0.3)
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--datasets", default="", help="comma-separated subset (default: all)")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    metabase = load_metabase()
+    results = pd.concat([replay(metabase, float(b), args) for b in args.budgets.split(",")])
+    table = summary(results)
+    tables = _strategy_tables()
+    text = "\n".join([
+        "# Warm start: offline replay of the first trials, leave one dataset out",
+        "",
+        "Generated by `python benchmarks/warmstart_replay.py --budgets "
+        f"{args.budgets}` from the shipped metabase ({len(metabase.datasets)} datasets, "
+        f"{len(metabase.configurations)} configurations). Outcome at {CHECKPOINT:.0%} of the "
+        f"budget, by validation loss measured on the target. Start-up {args.startup:g} s, warm "
+        f"set-up {args.warm_extra:g} s more, run times x{args.time_scale:g}. See the script's "
+        "docstring for the choosers; `oracle` knows the target's losses and is an upper bound "
+        "for one configuration chosen from this pool.",
+        "",
+        tables.markdown(table),
+        "",
+    ])
+    TABLE.write_text(text)
+    print(text)
+
+
+def _strategy_tables() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("strategy_tables",
+                                                  REPO / "benchmarks" / "strategy_tables.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+if __name__ == "__main__":
+    main()
