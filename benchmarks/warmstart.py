@@ -202,7 +202,8 @@ def _budget_section(runs: pd.DataFrame, budget: float) -> list[str]:
         diff = part["warm"] - part["cold"]
         summary.append({
             "budget share": f"{int(checkpoint * 100)} %", "seed": seed, "pairs": len(part),
-            "warm mean normalized": part["warm"].mean(), "cold mean normalized": part["cold"].mean(),
+            "warm mean normalized": part["warm"].mean(),
+            "cold mean normalized": part["cold"].mean(),
             "warm wins": int((diff > 1e-12).sum()), "ties": int((diff.abs() <= 1e-12).sum()),
             "cold wins": int((diff < -1e-12).sum()),
             "warm win share": float((diff > 1e-12).mean()),

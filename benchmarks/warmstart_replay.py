@@ -125,7 +125,7 @@ def portfolio_pick(loo: Metabase, group: str, space: PipelineSpace, cold: list[d
                   if c not in chosen and ws.predicted_seconds(fits, c, n_rows) <= left]
         if not scored:
             break
-        wins, pick = max(scored, key=lambda s: (s[0], [-ord(ch) for ch in s[1]]))
+        wins, pick = min(scored, key=lambda s: (-s[0], s[1]))  # ties: the lower id
         if chosen and wins <= float((best < reference - 1e-9).mean()):
             break
         chosen.append(pick)
