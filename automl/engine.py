@@ -291,7 +291,7 @@ def _starting_configs(space: PipelineSpace, warm: WarmStart) -> list[dict[str, A
     second), then the same list. A user's own list goes first, exactly as given; a resumed
     run's best earlier configurations go before everything (the quickest way back to where the
     last run ended)."""
-    cold = [space.low_cost_config(space.family_names[0])] + space.initial_configs()
+    cold = space.cold_start_configs()
     if warm.exact:
         return warm.configs + cold
     return warm.rerun + warm.configs + cold

@@ -54,11 +54,6 @@ CHECKPOINT = 0.1
 TRAIN_SHARE = 0.75  # the live benchmark trains on a 75 % split
 
 
-def cold_start(space: PipelineSpace) -> list[dict[str, Any]]:
-    """What the engine runs first without a warm start (``engine._starting_configs``)."""
-    return [space.low_cost_config(space.family_names[0])] + space.initial_configs()
-
-
 def timeline(configs: list[dict[str, Any]], measured: pd.DataFrame, group: str, start: float,
              scale: float) -> list[tuple[float, float | None]]:
     """(finish time, loss) per trial, in order; loss None = never measured (replay stops)."""
@@ -149,7 +144,7 @@ def replay(metabase: Metabase, budget: float, args: argparse.Namespace) -> pd.Da
         perf = metabase.performance
         measured = perf[perf["dataset"] == target].drop_duplicates("config_id").set_index(
             "config_id")
-        cold = cold_start(space)
+        cold = space.cold_start_configs()
         cold_best = best_by(timeline(cold, measured, group, args.startup, args.time_scale),
                             checkpoint)
         choosers = {

@@ -220,8 +220,7 @@ def _candidates(searches: dict[str, dict]) -> dict[str, dict[str, Any]]:
     for task in sorted({s["task"] for s in searches.values()}):
         group = task_group(task)
         space = PipelineSpace(task, 1000)  # a size at which every family is offered
-        starting = [space.low_cost_config(space.family_names[0])] + space.initial_configs()
-        for config in starting:
+        for config in space.cold_start_configs():
             candidates.setdefault(config_id(config, group), {
                 "config": config, "task_group": group, "found_on": [DEFAULTS_ORIGIN]})
     for name, search in sorted(searches.items()):

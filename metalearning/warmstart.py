@@ -232,8 +232,8 @@ def fit_run_times(metabase: Metabase,
 
     Across datasets, not on the nearest ones: meta-feature neighbours are chosen for how
     configurations *rank*, and are often far apart in size, so scaling their per-row times
-    (the first rule here) erred by a median factor of 1.66 on the full-size metabase (leave one
-    dataset out; `benchmarks/warmstart_runtimes.py`), against 1.35 for this fit. The slope is
+    (the first rule here) erred by a median factor of 1.51 on the shipped metabase (leave one
+    dataset out; `benchmarks/warmstart_runtimes.py`), against 1.38 for this fit. The slope is
     kept within [0.3, 1.2] (boosting and forests are between these: fixed costs at the low end,
     more splits per tree at the high end) and is 1 when the sizes measured span less than a
     factor of 4. Only ``config_ids`` when given.

@@ -48,6 +48,14 @@ def test_every_family_default_low_cost_and_random_configs_fit(task):
         assert len(prediction) == len(prepared.y), config
 
 
+def test_a_cold_search_starts_cheap_then_with_every_family_default():
+    space = PipelineSpace("binary", 1000, include=["lightgbm", "knn"])
+    first, *defaults = space.cold_start_configs()
+    assert first == space.low_cost_config("lightgbm") != space.default_config("lightgbm")
+    assert [c["model"] for c in defaults] == ["lightgbm", "knn"]
+    assert defaults == space.initial_configs()
+
+
 def test_include_and_exclude_restrict_families():
     assert PipelineSpace("binary", 100, include=["lightgbm", "knn"]).family_names == [
         "lightgbm",

@@ -128,6 +128,12 @@ class PipelineSpace:
         """Every offered family's default, strongest families first."""
         return [self.default_config(f.name) for f in self.families]
 
+    def cold_start_configs(self) -> list[dict[str, Any]]:
+        """What a search without a warm start tries first: the strongest family's low-cost
+        configuration (a usable model and a first run-time measurement within a second even on
+        large data), then every family's default."""
+        return [self.low_cost_config(self.family_names[0])] + self.initial_configs()
+
     def sample(self, n: int, rng: np.random.Generator) -> list[dict[str, Any]]:
         """``n`` random configurations drawn reproducibly from ``rng``."""
         self.configspace.seed(int(rng.integers(2**31 - 1)))
