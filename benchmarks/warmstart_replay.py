@@ -48,6 +48,7 @@ if str(REPO) not in sys.path:
 from automl.space import PipelineSpace  # noqa: E402
 from metalearning import warmstart as ws  # noqa: E402
 from metalearning.metabase import Metabase, config_id, load_metabase, task_group  # noqa: E402
+from metalearning.runtimes import fit_run_times  # noqa: E402
 
 TABLE = REPO / "benchmarks" / "WARMSTART_REPLAY.md"
 CHECKPOINT = 0.1
@@ -96,16 +97,16 @@ def oracle_pick(loo: Metabase, measured: pd.DataFrame, group: str, space: Pipeli
 
 
 def portfolio_pick(loo: Metabase, group: str, space: PipelineSpace, cold: list[dict],
-                   window: float, n_rows: float) -> list[dict[str, Any]]:
+                   window: float, meta: dict[str, float]) -> list[dict[str, Any]]:
     """Greedy: configurations predicted to fit the window that beat the cold start's best
     (among its trials predicted to fit) on the most prior datasets of the group."""
     datasets = [d for d in loo.datasets if task_group(loo.metafeatures.at[d, "task"]) == group]
     losses = ws.normalized_losses(loo, datasets)
     cold_ids = [config_id(c, group) for c in cold]
-    fits = ws.fit_run_times(loo)
+    run_times = fit_run_times(loo)
     reference, spent = np.full(len(losses), np.inf), 0.0
     for cid in cold_ids:
-        spent += ws.predicted_seconds(fits, cid, n_rows)
+        spent += run_times.seconds(cid, meta)
         if spent > window:
             break
         if cid in losses.columns:
@@ -117,14 +118,14 @@ def portfolio_pick(loo: Metabase, group: str, space: PipelineSpace, cold: list[d
     while True:
         scored = [(float((np.minimum(best, losses[c].to_numpy()) < reference - 1e-9).mean()), c)
                   for c in candidates
-                  if c not in chosen and ws.predicted_seconds(fits, c, n_rows) <= left]
+                  if c not in chosen and run_times.seconds(c, meta) <= left]
         if not scored:
             break
         wins, pick = min(scored, key=lambda s: (-s[0], s[1]))  # ties: the lower id
         if chosen and wins <= float((best < reference - 1e-9).mean()):
             break
         chosen.append(pick)
-        left -= ws.predicted_seconds(fits, pick, n_rows)
+        left -= run_times.seconds(pick, meta)
         best = np.minimum(best, losses[pick].to_numpy())
     return [usable[c] for c in chosen]
 
@@ -150,7 +151,7 @@ def replay(metabase: Metabase, budget: float, args: argparse.Namespace) -> pd.Da
         choosers = {
             "in use": lambda: ws.warm_start_configs(loo, meta, task, space, time_budget=budget),
             "oracle": lambda: oracle_pick(loo, measured, group, space, window, args.time_scale),
-            "portfolio": lambda: portfolio_pick(loo, group, space, cold, window, meta["n_rows"]),
+            "portfolio": lambda: portfolio_pick(loo, group, space, cold, window, meta),
         }
         for name, choose in choosers.items():
             warm = choose() + cold

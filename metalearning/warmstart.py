@@ -19,11 +19,11 @@ predicted to still finish in that window -- meta-learned configurations only, un
 the search runs its own starting configurations right after the warm start anyway, so running
 them first would only repeat the cold start. Then, greedily, the configuration with the largest
 expected gain per second, the gain being how much it lowers the best normalized loss so far,
-averaged over the nearest datasets, and the seconds its predicted run time here (a log-log fit
-of its measured run times against the rows trained on, over every prior dataset: see
-``fit_run_times``). Without that, a strong but slow configuration (an MLP needing a third of
-the budget) would come first and the search would have nothing to show early on. The engine
-puts each family's default after them.
+averaged over the nearest datasets, and the seconds its predicted run time here (fitted to
+its measured run times against the rows trained on, the features and the classes, over every
+prior dataset: see ``metalearning.runtimes``). Without that, a strong but slow configuration
+(an MLP needing a third of the budget) would come first and the search would have nothing to
+show early on. The engine puts each family's default after them.
 """
 
 from __future__ import annotations
@@ -38,16 +38,14 @@ import pandas as pd
 
 from automl.space import PipelineSpace
 from metalearning.metabase import Metabase, MetabaseWarning, config_id, task_group
+from metalearning.runtimes import MIN_SECONDS, fit_run_times
 
 log = logging.getLogger("automl")
 
 N_NEIGHBORS = 5
 PORTFOLIO_SIZE = 5
 LIMIT = 10
-MIN_SECONDS = 0.05  # a predicted run time is never taken as less than this
-TRIAL_OVERHEAD = 0.1  # seconds every trial costs beyond its model's fit (process, splits)
 EARLY_SHARE = 0.03  # the best bets that finish within this share of the budget go first
-CV_MAX_ROWS, CV_FOLDS, HOLDOUT_TRAIN = 10_000, 5, 0.8  # the runner's resampling="auto" rule
 
 
 def dataset_distances(metabase: Metabase, metafeatures: dict[str, float], task: str) -> pd.Series:
@@ -142,9 +140,8 @@ def warm_start_configs(
                 order.append(cid)
     if time_budget is not None:
         nearest = neighbours[:n_neighbors]
-        n_rows = metafeatures.get("n_rows", math.nan)
-        fits = fit_run_times(metabase, order)
-        seconds = {cid: predicted_seconds(fits, cid, n_rows) for cid in order}
+        run_times = fit_run_times(metabase, order)
+        seconds = {cid: run_times.seconds(cid, metafeatures) for cid in order}
         nearest_losses = losses.loc[[d for d in nearest if d in losses.index]]
         order = order_by_gain_per_second(order, nearest_losses, seconds,
                                          early_seconds=EARLY_SHARE * time_budget,
@@ -212,63 +209,6 @@ def order_by_gain_per_second(order: list[str], losses: pd.DataFrame,
             return ordered + remaining
         take(remaining[int(np.argmax(rates))])  # first of equals: the selection order
     return ordered
-
-
-def trained_rows(n_rows: float, eval_rows: int | None = None) -> float:
-    """Rows a trial trains on, summed over its splits: the runner's "auto" resampling (5-fold
-    CV up to 10,000 rows, else an 80 % holdout), or the metabase build's evaluation protocol
-    (at most ``eval_rows`` rows; 3-fold CV up to 1,000 rows, else the holdout)."""
-    if eval_rows is None:
-        return n_rows * (CV_FOLDS - 1) if n_rows <= CV_MAX_ROWS else n_rows * HOLDOUT_TRAIN
-    rows = min(n_rows, eval_rows)
-    return rows * 2 if rows <= 1000 else rows * HOLDOUT_TRAIN
-
-
-def fit_run_times(metabase: Metabase,
-                  config_ids: list[str] | None = None) -> dict[str, tuple[float, float]]:
-    """Per configuration, ``(intercept, slope)`` of log seconds against log rows trained on,
-    fitted over every prior dataset it ran on (a time-out counts at its limit: a lower bound,
-    better than no point, which would make the configuration look quick).
-
-    Across datasets, not on the nearest ones: meta-feature neighbours are chosen for how
-    configurations *rank*, and are often far apart in size, so scaling their per-row times
-    (the first rule here) erred by a median factor of 1.51 on the shipped metabase (leave one
-    dataset out; `benchmarks/warmstart_runtimes.py`), against 1.38 for this fit. The slope is
-    kept within [0.3, 1.2] (boosting and forests are between these: fixed costs at the low end,
-    more splits per tree at the high end) and is 1 when the sizes measured span less than a
-    factor of 4. Only ``config_ids`` when given.
-    """
-    perf = metabase.performance
-    perf = perf[perf["status"].isin(("ok", "timeout")) & (perf["duration"] > 0)]
-    if config_ids is not None:
-        perf = perf[perf["config_id"].isin(config_ids)]
-    if perf.empty:
-        return {}
-    n_rows = metabase.metafeatures["n_rows"].astype(float)
-    rows = np.log([max(1.0, trained_rows(n_rows.get(d, math.nan), metabase.eval_rows))
-                   for d in perf["dataset"]])
-    seconds = np.log(np.maximum(perf["duration"].to_numpy(float) - TRIAL_OVERHEAD, MIN_SECONDS))
-    fits = {}
-    for cid, index in perf.groupby("config_id").indices.items():
-        x, y = rows[index], seconds[index]
-        ok = np.isfinite(x)
-        x, y = x[ok], y[ok]
-        if len(x) == 0:
-            continue
-        slope = 1.0
-        if len(x) >= 3 and x.max() - x.min() >= math.log(4):
-            slope = float(np.clip(np.polyfit(x, y, 1)[0], 0.3, 1.2))
-        fits[cid] = (float(np.median(y - slope * x)), slope)
-    return fits
-
-
-def predicted_seconds(fits: dict[str, tuple[float, float]], cid: str, n_rows: float) -> float:
-    """Seconds a trial of configuration ``cid`` should take on ``n_rows`` rows (the per-trial
-    overhead included); unknown -> infinity."""
-    if cid not in fits or not n_rows == n_rows:  # never measured, or n_rows is NaN
-        return math.inf
-    intercept, slope = fits[cid]
-    return TRIAL_OVERHEAD + math.exp(intercept + slope * math.log(max(1.0, trained_rows(n_rows))))
 
 
 def usable_config(config: dict[str, Any], space: PipelineSpace) -> Any:

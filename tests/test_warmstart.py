@@ -12,14 +12,12 @@ from automl import AutoMLClassifier
 from automl.space import PipelineSpace
 from metalearning.metabase import Metabase, MetabaseWarning, config_id, load_metabase
 from metalearning.metafeatures import compute_metafeatures, metafeature_names
+from metalearning.runtimes import fit_run_times, shape_terms, trained_rows
 from metalearning.warmstart import (
     dataset_distances,
-    fit_run_times,
     greedy_portfolio,
     normalized_losses,
     order_by_gain_per_second,
-    predicted_seconds,
-    trained_rows,
     warm_start_configs,
 )
 
@@ -252,19 +250,52 @@ def test_run_times_scale_with_the_power_of_the_rows_measured_across_sizes():
     sizes = [500, 2_000, 8_000, 40_000]
     metabase = timed_metabase({n: 0.01 * trained_rows(n) ** 0.5 for n in sizes})
     fits = fit_run_times(metabase)
-    assert fits["c_small"][1] == pytest.approx(0.5, abs=1e-6)
+    assert fits.per_config["c_small"][1] == pytest.approx(0.5, abs=1e-6)
     expected = 0.1 + 0.01 * trained_rows(20_000) ** 0.5
-    assert predicted_seconds(fits, "c_small", 20_000) == pytest.approx(expected, rel=1e-6)
-    assert predicted_seconds(fits, "never_measured", 20_000) == float("inf")
-    assert predicted_seconds(fits, "c_small", float("nan")) == float("inf")
+    assert fits.seconds("c_small", {"n_rows": 20_000}) == pytest.approx(expected, rel=1e-6)
+    assert fits.seconds("never_measured", {"n_rows": 20_000}) == float("inf")
+    assert fits.seconds("c_small", {"n_rows": float("nan")}) == float("inf")
 
 
 def test_run_time_exponent_is_bounded_and_linear_without_a_size_range():
     steep = fit_run_times(timed_metabase({n: 1e-9 * n ** 3 for n in [500, 5_000, 50_000]}))
-    assert steep["c_small"][1] == 1.2  # a cubic looking fit is noise at these sizes
+    assert steep.per_config["c_small"][1] == 1.2  # a cubic looking fit is noise at these sizes
     narrow = fit_run_times(timed_metabase({1_000: 0.2, 1_500: 0.2, 2_000: 0.2}))
-    assert narrow["c_small"][1] == 1.0  # sizes within a factor of 4 cannot tell an exponent
+    assert narrow.per_config["c_small"][1] == 1.0  # within a factor of 4: no exponent to tell
     timed_out = fit_run_times(timed_metabase({1_000: 10.0}, status="timeout"))
-    assert predicted_seconds(timed_out, "c_small", 1_000) == pytest.approx(10.1)
+    assert timed_out.seconds("c_small", {"n_rows": 1_000}) == pytest.approx(10.1)
     failed = fit_run_times(timed_metabase({1_000: 0.5}, status="error"))
     assert "c_small" not in failed  # a crash says nothing about the time a fit takes
+
+
+def test_run_times_grow_with_the_classes_of_multiclass_data_for_the_family_that_shows_it():
+    # boosting-like: net seconds = 1e-4 * trained rows * classes (multiclass), for two
+    # configurations of one family; rows and classes vary independently across the datasets
+    shapes = [(500, 2), (2_000, 2), (8_000, 2), (500, 6), (2_000, 4), (8_000, 8), (1_000, 10)]
+    names = [f"d{i}" for i in range(len(shapes))]
+    metafeatures = pd.DataFrame({"task": ["binary" if k == 2 else "multiclass" for _, k in shapes],
+                                 "n_rows": [n for n, _ in shapes], "n_features": 10,
+                                 "n_classes": [k for _, k in shapes]}, index=names)
+    configurations = {cid: {"config": {"model": "lightgbm"}, "task_group": "classification"}
+                      for cid in ["boost_a", "boost_b"]}
+    performance = pd.DataFrame([
+        {"dataset": name, "config_id": cid, "loss": 0.1, "status": "ok",
+         "duration": 0.1 + scale * 1e-4 * trained_rows(n) * (k if k > 2 else 1)}
+        for cid, scale in [("boost_a", 1.0), ("boost_b", 3.0)]
+        for name, (n, k) in zip(names, shapes)])
+    fits = fit_run_times(Metabase(metafeatures, configurations, performance))
+    binary = {"n_rows": 4_000, "n_features": 10, "n_classes": 2}
+    ten_classes = {**binary, "n_classes": 10}
+    ratio = (fits.seconds("boost_a", ten_classes) - 0.1) / (fits.seconds("boost_a", binary) - 0.1)
+    assert 5 < ratio <= 10  # shrunk towards "rows say it all", but most of the way to 10
+    truth = 0.1 + 3e-4 * trained_rows(4_000) * 10
+    assert truth / 1.6 < fits.seconds("boost_b", ten_classes) < truth
+    rows_only = type(fits)(fits.per_config)  # the rule before: a median over mixed classes
+    assert rows_only.seconds("boost_b", ten_classes) < truth / 2
+
+
+def test_shape_terms_count_classes_only_when_there_are_more_than_two():
+    assert shape_terms({"n_features": 1, "n_classes": 2})[1] == 0.0
+    assert shape_terms({"n_features": 1, "n_classes": float("nan")})[1] == 0.0
+    assert shape_terms({"n_features": 20, "n_classes": 5}) == pytest.approx(
+        [np.log(20), np.log(5)])
