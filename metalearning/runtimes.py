@@ -24,6 +24,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from metalearning.metabase import Metabase
+
 TRIAL_OVERHEAD = 0.1  # seconds every trial costs beyond its model's fit (process, splits)
 MIN_SECONDS = 0.05  # a predicted run time is never taken as less than this
 CV_MAX_ROWS, CV_FOLDS, HOLDOUT_TRAIN = 10_000, 5, 0.8  # the runner's resampling="auto" rule
@@ -77,7 +79,7 @@ class RunTimes:
         return TRIAL_OVERHEAD + math.exp(log_seconds)
 
 
-def fit_run_times(metabase: Any, config_ids: list[str] | None = None) -> RunTimes:
+def fit_run_times(metabase: Metabase, config_ids: list[str] | None = None) -> RunTimes:
     """Per configuration, ``(intercept, slope)`` of log seconds against log rows trained on,
     fitted over every prior dataset it ran on (a time-out counts at its limit: a lower bound,
     better than no point, which would make the configuration look quick); then per family,
@@ -117,12 +119,13 @@ def fit_run_times(metabase: Any, config_ids: list[str] | None = None) -> RunTime
     shapes = {d: shape_terms(table.loc[d]) for d in perf["dataset"].unique() if d in table.index}
     per_family = {}
     families = np.array([family_of.get(cid, "") for cid in perf["config_id"]])
+    datasets = perf["dataset"].to_numpy()
+    usable = np.isfinite(residual) & perf["dataset"].isin(shapes).to_numpy()
     for family in set(family_of.values()):
-        index = np.flatnonzero((families == family) & np.isfinite(residual)
-                               & perf["dataset"].isin(shapes).to_numpy())
+        index = np.flatnonzero((families == family) & usable)
         if len(index) < 3:
             continue
-        X = np.array([np.r_[1.0, shapes[d]] for d in perf["dataset"].to_numpy()[index]])
+        X = np.array([np.r_[1.0, shapes[d]] for d in datasets[index]])
         penalty = FAMILY_RIDGE * np.diag([0.0, 1.0, 1.0])
         per_family[family] = np.linalg.solve(X.T @ X + penalty, X.T @ residual[index])
     return RunTimes(per_config, family_of, per_family)
