@@ -14,7 +14,7 @@ and validation losses the metabase measured *on the target*. A replay stops at a
 never measured on the target (it cannot say what happens after it). Each variant's best loss at
 10 % of the budget decides the win, as the live benchmark does with test scores.
 
-Three choosers of the warm trials, all followed by the cold search's own starts:
+Four choosers of the warm trials, all followed by the cold search's own starts:
 
 - ``in use``: ``metalearning.warmstart.warm_start_configs``, as a fit would call it.
 - ``oracle``: the single configuration, among those the target-free metabase offers, with the
@@ -22,11 +22,18 @@ Three choosers of the warm trials, all followed by the cold search's own starts:
   bounds what any choice of one configuration from this pool could do.
 - ``portfolio``: the same configurations for every dataset: those beating the cold start's
   result on most prior datasets, greedily (no meta-features).
+- ``learned``: a random forest trained on the other datasets of the task group to predict
+  whether a configuration beats the cold start's result at the checkpoint, from the dataset's
+  meta-features and the configuration's family and hyperparameters (all pairs pooled, so it
+  learns from ~1,500 examples rather than one dataset's neighbours); the configurations most
+  likely to win fill the window, most likely first. It tests whether a model of "beats the
+  cold start" chooses better than nearest neighbours do.
 
 Timing model: both searches get their first worker after ``--startup`` seconds; the warm one
 ``--warm-extra`` later (meta-features and the warm start are computed on the same core); every
 trial costs its measured duration times ``--time-scale``. Writes
-``benchmarks/WARMSTART_REPLAY.md``.
+``benchmarks/WARMSTART_REPLAY.md`` (``--metabase DIR`` replays another metabase folder and only
+prints: ``benchmarks/warmstart_pool.py`` uses it for an enlarged pool).
 """
 
 from __future__ import annotations
@@ -130,11 +137,94 @@ def portfolio_pick(loo: Metabase, group: str, space: PipelineSpace, cold: list[d
     return [usable[c] for c in chosen]
 
 
+FAMILY_NAMES = sorted(set(PipelineSpace("binary", 1000).family_names)
+                      | set(PipelineSpace("regression", 1000).family_names))
+
+
+def config_features(config: dict[str, Any]) -> dict[str, float]:
+    """A configuration as numbers: its family one-hot, its numeric hyperparameters in log10
+    (they span orders of magnitude) and its categorical ones one-hot."""
+    model = config["model"]
+    features = {f"family={name}": float(model == name) for name in FAMILY_NAMES}
+    for key, value in config.items():
+        if not key.startswith(model + ":"):
+            continue
+        name = key.split(":", 1)[1]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            features[name] = math.log10(value) if value > 0 else -12.0
+        else:
+            features[f"{name}={value}"] = 1.0
+    return features
+
+
+def beats_cold_labels(metabase: Metabase, checkpoint: float, startup: float,
+                      scale: float) -> dict[str, dict[str, bool]]:
+    """Per dataset, per configuration measured on it: does it beat the cold start's best loss
+    at the checkpoint there (each dataset judged on its own measurements)?"""
+    labels = {}
+    for dataset in metabase.datasets:
+        task = metabase.metafeatures.at[dataset, "task"]
+        group = task_group(task)
+        space = PipelineSpace(task, int(metabase.metafeatures.at[dataset, "n_rows"] * TRAIN_SHARE))
+        measured = _measured_on(metabase, dataset)
+        cold = best_by(timeline(space.cold_start_configs(), measured, group, startup, scale),
+                       checkpoint)
+        if cold is None:
+            continue
+        labels[dataset] = {cid: bool(row["loss"] < cold - 1e-12)
+                           for cid, row in measured.iterrows() if row["status"] == "ok"}
+    return labels
+
+
+def learned_pick(loo: Metabase, group: str, space: PipelineSpace, meta: dict[str, float],
+                 window: float, labels: dict[str, dict[str, bool]]) -> list[dict[str, Any]]:
+    from sklearn.ensemble import RandomForestClassifier
+
+    usable = {cid: ws.usable_config(e["config"], space) for cid, e in loo.configurations.items()
+              if e["task_group"] == group}
+    usable = {cid: c for cid, c in sorted(usable.items()) if isinstance(c, dict)}
+    names = [c for c in loo.metafeatures.columns if c != "task"]
+    described = {cid: config_features(loo.configurations[cid]["config"]) for cid in usable}
+    rows, wins = [], []
+    for dataset in loo.datasets:
+        if task_group(loo.metafeatures.at[dataset, "task"]) != group:
+            continue
+        prior = loo.metafeatures.loc[dataset, names].astype(float).to_dict()
+        for cid, won in labels.get(dataset, {}).items():
+            if cid in described:
+                rows.append({**prior, **described[cid]})
+                wins.append(won)
+    if len(set(wins)) < 2:
+        return []
+    train = pd.DataFrame(rows)
+    columns = list(train.columns)
+    forest = RandomForestClassifier(n_estimators=300, min_samples_leaf=3, random_state=0)
+    forest.fit(train.fillna(-1.0).to_numpy(), np.array(wins))
+    candidates = list(usable)
+    target = pd.DataFrame([{**{n: meta.get(n, np.nan) for n in names}, **described[cid]}
+                           for cid in candidates]).reindex(columns=columns)
+    chance = forest.predict_proba(target.fillna(-1.0).to_numpy())[:, 1]
+    run_times = fit_run_times(loo)
+    picks, left = [], window
+    for i in np.argsort(-chance, kind="stable"):
+        seconds = run_times.seconds(candidates[i], meta)
+        if seconds <= left:
+            picks.append(usable[candidates[i]])
+            left -= seconds
+    return picks
+
+
+def _measured_on(metabase: Metabase, dataset: str) -> pd.DataFrame:
+    perf = metabase.performance
+    return perf[perf["dataset"] == dataset].drop_duplicates("config_id").set_index("config_id")
+
+
 def replay(metabase: Metabase, budget: float, args: argparse.Namespace) -> pd.DataFrame:
     rows = []
     checkpoint = CHECKPOINT * budget
     window = checkpoint - args.startup - args.warm_extra
     targets = args.datasets.split(",") if args.datasets else metabase.datasets
+    labels = beats_cold_labels(metabase, checkpoint, args.startup, args.time_scale)
     for target in targets:
         task = metabase.metafeatures.at[target, "task"]
         group = task_group(task)
@@ -142,9 +232,7 @@ def replay(metabase: Metabase, budget: float, args: argparse.Namespace) -> pd.Da
         meta["n_rows"] *= TRAIN_SHARE
         space = PipelineSpace(task, int(meta["n_rows"]))
         loo = metabase.without([target])
-        perf = metabase.performance
-        measured = perf[perf["dataset"] == target].drop_duplicates("config_id").set_index(
-            "config_id")
+        measured = _measured_on(metabase, target)
         cold = space.cold_start_configs()
         cold_best = best_by(timeline(cold, measured, group, args.startup, args.time_scale),
                             checkpoint)
@@ -152,6 +240,8 @@ def replay(metabase: Metabase, budget: float, args: argparse.Namespace) -> pd.Da
             "in use": lambda: ws.warm_start_configs(loo, meta, task, space, time_budget=budget),
             "oracle": lambda: oracle_pick(loo, measured, group, space, window, args.time_scale),
             "portfolio": lambda: portfolio_pick(loo, group, space, cold, window, meta),
+            "learned": lambda: learned_pick(loo, group, space, meta, window,
+                                            {d: v for d, v in labels.items() if d != target}),
         }
         for name, choose in choosers.items():
             warm = choose() + cold
@@ -192,9 +282,11 @@ def main() -> None:
     parser.add_argument("--warm-extra", type=float, default=0.3)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--datasets", default="", help="comma-separated subset (default: all)")
+    parser.add_argument("--metabase", default=None,
+                        help="another metabase folder: replay it and print, without writing")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    metabase = load_metabase()
+    metabase = load_metabase(args.metabase)
     results = pd.concat([replay(metabase, float(b), args) for b in args.budgets.split(",")])
     table = summary(results)
     tables = _strategy_tables()
@@ -202,7 +294,7 @@ def main() -> None:
         "# Warm start: offline replay of the first trials, leave one dataset out",
         "",
         "Generated by `python benchmarks/warmstart_replay.py --budgets "
-        f"{args.budgets}` from the shipped metabase ({len(metabase.datasets)} datasets, "
+        f"{args.budgets}` from {'the metabase in ' + args.metabase if args.metabase else 'the shipped metabase'} ({len(metabase.datasets)} datasets, "
         f"{len(metabase.configurations)} configurations). Outcome at {CHECKPOINT:.0%} of the "
         f"budget, by validation loss measured on the target. Start-up {args.startup:g} s, warm "
         f"set-up {args.warm_extra:g} s more, run times x{args.time_scale:g}. See the script's "
@@ -212,7 +304,8 @@ def main() -> None:
         tables.markdown(table),
         "",
     ])
-    TABLE.write_text(text)
+    if args.metabase is None:
+        TABLE.write_text(text)
     print(text)
 
 
