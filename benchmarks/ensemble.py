@@ -69,7 +69,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     X_tr, X_te, y_tr, y_te = data["X_tr"], data["X_te"], data["y_tr"], data["y_te"]
     cls = AutoMLClassifier if classif else AutoMLRegressor
     model = cls(time_budget=spec["budget"], n_jobs=1, ensemble_size=spec["ensemble_size"], history=None,
-                random_state=seed, verbose=0)
+                warm_start=bench.unseen_metabase(spec["dataset"]), random_state=seed, verbose=0)
     started = time.perf_counter()
     model.fit(X_tr, y_tr)
     fit_time = time.perf_counter() - started

@@ -72,12 +72,11 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     from automl import AutoMLClassifier, AutoMLRegressor
     from automl.data import prepare_training_data
     from automl.runner import fit_pipeline
-    from metalearning.metabase import load_metabase
 
     data = pinned.split(spec["dataset"], int(spec["seed"]))
     task, classif, seed = data["task"], data["classif"], int(spec["seed"])
     X_tr, X_te, y_tr, y_te = data["X_tr"], data["X_te"], data["y_tr"], data["y_te"]
-    warm = load_metabase().without([spec["dataset"]]) if spec["variant"] == "warm" else None
+    warm = bench.unseen_metabase(spec["dataset"]) if spec["variant"] == "warm" else None
     cls = AutoMLClassifier if classif else AutoMLRegressor
     model = cls(time_budget=spec["budget"], n_jobs=1, strategy="bo", ensemble_size=1,
                 warm_start=warm, history=None, random_state=seed, verbose=0)
