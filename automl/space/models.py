@@ -155,6 +155,10 @@ def _build_hgb(p: dict[str, Any], ctx: BuildContext) -> Any:
         l2_regularization=_off(p["l2_regularization"]),
         max_features=p["max_features"],
         categorical_features="from_dtype",
+        # scikit-learn's default ("auto") switches early stopping on above 10,000 rows: a refit
+        # on all rows would then build another model than the folds validated, and its
+        # absolute tolerance (1e-7) stops a target on a 1e-4 scale after ~10 rounds.
+        early_stopping=False,
         random_state=ctx.random_state,
     )
 
