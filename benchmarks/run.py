@@ -174,8 +174,8 @@ def unseen_metabase(dataset: str) -> Any:
     return load_metabase().without([dataset])
 
 
-def _fit_system(system: str, task: str, X, y, seed: int, budget: float, n_jobs: int,
-                dataset: str = ""):
+def _fit_system(system: str, task: str, X, y, seed: int, budget: float, n_jobs: int, *,
+                dataset: str):
     """Fit one system. Returns (predict_fn, info); predict_fn(X_test) -> (classes, output)
     where output is predict_proba for classification and predict for regression."""
     info: dict[str, Any] = {}

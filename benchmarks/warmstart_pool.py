@@ -110,7 +110,8 @@ def enlarged_metabase(args: argparse.Namespace) -> Any:
     for cid, entry in probe_candidates().items():
         candidates.setdefault(cid, entry)
     (out / "candidates.json").write_text(json.dumps(candidates, indent=1, sort_keys=True))
-    searches = {p.stem: json.loads(p.read_text()) for p in sorted((out / "searches").glob("*.json"))}
+    searches = {p.stem: json.loads(p.read_text())
+                for p in sorted((out / "searches").glob("*.json"))}
     todo = [n for n, s in searches.items()
             if build._missing_evaluations(out, n, s["task"], candidates)]
     recorded = json.loads((out / "build.json").read_text())["parameters"]
@@ -131,13 +132,7 @@ def best_fixed_share(metabase: Any, replay: Any, budget: float, startup: float,
     checkpoint = replay.CHECKPOINT * budget
     wins: dict[str, dict[str, bool]] = {}
     for dataset in metabase.datasets:
-        task = metabase.metafeatures.at[dataset, "task"]
-        group = task_group(task)
-        space = replay.PipelineSpace(task, int(metabase.metafeatures.at[dataset, "n_rows"]
-                                               * replay.TRAIN_SHARE))
-        measured = replay._measured_on(metabase, dataset)
-        cold = replay.best_by(replay.timeline(space.cold_start_configs(), measured, group,
-                                              startup, 1.0), checkpoint)
+        _, group, measured, cold = replay.cold_result(metabase, dataset, checkpoint, startup, 1.0)
         wins[dataset] = {}
         for cid, entry in metabase.configurations.items():
             if entry["task_group"] != group or cid not in measured.index:
@@ -158,8 +153,8 @@ def best_fixed_share(metabase: Any, replay: Any, budget: float, startup: float,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default=os.environ.get("AUTOML_DATASETS",
-                                                             str(REPO.parent / "shared" / "datasets")))
+    default_datasets = str(REPO.parent / "shared" / "datasets")
+    parser.add_argument("--datasets", default=os.environ.get("AUTOML_DATASETS", default_datasets))
     parser.add_argument("--out", default=str(HERE / "results" / "probe_pool"))
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--budgets", default="30,60")
