@@ -7,8 +7,6 @@ so ``clone``, ``get_params``/``set_params`` and grid searches over these estimat
 from __future__ import annotations
 
 import logging
-import numbers
-import os
 import pickle
 import sys
 import time
@@ -16,18 +14,17 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-import psutil
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from automl.data import align_columns, prepare_training_data, to_model_frame
-from automl.engine import Settings, parallel_slots, run_search
+from automl.engine import run_search
 from automl.history import open_store, resolve_history
+from automl.ledger import rank_key
 from automl.progress import ProgressBar
-from automl.search import STRATEGIES
+from automl.settings import make_settings
 from automl.space import SPACE_VERSION
 from automl.versions import library_versions, warn_if_different
-from automl.warm import check_warm_start
 
 log = logging.getLogger("automl")
 
@@ -93,43 +90,37 @@ class _AutoMLBase(BaseEstimator):
         ``dataset_name`` is what the team history calls these data.
         """
         started = time.time()
-        settings = self._settings()
+        settings = make_settings(self.get_params(), dataset_name=dataset_name)
         prepared = prepare_training_data(X, y, classification=self._classification)
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != len(prepared.y):
-                raise ValueError(f"groups has {len(groups)} values but X has {len(prepared.y)} rows.")
-        settings.history = open_history(self.history)  # a store that can't open: error now
-        settings.dataset_name = dataset_name
+                raise ValueError(
+                    f"groups has {len(groups)} values but X has {len(prepared.y)} rows.")
+        history = open_history(self.history)  # a store that can't open: an error now
         bar = ProgressBar(settings.time_budget, enabled=self.verbose > 0 and sys.stderr.isatty())
         try:
-            outcome = run_search(prepared, settings, started=started, groups=groups,
-                                 progress=bar.update)
+            outcome = run_search(prepared, settings, started=started, history=history,
+                                 groups=groups, progress=bar.update)
         finally:
             bar.close()
-            if settings.history is not None:
-                settings.history.close()
+            if history is not None:
+                history.close()
+        best = outcome.best
         self.model_ = outcome.model
         self.schema_ = prepared.schema
         self.task_ = prepared.task
         self.metric_ = outcome.metric.name
         self.resampling_ = outcome.resampling.description
-        self.trials_ = [t.summary() for t in outcome.trials]
-        self.best_config_ = None if outcome.best is None else dict(outcome.best.config)
-        self.best_score_ = None if outcome.best is None else outcome.best.score
-        self.refit_ = outcome.refit_note
+        self.trials_ = [t.summary() for t in outcome.ledger.by_id()]
+        self.best_config_ = None if best is None else dict(best.config)
+        self.best_score_ = None if best is None else best.score
+        self.refit_ = outcome.report
+        self.ensemble_ = [member.as_dict() for member in outcome.members]
         self.metafeatures_ = outcome.metafeatures
         self.n_warm_start_ = outcome.warm_configs
-        self.n_resumed_ = outcome.resumed
+        self.n_resumed_ = len(outcome.ledger.earlier)
         self.history_run_id_ = outcome.run_id
-        if outcome.ensemble is not None:
-            self.ensemble_ = outcome.ensemble
-        elif outcome.best is not None:
-            self.ensemble_ = [{"trial_id": outcome.best.trial_id, "weight": 1.0,
-                               "model": outcome.best.config.get("model"),
-                               "config": outcome.best.config, "score": outcome.best.score}]
-        else:
-            self.ensemble_ = []
         self.prediction_latency_ms_, self.model_size_bytes_ = _measure_model(
             self.model_, prepared.X, self._classification)
         self.space_version_ = SPACE_VERSION
@@ -146,89 +137,6 @@ class _AutoMLBase(BaseEstimator):
                  len(self.trials_), self.metric_, self.best_score_, self.refit_)
         return self
 
-    def _settings(self) -> Settings:
-        budget = self.time_budget
-        if not isinstance(budget, numbers.Real) or isinstance(budget, bool) or not budget > 0:
-            raise ValueError(f"time_budget must be a positive number of seconds, got {budget!r}.")
-        n_jobs = self.n_jobs
-        if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
-            raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}.")
-        cores = parallel_slots()
-        n_jobs = cores + 1 + n_jobs if n_jobs < 0 else n_jobs
-        if n_jobs < 1:
-            raise ValueError(f"n_jobs={self.n_jobs} leaves no worker on {cores} cores.")
-        if self.max_trials is not None and (
-            not isinstance(self.max_trials, numbers.Integral) or self.max_trials < 1
-        ):
-            raise ValueError(f"max_trials must be a positive integer or None, got {self.max_trials!r}.")
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {list(STRATEGIES)}, got {self.strategy!r}.")
-        if self.successive_halving not in ("auto", True, False):
-            raise ValueError(
-                f"successive_halving must be 'auto', True or False, got {self.successive_halving!r}."
-            )
-        warm_start = check_warm_start(self.warm_start)
-        if not (self.history is None or isinstance(self.history, (str, os.PathLike))):
-            raise ValueError(f"history must be 'auto', a path, a database URL or None, got {self.history!r}.")
-        if not isinstance(self.history_strict, bool):
-            raise ValueError(f"history_strict must be True or False, got {self.history_strict!r}.")
-        if warm_start == "auto" and self.max_trials is not None and self.random_state is not None:
-            # reproducible mode: earlier runs on these data would change the trials, so the
-            # history only records; warm_start="history" resumes anyway.
-            history_warm_start = False
-        else:
-            history_warm_start = True
-        if not isinstance(self.ensemble_size, numbers.Integral) or self.ensemble_size < 1:
-            raise ValueError(f"ensemble_size must be a positive integer, got {self.ensemble_size!r}.")
-        if self.ensemble_max_members is not None and (
-            not isinstance(self.ensemble_max_members, numbers.Integral)
-            or self.ensemble_max_members < 1
-        ):
-            raise ValueError(
-                f"ensemble_max_members must be a positive integer or None, got "
-                f"{self.ensemble_max_members!r}."
-            )
-        if self.ensemble_max_latency is not None and (
-            not isinstance(self.ensemble_max_latency, numbers.Real)
-            or not self.ensemble_max_latency > 0
-        ):
-            raise ValueError(
-                "ensemble_max_latency must be a positive number of milliseconds per 1,000 rows "
-                f"or None, got {self.ensemble_max_latency!r}."
-            )
-        if not isinstance(self.ensemble_refit, bool):
-            raise ValueError(f"ensemble_refit must be True or False, got {self.ensemble_refit!r}.")
-        if not isinstance(self.verbose, numbers.Integral):
-            raise ValueError(f"verbose must be an integer, got {self.verbose!r}.")
-        seed = self.random_state
-        if seed is None:
-            seed = int(np.random.default_rng().integers(2**31 - 1))
-        elif not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(
-                f"random_state must be a non-negative integer or None, got {seed!r}."
-            )
-        return Settings(
-            metric=self.metric,
-            time_budget=float(budget),
-            n_jobs=n_jobs,
-            max_trials=self.max_trials,
-            per_trial_time_limit=_time_limit(self.per_trial_time_limit, float(budget)),
-            memory_limit_mb=_memory_limit(self.memory_limit, n_jobs),
-            resampling=self.resampling,
-            strategy=self.strategy,
-            successive_halving=self.successive_halving,
-            ensemble_size=int(self.ensemble_size),
-            ensemble_max_members=self.ensemble_max_members,
-            ensemble_max_latency=self.ensemble_max_latency,
-            ensemble_refit=bool(self.ensemble_refit),
-            warm_start=warm_start,
-            history_strict=self.history_strict,
-            history_warm_start=history_warm_start,
-            include=self.include,
-            exclude=self.exclude,
-            random_state=int(seed),
-        )
-
     # ---------------------------------------------------------------- predict
 
     def _model_input(self, X: Any) -> pd.DataFrame:
@@ -243,13 +151,12 @@ class _AutoMLBase(BaseEstimator):
         (``fidelity`` < 1), whose scores are not comparable.
         """
         check_is_fitted(self, "trials_")
-        table = pd.DataFrame(self.trials_)
+        rows = sorted(self.trials_, key=lambda t: rank_key(t["fidelity"], t["loss"], t["trial_id"]))
+        table = pd.DataFrame(rows)
         if table.empty:
             return table
         weights = {m["trial_id"]: m["weight"] for m in getattr(self, "ensemble_", [])}
         table["ensemble_weight"] = table["trial_id"].map(weights).fillna(0.0)
-        table = table.sort_values(["fidelity", "loss", "trial_id"], ascending=[False, True, True],
-                                  kind="stable").reset_index(drop=True)
         table = table.rename(columns={"score": self.metric_})
         table.insert(0, "rank", np.arange(1, len(table) + 1))
         return table.drop(columns=["loss"])
@@ -303,31 +210,6 @@ def _measure_model(model: Any, X: pd.DataFrame, classification: bool) -> tuple[f
     predict(rows)
     latency = (time.perf_counter() - started) * 1000 * 1000 / max(1, len(rows))
     return latency, len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def _time_limit(value: Any, budget: float) -> float | None:
-    """Default per-trial limit: a quarter of the budget, at least 10 s, at most the budget.
-
-    One slow configuration then costs at most a quarter of the search.
-    """
-    if value is None:
-        return None
-    if value == "auto":
-        return min(budget, max(10.0, budget / 4))
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    raise ValueError(f"per_trial_time_limit must be 'auto', a positive number or None, got {value!r}.")
-
-
-def _memory_limit(value: Any, n_workers: int) -> float | None:
-    """Default per-trial memory cap: 80 % of the machine's memory shared by the workers."""
-    if value is None:
-        return None
-    if value == "auto":
-        return 0.8 * psutil.virtual_memory().total / 2**20 / n_workers
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    raise ValueError(f"memory_limit must be 'auto', a positive number of MB or None, got {value!r}.")
 
 
 def open_history(setting: Any) -> Any:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, TextIO
+from typing import TextIO
+
+from automl.ledger import TrialLedger
 
 
 class ProgressBar:
@@ -17,15 +19,15 @@ class ProgressBar:
         self.width = width
         self._drawn = False
 
-    def update(self, elapsed: float, trials: list[Any], best: Any) -> None:
+    def update(self, elapsed: float, ledger: TrialLedger) -> None:
         if not self.enabled:
             return
+        best = ledger.best()
         filled = int(self.width * min(1.0, elapsed / self.budget))
         bar = "#" * filled + "-" * (self.width - filled)
-        failed = sum(t.status != "ok" for t in trials)
         best_text = "-" if best is None else f"{best.score:.5g}"
-        line = (f"\r[{bar}] {elapsed:5.0f}/{self.budget:.0f}s  trials {len(trials)}"
-                f" ({failed} failed)  best {best_text}")
+        line = (f"\r[{bar}] {elapsed:5.0f}/{self.budget:.0f}s  trials {len(ledger)}"
+                f" ({ledger.n_failed} failed)  best {best_text}")
         self.stream.write(line)
         self.stream.flush()
         self._drawn = True

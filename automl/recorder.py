@@ -13,7 +13,7 @@ import socket
 import warnings
 from typing import Any
 
-from automl.runner import TrialResult
+from automl.trials.result import TrialResult
 
 log = logging.getLogger("automl")
 

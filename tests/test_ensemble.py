@@ -10,6 +10,7 @@ from sklearn.datasets import load_breast_cancer
 
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.ensemble import Ensemble, select_ensemble
+from automl.final_model import FinalKind
 from automl.metrics import get_metric
 
 
@@ -146,8 +147,11 @@ def test_members_can_be_their_fold_models():
     model = AutoMLClassifier(time_budget=60, max_trials=12, n_jobs=2, ensemble_size=20,
                              ensemble_refit=False, random_state=0, verbose=0).fit(X, y)
     assert len(model.ensemble_) >= 2, model.refit_
-    assert all(m["fitted_on"].startswith("cv fold models") for m in model.ensemble_)
-    assert "fold models" in model.refit_
+    assert all(m["fitted_on"] == "fold models" for m in model.ensemble_)
+    assert all(m["fold_reason"] == "ensemble_refit=False" for m in model.ensemble_)
+    assert model.refit_.kind == FinalKind.ENSEMBLE
+    assert model.refit_.on_fold_models == len(model.ensemble_)
+    assert "fold models" in str(model.refit_)
     assert model.score(X, y) > 0.9
     restored = pickle.loads(pickle.dumps(model))
     assert np.array_equal(restored.predict_proba(X), model.predict_proba(X))
@@ -169,7 +173,8 @@ def test_a_member_whose_refit_fails_falls_back_to_its_fold_models():
         unregister_family("fails_on_all_rows")
     failing = [m for m in model.ensemble_ if m["model"] == "fails_on_all_rows"]
     assert failing, [m["model"] for m in model.ensemble_]
-    assert all(m["fitted_on"] == "cv fold models (its refit failed)" for m in failing)
+    assert all(m["fitted_on"] == "fold models" and m["fold_reason"] == "its refit failed"
+               for m in failing)
     assert model.score(X, y) > 0.85
 
 

@@ -4,7 +4,7 @@ import os
 import signal
 import time
 
-from automl.limits import run_limited
+from automl.trials.limits import run_limited
 
 
 def add(a, b):

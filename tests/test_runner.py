@@ -7,7 +7,8 @@ from sklearn.model_selection import GroupKFold, KFold
 
 from automl.data import prepare_training_data
 from automl.metrics import get_metric
-from automl.runner import CV_FOLDS, CV_MAX_ROWS, evaluate, make_resampling
+from automl.trials.evaluation import evaluate
+from automl.trials.resampling import CV_FOLDS, CV_MAX_ROWS, make_resampling
 from automl.space import PipelineSpace
 
 

@@ -6,12 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.executor import TrialExecutor
+from automl.trials.executor import LocalExecutor
+from automl.trials.request import TrialData
+from automl.trials.resampling import make_resampling
 from automl.space import PipelineSpace
 from automl.space.pipeline_space import DataDescription, build_pipeline
 
 
-def report_threads(data, *, n_threads):
+def report_threads(data, request, *, n_threads):
     """Runs inside a trial process: what the thread pools are limited to there."""
     from threadpoolctl import threadpool_info
 
@@ -29,12 +31,14 @@ def test_models_get_the_allotted_thread_count(family):
 
 
 def test_trial_thread_pools_are_limited_to_the_allotment():
-    data = {"X": pd.DataFrame({"a": np.arange(10.0)})}
-    executor = TrialExecutor(data, n_workers=2, n_threads_per_trial=1)
+    y = np.arange(10) % 2
+    data = TrialData(X=pd.DataFrame({"a": np.arange(10.0)}), y=y, task="binary", categorical=(),
+                     n_classes=2, resampling=make_resampling(2, task="binary", y=y))
+    executor = LocalExecutor(data, n_workers=2, n_threads_per_trial=1)
     try:
         import numpy  # noqa: F401  (loads a BLAS pool, so there is one to limit)
 
-        outcomes = [executor.submit(report_threads, {}, n_threads=n) for n in (1, 2)]
+        outcomes = [executor._submit(report_threads, None, None, None, None, n) for n in (1, 2)]
         reports = [future.result().value() for future in outcomes]
     finally:
         executor.close()

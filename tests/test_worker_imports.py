@@ -13,8 +13,8 @@ def _imported_after(statement: str) -> set[str]:
 
 
 def test_a_worker_imports_neither_the_engine_nor_the_history():
-    loaded = _imported_after("import automl.executor as e; e._preload()")
-    assert "automl.worker" in loaded and "lightgbm" in loaded
+    loaded = _imported_after("import automl.trials.executor as e; e._preload()")
+    assert "automl.trials.worker" in loaded and "lightgbm" in loaded
     assert not loaded & set(HEAVY)
 
 

@@ -20,7 +20,8 @@ from typing import Any, Callable
 
 import psutil
 
-OK, CRASHED, TIMEOUT, MEMOUT = "ok", "crashed", "timeout", "memout"
+from automl.trials.status import TrialStatus
+
 _POLL_MIN, _POLL_MAX = 0.002, 0.05
 
 
@@ -33,7 +34,7 @@ class Outcome:
     hang. Only the main process, which never forks, calls ``value()``.
     """
 
-    status: str
+    status: TrialStatus
     payload: bytes | None = None
     error: str | None = None
     elapsed: float = 0.0
@@ -52,7 +53,7 @@ def run_limited(
 ) -> Outcome:
     """Call ``function(*args, **kwargs)`` in a child process under the given limits."""
     if time_limit is not None and time_limit <= 0:
-        return Outcome(TIMEOUT, error="no time left to start the trial")
+        return Outcome(TrialStatus.TIMEOUT, error="no time left to start the trial")
     fd, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl")
     os.close(fd)
     started = time.monotonic()
@@ -74,9 +75,9 @@ def _child(path: str, function: Callable, args: tuple, kwargs: dict) -> None:
         faulthandler.disable()  # a crash is reported as a status, not a traceback dump
         os.setpgid(0, 0)  # its own process group, so helpers it starts die with it
         try:
-            payload = (OK, pickle.dumps(function(*args, **kwargs), pickle.HIGHEST_PROTOCOL))
+            payload = (TrialStatus.OK, pickle.dumps(function(*args, **kwargs), pickle.HIGHEST_PROTOCOL))
         except BaseException as error:  # everything must be reported, even SystemExit
-            payload = (CRASHED, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}")
+            payload = (TrialStatus.CRASHED, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}")
         with open(path, "wb") as handle:
             pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
@@ -102,15 +103,15 @@ def _watch(
         elapsed = time.monotonic() - started
         if done:
             return _finished(status, path, elapsed, peak or None)
-        memory = _tree_rss_mb(process)
+        memory = process_tree_rss_mb(process)
         peak = max(peak, memory)
         if time_limit is not None and elapsed > time_limit:
             _kill(pid)
-            return Outcome(TIMEOUT, error=f"stopped after {time_limit:.1f} s (time limit)",
+            return Outcome(TrialStatus.TIMEOUT, error=f"stopped after {time_limit:.1f} s (time limit)",
                            elapsed=elapsed, peak_memory_mb=peak or None)
         if memory_limit_mb is not None and memory > memory_limit_mb:
             _kill(pid)
-            return Outcome(MEMOUT, error=f"stopped at {memory:.0f} MB (memory limit "
+            return Outcome(TrialStatus.MEMOUT, error=f"stopped at {memory:.0f} MB (memory limit "
                            f"{memory_limit_mb:.0f} MB)", elapsed=elapsed, peak_memory_mb=peak)
         time.sleep(delay)
         delay = min(_POLL_MAX, delay * 2)
@@ -121,21 +122,22 @@ def _finished(status: int, path: str, elapsed: float, peak: float | None) -> Out
         signum = os.WTERMSIG(status)
         name = signal.Signals(signum).name if signum in signal.valid_signals() else str(signum)
         hint = " (often the system running out of memory)" if signum == signal.SIGKILL else ""
-        return Outcome(CRASHED, error=f"the trial process was killed by {name}{hint}",
+        return Outcome(TrialStatus.CRASHED, error=f"the trial process was killed by {name}{hint}",
                        elapsed=elapsed, peak_memory_mb=peak)
     try:
         with open(path, "rb") as handle:
             kind, value = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError) as error:
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-        return Outcome(CRASHED, error=f"the trial process exited with code {code} and no "
+        return Outcome(TrialStatus.CRASHED, error=f"the trial process exited with code {code} and no "
                        f"result ({type(error).__name__})", elapsed=elapsed, peak_memory_mb=peak)
-    if kind == OK:
-        return Outcome(OK, payload=value, elapsed=elapsed, peak_memory_mb=peak)
-    return Outcome(CRASHED, error=value, elapsed=elapsed, peak_memory_mb=peak)
+    if kind == TrialStatus.OK:
+        return Outcome(TrialStatus.OK, payload=value, elapsed=elapsed, peak_memory_mb=peak)
+    return Outcome(TrialStatus.CRASHED, error=value, elapsed=elapsed, peak_memory_mb=peak)
 
 
-def _tree_rss_mb(process: psutil.Process | None) -> float:
+def process_tree_rss_mb(process: psutil.Process | None) -> float:
+    """Resident memory of a process and all its descendants, in MB (0 if it is gone)."""
     if process is None:
         return 0.0
     try:

@@ -1,0 +1,70 @@
+"""Seconds kept at the end of the search for building the final model.
+
+Always: refitting the best trial on all rows. With ``ensemble_size`` > 1 also ensemble
+selection (rounds x candidates x one metric evaluation, timed on the first result) and
+refitting the next ``RESERVED_MEMBERS`` best trials, spread over the workers.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from automl.ledger import TrialLedger
+from automl.metrics import Metric
+from automl.trials.resampling import Resampling
+from automl.trials.result import TrialResult
+
+REFIT_SAFETY = 1.5  # refit estimate = measured per-split fit time x rows ratio x this
+REFIT_OVERHEAD = 1.0  # seconds: process start, pickling the fitted model back
+ENSEMBLE_CANDIDATES = 50  # the best trials ensemble selection may choose from
+RESERVED_MEMBERS = 5  # ensemble members besides the best whose refit time is reserved
+
+
+def refit_estimate(trial: TrialResult, resampling: Resampling) -> float:
+    """Seconds to refit a trial's configuration on all rows (from its measured fit time)."""
+    per_split = trial.fit_time / max(1, len(resampling.splits))
+    rows_share = max(resampling.train_fraction * trial.fidelity, 0.01)
+    return per_split / rows_share * REFIT_SAFETY
+
+
+def refit_grace(time_budget: float) -> float:
+    """Seconds a refit may run past the search's deadline: part of the 10 % overrun allowed."""
+    return 0.05 * time_budget + 1.0
+
+
+class Reserve:
+    """Subscribes to the ledger; ``seconds()`` is what the search must leave at its end."""
+
+    def __init__(self, ledger: TrialLedger, resampling: Resampling, *, n_workers: int,
+                 ensemble_size: int, metric: Metric, y: np.ndarray) -> None:
+        self.ledger, self.resampling, self.n_workers = ledger, resampling, n_workers
+        self.ensemble_size = ensemble_size
+        self.metric, self.y = metric, y
+        self.metric_seconds = 0.0
+        self._timed = False
+        ledger.subscribe(self._time_metric)
+
+    def _time_metric(self, result: TrialResult) -> None:
+        """Time one evaluation of the metric on the first finished trial's predictions."""
+        if self._timed or not result.ok:
+            return
+        self._timed = True
+        if self.ensemble_size > 1 and result.predictions is not None:
+            rows = self.resampling.validation_rows
+            started = time.perf_counter()
+            self.metric.loss(self.y[rows], result.predictions[rows])
+            self.metric_seconds = time.perf_counter() - started
+
+    def seconds(self) -> float:
+        top = self.ledger.ranked(limit=RESERVED_MEMBERS + 1)
+        if not top:
+            return REFIT_OVERHEAD
+        reserve = refit_estimate(top[0], self.resampling) + REFIT_OVERHEAD
+        if self.ensemble_size > 1:
+            candidates = min(len(self.ledger.ranked()), ENSEMBLE_CANDIDATES)
+            reserve += self.ensemble_size * candidates * self.metric_seconds
+            others = sum(refit_estimate(t, self.resampling) for t in top[1:])
+            reserve += others / self.n_workers
+        return reserve

@@ -1,0 +1,168 @@
+"""Evaluate one configuration: fit per split, keep out-of-fold predictions, score them.
+
+Evaluation knows nothing of how configurations are chosen or of the overall budget; it gets a
+configuration, the data and the splits, and returns a ``TrialResult`` made of plain values.
+Running it under time and memory limits is ``automl.trials.limits``' job.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.data import REGRESSION
+from automl.metrics import Metric
+from automl.space import DataDescription, build_pipeline
+from automl.trials.resampling import Resampling
+from automl.trials.result import TrialResult
+from automl.trials.status import TrialStatus
+
+
+def describe_data(X: pd.DataFrame, task: str, categorical: list[str]) -> DataDescription:
+    return DataDescription(
+        task=task,
+        n_rows=len(X),
+        numeric=tuple(c for c in X.columns if c not in set(categorical)),
+        categorical={c: len(X[c].cat.categories) for c in categorical},
+    )
+
+
+def evaluate(
+    trial_id: int,
+    config: dict[str, Any],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    task: str,
+    categorical: list[str],
+    n_classes: int,
+    resampling: Resampling,
+    metric: Metric,
+    n_threads: int = 1,
+    random_state: int = 0,
+    fidelity: float = 1.0,
+    keep_models_path: str | None = None,
+) -> TrialResult:
+    """Fit the configuration on each split and score its out-of-fold predictions.
+
+    With ``fidelity`` < 1 the model sees only that share of each split's training rows (the
+    same rows for every configuration), but is scored on the full validation rows, so losses
+    at different fidelities are comparable (successive halving relies on that).
+    With ``keep_models_path`` the fitted fold models are saved there (a ``FoldModels``), so
+    an ensemble can use them instead of refitting the configuration on all rows.
+    """
+    width = n_classes if task != REGRESSION else 1
+    predictions = np.full((len(y), width), np.nan)
+    fit_time = predict_time = 0.0
+    folds: list[tuple[Any, np.ndarray | None]] = []
+    for number, (train, val) in enumerate(resampling.splits):
+        train = subsample_rows(train, fidelity, seed=random_state + number)
+        data = describe_data(X.iloc[train], task, categorical)
+        pipeline = build_pipeline(config, data, n_threads=n_threads, random_state=random_state)
+        started = time.perf_counter()
+        fitted_classes = _fit(pipeline, X.iloc[train], y[train], task)
+        fit_time += time.perf_counter() - started
+        started = time.perf_counter()
+        predictions[val] = _predict(pipeline, X.iloc[val], task, fitted_classes, width)
+        predict_time += time.perf_counter() - started
+        if keep_models_path is not None:
+            folds.append((pipeline, fitted_classes))
+    rows = resampling.validation_rows
+    if task == REGRESSION:
+        predictions = predictions[:, 0]
+    if not np.isfinite(predictions[rows]).all():
+        raise ValueError("the model produced non-finite predictions")
+    loss = metric.loss(y[rows], predictions[rows])
+    if keep_models_path is not None:
+        import joblib
+
+        joblib.dump(FoldModels(folds, task, width), keep_models_path)
+    return TrialResult(
+        trial_id=trial_id,
+        config=config,
+        status=TrialStatus.OK,
+        loss=float(loss),
+        score=metric.to_score(float(loss)),
+        fit_time=fit_time,
+        predict_time=predict_time,
+        fidelity=fidelity,
+        predictions=predictions.astype(np.float32),  # kept for every trial: half the memory
+    )
+
+
+class FoldModels:
+    """A trial's cross-validation (or holdout) models, averaged: an ensemble member that
+    needs no refit. Each fold's classifier may have seen only some classes; its
+    probabilities are placed in the columns of the classes it knows."""
+
+    def __init__(self, folds: list[tuple[Any, np.ndarray | None]], task: str, width: int) -> None:
+        self.folds, self.task, self.width = folds, task, width
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return np.mean([_predict(m, X, self.task, present, self.width) for m, present in self.folds],
+                       axis=0)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        if self.task == REGRESSION:
+            return np.mean([_predict(m, X, self.task, None, 1)[:, 0] for m, _ in self.folds], axis=0)
+        return np.argmax(self.predict_proba(X), axis=1)
+
+
+def subsample_rows(rows: np.ndarray, fidelity: float, *, seed: int) -> np.ndarray:
+    """A reproducible random ``fidelity`` share of ``rows`` (all of them at fidelity 1)."""
+    if fidelity >= 1.0:
+        return rows
+    keep = max(2, int(round(len(rows) * fidelity)))
+    chosen = np.random.default_rng(seed).permutation(len(rows))[:keep]
+    return rows[np.sort(chosen)]
+
+
+def fit_pipeline(
+    config: dict[str, Any],
+    X: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    task: str,
+    categorical: list[str],
+    n_threads: int = 1,
+    random_state: int = 0,
+) -> Any:
+    """Fit the configuration on all rows: the final model."""
+    pipeline = build_pipeline(
+        config, describe_data(X, task, categorical), n_threads=n_threads, random_state=random_state
+    )
+    _fit(pipeline, X, y, task)
+    return pipeline
+
+
+def _fit(pipeline: Any, X: pd.DataFrame, y: np.ndarray, task: str) -> np.ndarray | None:
+    """Fit, relabelling classes to 0..k-1 when a fold lacks some (XGBoost insists)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter from trial models
+        if task == REGRESSION:
+            pipeline.fit(X, y)
+            return None
+        present = np.unique(y)
+        if len(present) > 1:  # a fold holding one class predicts it with certainty
+            pipeline.fit(X, np.searchsorted(present, y))
+        return present
+
+
+def _predict(
+    pipeline: Any, X: pd.DataFrame, task: str, present: np.ndarray | None, width: int
+) -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if task == REGRESSION:
+            return np.asarray(pipeline.predict(X), dtype=np.float64).reshape(-1, 1)
+        proba = np.zeros((len(X), width))
+        if len(present) == 1:
+            proba[:, present[0]] = 1.0
+        else:
+            proba[:, present] = pipeline.predict_proba(X)
+        # float32 libraries (XGBoost) sum to 1 only approximately; metrics check it strictly
+        return proba / proba.sum(axis=1, keepdims=True)

@@ -1,0 +1,243 @@
+"""Where trials run: a pool of worker processes, each running one limited trial at a time.
+
+Locally, workers come from joblib's process executor (loky); the training data is written
+once to a file and loaded once per worker, not sent with every trial. On a cluster -- when
+joblib's dask backend is active (``with joblib.parallel_config(backend="dask"):`` around
+``fit``, with a ``dask.distributed.Client`` connected) -- trials run on the cluster's workers
+(``automl.trials.dask``). Either way each worker forks a fresh child per trial
+(``automl.trials.limits``), so a trial over its limits is killed without losing the worker.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import time
+from abc import ABC, abstractmethod
+from concurrent.futures import Future
+from typing import Any, Callable
+
+import joblib
+from joblib.externals.loky import get_reusable_executor
+
+from automl.trials.limits import Outcome, run_limited
+from automl.trials.request import RefitRequest, TrialData, TrialRequest
+from automl.trials.result import TrialResult
+from automl.trials.status import TrialStatus
+from automl.trials.worker import run_refit, run_trial
+
+# Preloaded in each worker so a forked trial does not pay for the imports every time.
+_PRELOAD = (
+    "lightgbm",
+    "xgboost",
+    "sklearn.ensemble",
+    "sklearn.linear_model",
+    "sklearn.neighbors",
+    "sklearn.neural_network",
+    "sklearn.svm",
+    "sklearn.naive_bayes",
+    "sklearn.preprocessing",
+    "sklearn.decomposition",
+    "sklearn.feature_selection",
+    "automl.trials.worker",
+)
+# No OMP_WAIT_POLICY=PASSIVE here: a 2-thread LightGBM fit is many times slower with it (see
+# the benchmarks). Oversubscription is avoided instead by giving every trial an explicit
+# thread count, so the threads of all running trials sum to the cores.
+
+_cache: dict[str, Any] = {}  # per worker process: data file path -> loaded data
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def active_dask_client() -> Any | None:
+    """The dask ``Client`` of joblib's active backend, if that backend is dask: the one place
+    that decides whether trials go to a cluster."""
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    return getattr(backend, "client", None) if type(backend).__name__.startswith("Dask") else None
+
+
+def parallel_slots() -> int:
+    """How many trials can run at once: the dask cluster's worker threads when joblib's dask
+    backend is active, else this machine's cores (what ``n_jobs=-1`` means)."""
+    client = active_dask_client()
+    if client is None:
+        return available_cores()
+    from automl.trials.dask import dask_slots
+
+    return dask_slots(client)[0]
+
+
+def make_executor(data: TrialData, n_workers: int, n_threads_per_trial: int) -> TrialExecutor:
+    """A dask executor when joblib's dask backend is active, else a local (loky) one."""
+    client = active_dask_client()
+    if client is not None:
+        from automl.trials.dask import DaskExecutor
+
+        return DaskExecutor(client, data, n_workers)
+    return LocalExecutor(data, n_workers, n_threads_per_trial)
+
+
+class TrialExecutor(ABC):
+    """Runs trials and refits on worker processes under limits.
+
+    ``evaluate`` and ``refit`` return futures of an ``Outcome``; the caller decides what to
+    submit and when, so the search stays asynchronous: a free worker gets the next proposal
+    at once.
+    """
+
+    n_workers: int
+    n_threads: int  # threads a trial uses by default
+    local: bool  # workers share this machine's disk (fold models can be saved to it)
+
+    def evaluate(self, request: TrialRequest, *, deadline: float | None = None,
+                 time_limit: float | None = None,
+                 memory_limit_mb: float | None = None) -> Future:
+        """Evaluate a trial; past ``deadline`` (wall clock) or ``time_limit`` it is killed."""
+        return self._submit(run_trial, request, deadline, time_limit, memory_limit_mb,
+                            self._threads(None))
+
+    def refit(self, request: RefitRequest, *, time_limit: float | None = None,
+              memory_limit_mb: float | None = None, n_threads: int | None = None) -> Future:
+        """Fit a configuration on all rows; the future's ``Outcome`` holds the fitted model."""
+        return self._submit(run_refit, request, None, time_limit, memory_limit_mb,
+                            self._threads(n_threads))
+
+    _pool: Any  # a concurrent.futures-style executor
+    _data: Any  # what a worker gets as its data: a file path, or a cluster future
+
+    def _submit(self, function: Callable[..., Any], request: Any, deadline: float | None,
+                time_limit: float | None, memory_limit_mb: float | None,
+                n_threads: int) -> Future:
+        return self._pool.submit(_run_task, self._data, function, request, deadline,
+                                 time_limit, memory_limit_mb, n_threads)
+
+    def _threads(self, requested: int | None) -> int:
+        return requested or self.n_threads
+
+    def warm_up(self) -> None:
+        """Start the workers now, so that the first trial does not pay for their start-up."""
+
+    @abstractmethod
+    def close(self, *, kill: bool = False) -> None:
+        """Release the workers' resources; ``kill`` also stops what is still running."""
+
+
+class LocalExecutor(TrialExecutor):
+    """Worker processes on this machine, reused between fits (loky's reusable executor)."""
+
+    local = True
+
+    def __init__(self, data: TrialData, n_workers: int, n_threads_per_trial: int) -> None:
+        self.n_workers = n_workers
+        self.n_threads = n_threads_per_trial
+        self._folder = tempfile.mkdtemp(prefix="automl-data-")
+        self._data = os.path.join(self._folder, "data.joblib")  # what _run_task receives
+        joblib.dump(data, self._data)
+        self._pool = get_reusable_executor(
+            max_workers=n_workers, timeout=300, initializer=_preload
+        )
+
+    def warm_up(self) -> None:
+        """Start the workers and load the data in them now, without waiting: the first trial
+        then starts on a ready worker instead of paying for its start-up."""
+        for _ in range(self.n_workers):
+            self._pool.submit(_load, self._data)
+
+    def close(self, *, kill: bool = False) -> None:
+        if kill:
+            self._pool.shutdown(wait=False, kill_workers=True)
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialResult:
+    """Turn a finished trial's future (whatever happened to it) into a recorded trial."""
+    try:
+        outcome = future.result()
+    except Exception as error:  # the worker itself died: still a recorded trial
+        return TrialResult(request.trial_id, request.config, TrialStatus.CRASHED,
+                           error=f"worker failed: {error!r}", started=began,
+                           fidelity=request.fidelity)
+    if outcome.status == TrialStatus.OK:
+        result: TrialResult = outcome.value()
+    else:
+        result = TrialResult(request.trial_id, request.config, outcome.status,
+                             error=outcome.error, fidelity=request.fidelity)
+    result.duration = outcome.elapsed
+    result.peak_memory_mb = outcome.peak_memory_mb
+    result.started = began
+    return result
+
+
+def collect_refit(future: Future) -> tuple[Any, str | None]:
+    """(the fitted model, None) or (None, why the refit failed)."""
+    try:
+        outcome = future.result()
+    except Exception as error:  # the worker process itself died
+        return None, f"lost its worker: {error!r}"
+    if outcome.status == TrialStatus.OK:
+        return outcome.value(), None
+    return None, f"{outcome.status}: {outcome.error}"
+
+
+# ---------------------------------------------------------------- worker side
+
+
+def _preload() -> None:
+    import importlib
+
+    for module in _PRELOAD:
+        importlib.import_module(module)
+
+
+def _load(path: str) -> TrialData:
+    if path not in _cache:
+        _cache.clear()
+        _cache[path] = joblib.load(path)
+    return _cache[path]
+
+
+def _run_task(
+    data: TrialData | str,
+    function: Callable[..., Any],
+    request: Any,
+    deadline: float | None,
+    time_limit: float | None,
+    memory_limit_mb: float | None,
+    n_threads: int,
+) -> Outcome:
+    """Worker side: get the shared data, then run ``function`` in a limited child.
+
+    ``data`` is the path of the data file (local workers load it once and cache it) or, on
+    dask, the data itself (scattered to the worker once).
+    """
+    if isinstance(data, str):
+        data = _load(data)
+    limit = time_limit
+    if deadline is not None:  # wall-clock deadline, so time spent waiting for a worker counts
+        remaining = deadline - time.time()
+        limit = remaining if limit is None else min(limit, remaining)
+    return run_limited(_with_threads, function, data, request, n_threads, time_limit=limit,
+                       memory_limit_mb=memory_limit_mb)
+
+
+def _with_threads(function: Callable, data: TrialData, request: Any, n_threads: int) -> Any:
+    import warnings
+
+    from threadpoolctl import threadpool_limits
+
+    warnings.simplefilter("ignore")  # model chatter from inside a trial helps nobody
+    with threadpool_limits(limits=n_threads):
+        result = function(data, request, n_threads=n_threads)
+    if isinstance(result, TrialResult):  # this is the trial's forked child; its parent is the worker
+        result.worker = f"{socket.gethostname()}:{os.getppid()}"
+    return result

@@ -1,0 +1,45 @@
+"""What a worker is asked to do: typed values that cross the process border."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.trials.resampling import Resampling
+
+
+@dataclass(frozen=True)
+class TrialData:
+    """The training data and how to resample it: sent to each worker once, not per trial."""
+
+    X: pd.DataFrame
+    y: np.ndarray
+    task: str
+    categorical: tuple[str, ...]
+    n_classes: int  # 0 for regression
+    resampling: Resampling
+    families: tuple[Any, ...] = ()  # model families registered by the user, not built in
+
+
+@dataclass(frozen=True)
+class TrialRequest:
+    """Evaluate ``config`` on the resampling splits, fit on a ``fidelity`` share of each
+    split's training rows; with ``keep_models_path`` the fold models are saved there."""
+
+    trial_id: int
+    config: dict[str, Any]
+    metric: Any  # the user's metric setting (a name or a scorer), resolved in the worker
+    random_state: int
+    fidelity: float = 1.0
+    keep_models_path: str | None = None
+
+
+@dataclass(frozen=True)
+class RefitRequest:
+    """Fit ``config`` on all rows: the final model or an ensemble member."""
+
+    config: dict[str, Any]
+    random_state: int
