@@ -1,12 +1,33 @@
 """The pipeline space: every family's default, low-cost and random configurations build and fit."""
 
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
+from ConfigSpace import Float
+from ConfigSpace.exceptions import IllegalValueError
+from sklearn.dummy import DummyClassifier
 
 from automl.data import prepare_training_data
-from automl.runner import describe_data, fit_pipeline
-from automl.space import FAMILIES, SPACE_VERSION, PipelineSpace, build_pipeline
+from automl.trials.evaluation import describe_data, fit_pipeline
+from automl.space import (
+    BUILTIN_FAMILIES,
+    FAMILIES,
+    FAMILY_GROUPS,
+    SPACE_VERSION,
+    DataDescription,
+    ModelFamily,
+    PipelineSpace,
+    build_pipeline,
+    family_order,
+    preload_modules,
+    register_family,
+    unregister_family,
+)
+from automl.space.families import boosting, defined_families
+from automl.space.preprocessing import PREPROCESSING_MODULES
+from automl.space.registry import BUILTIN_ORDER, check_order
 
 
 def mixed_data(n=120, task="binary"):
@@ -21,8 +42,11 @@ def mixed_data(n=120, task="binary"):
     )
     X.loc[::7, "x1"] = np.nan
     X.loc[::11, "few"] = None
-    signal = X["x2"] + (X["few"] == "a")
-    y = signal.to_numpy() if task == "regression" else (signal > 0.3).astype(int).to_numpy()
+    signal = (X["x2"] + (X["few"] == "a")).to_numpy()
+    if task == "regression":
+        y = signal
+    else:
+        y = np.digitize(signal, [0.3] if task == "binary" else [-0.3, 0.6])
     return prepare_training_data(X, y, classification=task != "regression")
 
 
@@ -33,10 +57,12 @@ def test_space_has_a_version_and_own_names():
     assert config["lightgbm:colsample"] == 1.0  # our name, not LightGBM's colsample_bytree
 
 
-@pytest.mark.parametrize("task", ["binary", "regression"])
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_every_family_default_low_cost_and_random_configs_fit(task):
     prepared = mixed_data(task=task)
     space = PipelineSpace(task, len(prepared.y), seed=0)
+    supporting = {name for name in BUILTIN_FAMILIES if FAMILIES[name].supports(task)}
+    assert set(space.family_names) == supporting  # every built-in family is offered and built
     rng = np.random.default_rng(0)
     configs = [space.default_config(f) for f in space.family_names]
     configs += [space.low_cost_config(f) for f in space.family_names]
@@ -87,7 +113,8 @@ def test_complete_fills_defaults_and_rejects_out_of_range():
     space = PipelineSpace("binary", 100)
     config = space.complete({"model": "lightgbm", "lightgbm:num_leaves": 7})
     assert config["lightgbm:num_leaves"] == 7 and config["lightgbm:n_estimators"] == 100
-    with pytest.raises(Exception):
+    with pytest.raises(IllegalValueError, match="not allowed for hyperparameter with name "
+                       "'lightgbm:num_leaves'"):
         space.complete({"model": "lightgbm", "lightgbm:num_leaves": 10**6})
 
 
@@ -95,9 +122,17 @@ def test_hist_gradient_boosting_copes_with_more_than_255_categories():
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"id": [f"c{i}" for i in range(600)], "x": rng.normal(size=600)})
     prepared = prepare_training_data(X, rng.integers(0, 2, 600), classification=True)
-    config = PipelineSpace("binary", 600).default_config("hist_gradient_boosting")
+    space = PipelineSpace("binary", 600)
     data = describe_data(prepared.X, "binary", prepared.schema.categorical_columns)
-    build_pipeline(config, data).fit(prepared.X, prepared.y)
+    pipeline = build_pipeline(space.default_config("hist_gradient_boosting"), data)
+    assert pipeline.named_steps["codes"].columns == ["id"]  # as codes, past the 255 cap
+    pipeline.fit(prepared.X, prepared.y)
+    assert pipeline[-1].is_categorical_ is None  # no categorical column reaches the model
+    assert len(pipeline.predict(prepared.X)) == 600
+    # a native-categorical family without a declared cap gets the column as it is
+    assert [n for n, _ in build_pipeline(space.default_config("lightgbm"), data).steps] == [
+        "model"
+    ]
 
 
 @pytest.mark.parametrize("task", ["binary", "regression"])
@@ -130,3 +165,110 @@ def test_hist_gradient_boosting_runs_every_round_on_more_than_10000_rows():
     config["hist_gradient_boosting:max_iter"] = 30
     model = fit_pipeline(config, X, y, task="regression", categorical=[])[-1]
     assert model.n_iter_ == 30
+
+
+# ------------------------------------------------------------------------ the family registry
+
+
+def _tiny_space(task):
+    return [Float("unused", (0.0, 1.0), default=0.5)]
+
+
+def _build_tiny(params, context):
+    return DummyClassifier(strategy="prior")
+
+
+TINY = ModelFamily("tiny", True, False, _tiny_space, _build_tiny, native_categorical=True,
+                   preload=("sklearn.dummy",), group="baselines")
+
+
+def test_the_default_order_is_every_builtin_family_strongest_first():
+    assert family_order() == [
+        "lightgbm", "hist_gradient_boosting", "xgboost", "extra_trees", "random_forest",
+        "logistic_regression", "ridge", "mlp", "svm", "knn", "elastic_net", "naive_bayes",
+    ]
+    assert [f.name for f in BUILTIN_ORDER] == family_order()
+    assert {f.name for f in defined_families()} == BUILTIN_FAMILIES == set(family_order())
+    check_order(BUILTIN_ORDER, defined_families())  # what the registry checks on import
+
+
+def test_a_family_left_out_of_the_order_or_listed_twice_is_an_error():
+    with pytest.raises(ValueError, match=r"\['tiny'\] are defined but missing from the order"):
+        check_order(BUILTIN_ORDER, [*defined_families(), TINY])
+    with pytest.raises(ValueError, match=r"\['tiny'\] are in the order but not defined"):
+        check_order((*BUILTIN_ORDER, TINY), defined_families())
+    with pytest.raises(ValueError, match=r"\['lightgbm'\] appear more than once"):
+        check_order((*BUILTIN_ORDER, boosting.LIGHTGBM), defined_families())
+
+
+def test_groups_are_declared_by_their_families():
+    assert {group: set(names) for group, names in FAMILY_GROUPS.items()} == {
+        "linear": {"logistic_regression", "ridge", "elastic_net"},
+        "gbm": {"lightgbm", "xgboost", "hist_gradient_boosting"},
+        "trees": {"random_forest", "extra_trees"},
+    }
+    for family in BUILTIN_ORDER:
+        grouped = [group for group, names in FAMILY_GROUPS.items() if family.name in names]
+        assert grouped == ([family.group] if family.group else []), family.name
+
+
+def test_every_builtin_family_preloads_the_module_its_model_comes_from():
+    assert set(preload_modules()) == {
+        m for f in BUILTIN_ORDER for m in f.preload
+    } | set(PREPROCESSING_MODULES)
+    assert len(preload_modules()) == len(set(preload_modules()))
+    assert all(importlib.util.find_spec(m) is not None for m in preload_modules())
+    for family in BUILTIN_ORDER:
+        for task in ("binary", "regression"):
+            if not family.supports(task):
+                continue
+            config = PipelineSpace(task, 100, include=[family.name]).default_config(family.name)
+            model = build_pipeline(config, DataDescription(task, 100, ("a",), {}))[-1]
+            model = getattr(model, "regressor", model)  # a standardized-target wrapper
+            module = type(model).__module__
+            assert any(module == m or module.startswith(m + ".") for m in family.preload), (
+                family.name, module)
+
+
+def test_a_registered_family_is_offered_preloaded_grouped_and_built():
+    register_family(TINY)
+    try:
+        register_family(TINY)  # the same family again is a no-op
+        assert family_order()[-1] == "tiny"
+        assert PipelineSpace("binary", 100).family_names[-1] == "tiny"
+        assert "tiny" not in PipelineSpace("regression", 100).family_names
+        assert "sklearn.dummy" in preload_modules()
+        space = PipelineSpace("binary", 100, include="baselines")
+        assert space.family_names == ["tiny"]
+        prepared = mixed_data()
+        data = describe_data(prepared.X, "binary", prepared.schema.categorical_columns)
+        pipeline = build_pipeline(space.default_config("tiny"), data).fit(prepared.X, prepared.y)
+        assert isinstance(pipeline[-1], DummyClassifier)
+    finally:
+        unregister_family("tiny")
+    assert "tiny" not in family_order() and "baselines" not in FAMILY_GROUPS
+    assert "sklearn.dummy" not in preload_modules()
+
+
+def test_families_that_could_not_be_offered_are_refused():
+    never = ModelFamily("never", False, False, _tiny_space, _build_tiny)
+    with pytest.raises(ValueError, match="'never' supports neither .* never be offered"):
+        register_family(never)
+    clash = ModelFamily("clash", True, False, _tiny_space, _build_tiny, group="lightgbm")
+    with pytest.raises(ValueError, match="'lightgbm' cannot be a group name"):
+        register_family(clash)
+    with pytest.raises(ValueError, match="'gbm' cannot be a family name"):
+        register_family(ModelFamily("gbm", True, False, _tiny_space, _build_tiny))
+    with pytest.raises(ValueError, match="'lightgbm' already exists"):
+        register_family(ModelFamily("lightgbm", True, False, _tiny_space, _build_tiny))
+    with pytest.raises(ValueError, match="'ridge' is a built-in model family"):
+        unregister_family("ridge")
+    assert "never" not in FAMILIES and "clash" not in FAMILIES and "gbm" not in FAMILIES
+
+
+def test_a_family_declares_its_quirks_consistently():
+    with pytest.raises(TypeError, match="preload must be a tuple of module names"):
+        ModelFamily("x", True, True, _tiny_space, _build_tiny, preload="sklearn.dummy")
+    with pytest.raises(ValueError, match="native_category_limit applies only to native"):
+        ModelFamily("x", True, True, _tiny_space, _build_tiny, native_category_limit=10)
+    assert [f.name for f in BUILTIN_ORDER if f.native_category_limit] == ["hist_gradient_boosting"]

@@ -1,14 +1,6 @@
 """The pipeline space: model families, preprocessing, and configuration -> Pipeline."""
 
-from automl.space.models import (
-    BUILTIN_FAMILIES,
-    FAMILIES,
-    FAMILY_GROUPS,
-    BuildContext,
-    ModelFamily,
-    register_family,
-    unregister_family,
-)
+from automl.space.family import BuildContext, ModelFamily
 from automl.space.pipeline_space import (
     MODEL,
     SPACE_VERSION,
@@ -16,6 +8,15 @@ from automl.space.pipeline_space import (
     PipelineSpace,
     build_pipeline,
     expand_families,
+)
+from automl.space.registry import (
+    BUILTIN_FAMILIES,
+    FAMILIES,
+    FAMILY_GROUPS,
+    family_order,
+    preload_modules,
+    register_family,
+    unregister_family,
 )
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "PipelineSpace",
     "build_pipeline",
     "expand_families",
+    "family_order",
+    "preload_modules",
     "register_family",
     "unregister_family",
 ]

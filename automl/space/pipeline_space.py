@@ -14,19 +14,14 @@ import numpy as np
 from ConfigSpace import Categorical, Configuration, ConfigurationSpace, InCondition
 from sklearn.pipeline import Pipeline
 
-from automl.space.models import (
-    FAMILIES,
-    FAMILY_GROUPS,
-    BuildContext,
-    ModelFamily,
-    family_order,
-)
+from automl.space.family import BuildContext, ModelFamily
 from automl.space.preprocessing import (
     encoded_path_hyperparameters,
     encoded_steps,
     native_steps,
     scaling_hyperparameters,
 )
+from automl.space.registry import FAMILIES, FAMILY_GROUPS, family_order
 
 SPACE_VERSION = "1"
 MODEL = "model"
@@ -191,7 +186,9 @@ def _holds(condition: Any, chosen: dict[str, Any]) -> bool:
     )
 
 
-def _make_configspace(task: str, families: list[ModelFamily], seed: int | None) -> ConfigurationSpace:
+def _make_configspace(
+    task: str, families: list[ModelFamily], seed: int | None
+) -> ConfigurationSpace:
     space = ConfigurationSpace(seed=seed)
     names = [f.name for f in families]
     model = Categorical(MODEL, names, default=names[0])
@@ -241,8 +238,7 @@ def build_pipeline(config: dict[str, Any], data: DataDescription, *, n_threads: 
     )
     model = family.build(params, context)
     if family.native_categorical:
-        steps = native_steps(data.categorical,
-                             hist_gradient_boosting=family.name == "hist_gradient_boosting")
+        steps = native_steps(data.categorical, category_limit=family.native_category_limit)
     else:
         steps = encoded_steps(
             config,

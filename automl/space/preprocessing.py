@@ -2,7 +2,8 @@
 
 Two paths, chosen by the model family:
 - native: gradient boosting libraries that take pandas categories and missing values as they
-  are; only what they cannot digest is changed (HistGradientBoosting's 255-category cap).
+  are; only what they cannot digest is changed (a family's declared cap on categories per
+  column, such as HistGradientBoosting's 255).
 - encoded: every other model gets imputation, categorical encoding by cardinality (one-hot for
   few categories, ordinal or target encoding for many, rare categories grouped), optional
   scaling and optional feature preprocessing (PCA or univariate selection).
@@ -32,7 +33,13 @@ from sklearn.preprocessing import (
 from automl.data import REGRESSION
 
 MISSING_CATEGORY = "__missing__"
-HGB_MAX_CATEGORIES = 255
+# What the encoded path's steps import (decomposition and feature selection lazily): trial
+# workers preload them with the families' own modules.
+PREPROCESSING_MODULES = (
+    "sklearn.preprocessing",
+    "sklearn.decomposition",
+    "sklearn.feature_selection",
+)
 
 
 def encoded_path_hyperparameters() -> list[Hyperparameter]:
@@ -54,12 +61,13 @@ def scaling_hyperparameters() -> list[Hyperparameter]:
     return [Categorical("scaler", ["standard", "robust", "quantile"], default="standard")]
 
 
-def native_steps(categorical: dict[str, int], *, hist_gradient_boosting: bool) -> list:
-    """Steps before a native-categorical model: only HGB's category cap needs handling."""
-    too_many = [c for c, n in categorical.items() if n > HGB_MAX_CATEGORIES]
-    if hist_gradient_boosting and too_many:
-        return [("codes", CategoryCodes(too_many))]
-    return []
+def native_steps(categorical: dict[str, int], *, category_limit: int | None) -> list:
+    """Steps before a native-categorical model: columns with more categories than the model's
+    ``category_limit`` (if it has one) reach it as integer codes."""
+    if category_limit is None:
+        return []
+    too_many = [c for c, n in categorical.items() if n > category_limit]
+    return [("codes", CategoryCodes(too_many))] if too_many else []
 
 
 def encoded_steps(
@@ -131,7 +139,8 @@ def _feature_preprocessor(params: dict[str, Any], task: str) -> list:
         from sklearn.feature_selection import SelectPercentile, f_classif, f_regression
 
         score = f_regression if task == REGRESSION else f_classif
-        return [("features", SelectPercentile(score, percentile=params["select_percentile:percentile"]))]
+        percentile = params["select_percentile:percentile"]
+        return [("features", SelectPercentile(score, percentile=percentile))]
     return []
 
 

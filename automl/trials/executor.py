@@ -22,27 +22,16 @@ from typing import Any, Callable
 import joblib
 from joblib.externals.loky import get_reusable_executor
 
+from automl.space import preload_modules
 from automl.trials.limits import Outcome, run_limited
 from automl.trials.request import RefitRequest, TrialData, TrialRequest
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
 from automl.trials.worker import run_refit, run_trial
 
-# Preloaded in each worker so a forked trial does not pay for the imports every time.
-_PRELOAD = (
-    "lightgbm",
-    "xgboost",
-    "sklearn.ensemble",
-    "sklearn.linear_model",
-    "sklearn.neighbors",
-    "sklearn.neural_network",
-    "sklearn.svm",
-    "sklearn.naive_bayes",
-    "sklearn.preprocessing",
-    "sklearn.decomposition",
-    "sklearn.feature_selection",
-    "automl.trials.worker",
-)
+# Every worker imports the registered families' modules and the worker module up front, so
+# a forked trial does not pay for the imports every time.
+_WORKER_MODULE = "automl.trials.worker"
 # No OMP_WAIT_POLICY=PASSIVE here: a 2-thread LightGBM fit is many times slower with it (see
 # the benchmarks). Oversubscription is avoided instead by giving every trial an explicit
 # thread count, so the threads of all running trials sum to the cores.
@@ -143,8 +132,10 @@ class LocalExecutor(TrialExecutor):
         self._folder = tempfile.mkdtemp(prefix="automl-data-")
         self._data = os.path.join(self._folder, "data.joblib")  # what _run_task receives
         joblib.dump(data, self._data)
+        # computed here, in the parent, so that families the user registered are included
+        preload = (*preload_modules(), _WORKER_MODULE)
         self._pool = get_reusable_executor(
-            max_workers=n_workers, timeout=300, initializer=_preload
+            max_workers=n_workers, timeout=300, initializer=_preload, initargs=(preload,)
         )
 
     def warm_up(self) -> None:
@@ -192,10 +183,10 @@ def collect_refit(future: Future) -> tuple[Any, str | None]:
 # ---------------------------------------------------------------- worker side
 
 
-def _preload() -> None:
+def _preload(modules: tuple[str, ...]) -> None:
     import importlib
 
-    for module in _PRELOAD:
+    for module in modules:
         importlib.import_module(module)
 
 

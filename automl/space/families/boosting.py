@@ -1,0 +1,132 @@
+"""Gradient boosting families: LightGBM, XGBoost and scikit-learn's HistGradientBoosting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ConfigSpace import Float, Integer
+from ConfigSpace.hyperparameters import Hyperparameter
+
+from automl.space.families.common import OFF, off
+from automl.space.family import BuildContext, ModelFamily
+
+
+def _lightgbm_space(task: str) -> list[Hyperparameter]:
+    return [
+        Integer("n_estimators", (10, 4000), default=100, log=True),
+        Float("learning_rate", (0.005, 0.5), default=0.1, log=True),
+        Integer("num_leaves", (4, 1024), default=31, log=True),
+        Integer("min_child_samples", (2, 200), default=20, log=True),
+        Float("subsample", (0.5, 1.0), default=1.0),
+        Float("colsample", (0.3, 1.0), default=1.0),
+        Float("reg_alpha", (OFF, 10.0), default=OFF, log=True),
+        Float("reg_lambda", (OFF, 10.0), default=OFF, log=True),
+    ]
+
+
+def _build_lightgbm(p: dict[str, Any], ctx: BuildContext) -> Any:
+    import lightgbm
+
+    cls = lightgbm.LGBMClassifier if ctx.is_classification else lightgbm.LGBMRegressor
+    return cls(
+        n_estimators=p["n_estimators"],
+        learning_rate=p["learning_rate"],
+        num_leaves=p["num_leaves"],
+        min_child_samples=p["min_child_samples"],
+        subsample=p["subsample"],
+        subsample_freq=1 if p["subsample"] < 1.0 else 0,
+        colsample_bytree=p["colsample"],
+        reg_alpha=off(p["reg_alpha"]),
+        reg_lambda=off(p["reg_lambda"]),
+        n_jobs=ctx.n_threads,
+        random_state=ctx.random_state,
+        verbose=-1,
+    )
+
+
+def _xgboost_space(task: str) -> list[Hyperparameter]:
+    return [
+        Integer("n_estimators", (10, 4000), default=100, log=True),
+        Float("learning_rate", (0.005, 1.0), default=0.3, log=True),
+        Integer("max_depth", (1, 12), default=6),
+        Float("min_child_weight", (0.01, 100.0), default=1.0, log=True),
+        Float("subsample", (0.5, 1.0), default=1.0),
+        Float("colsample", (0.3, 1.0), default=1.0),
+        Float("reg_alpha", (OFF, 10.0), default=OFF, log=True),
+        Float("reg_lambda", (0.001, 100.0), default=1.0, log=True),
+    ]
+
+
+def _build_xgboost(p: dict[str, Any], ctx: BuildContext) -> Any:
+    import xgboost
+
+    cls = xgboost.XGBClassifier if ctx.is_classification else xgboost.XGBRegressor
+    return cls(
+        n_estimators=p["n_estimators"],
+        learning_rate=p["learning_rate"],
+        max_depth=p["max_depth"],
+        min_child_weight=p["min_child_weight"],
+        subsample=p["subsample"],
+        colsample_bytree=p["colsample"],
+        reg_alpha=off(p["reg_alpha"]),
+        reg_lambda=p["reg_lambda"],
+        tree_method="hist",
+        enable_categorical=True,
+        max_cat_to_onehot=8,
+        n_jobs=ctx.n_threads,
+        random_state=ctx.random_state,
+        verbosity=0,
+    )
+
+
+def _hgb_space(task: str) -> list[Hyperparameter]:
+    return [
+        Integer("max_iter", (10, 2000), default=100, log=True),
+        Float("learning_rate", (0.01, 1.0), default=0.1, log=True),
+        Integer("max_leaf_nodes", (4, 512), default=31, log=True),
+        Integer("min_samples_leaf", (1, 200), default=20, log=True),
+        Float("l2_regularization", (OFF, 10.0), default=OFF, log=True),
+        Float("max_features", (0.3, 1.0), default=1.0),
+    ]
+
+
+def _build_hgb(p: dict[str, Any], ctx: BuildContext) -> Any:
+    from sklearn import ensemble
+
+    cls = (
+        ensemble.HistGradientBoostingClassifier
+        if ctx.is_classification
+        else ensemble.HistGradientBoostingRegressor
+    )
+    return cls(
+        max_iter=p["max_iter"],
+        learning_rate=p["learning_rate"],
+        max_leaf_nodes=p["max_leaf_nodes"],
+        min_samples_leaf=p["min_samples_leaf"],
+        l2_regularization=off(p["l2_regularization"]),
+        max_features=p["max_features"],
+        categorical_features="from_dtype",
+        # scikit-learn's default ("auto") switches early stopping on above 10,000 rows: a refit
+        # on all rows would then build another model than the folds validated, and its
+        # absolute tolerance (1e-7) stops a target on a 1e-4 scale after ~10 rounds.
+        early_stopping=False,
+        random_state=ctx.random_state,
+    )
+
+
+LIGHTGBM = ModelFamily(
+    "lightgbm", True, True, _lightgbm_space, _build_lightgbm,
+    native_categorical=True, low_cost={"n_estimators": 10, "num_leaves": 4},
+    preload=("lightgbm",), group="gbm",
+)
+HIST_GRADIENT_BOOSTING = ModelFamily(
+    "hist_gradient_boosting", True, True, _hgb_space, _build_hgb,
+    native_categorical=True, low_cost={"max_iter": 10, "max_leaf_nodes": 4},
+    native_category_limit=255,  # scikit-learn refuses wider categorical features
+    preload=("sklearn.ensemble",), group="gbm",
+)
+XGBOOST = ModelFamily(
+    "xgboost", True, True, _xgboost_space, _build_xgboost,
+    native_categorical=True, low_cost={"n_estimators": 10, "max_depth": 2},
+    preload=("xgboost",), group="gbm",
+)

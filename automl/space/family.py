@@ -1,0 +1,64 @@
+"""What a model family is: its hyperparameters, its builder, and what the rest of the system
+must know about it (tasks, preprocessing path, size limit, worker imports, group)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ConfigSpace.hyperparameters import Hyperparameter
+
+from automl.data import REGRESSION
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a builder may know about the data and the machine (never about budgets)."""
+
+    task: str
+    n_rows: int
+    n_features: int
+    n_threads: int = 1
+    random_state: int = 0
+
+    @property
+    def is_classification(self) -> bool:
+        return self.task != REGRESSION
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """One model family as the pipeline space sees it.
+
+    Everything particular to a family is declared here, so adding one is one definition plus
+    its place in the registry (``automl.space.registry``), never a name check elsewhere.
+    """
+
+    name: str
+    classification: bool
+    regression: bool
+    hyperparameters: Callable[[str], list[Hyperparameter]]  # task -> our own hyperparameters
+    build: Callable[[dict[str, Any], BuildContext], Any]  # our values -> unfitted estimator
+    native_categorical: bool = False  # takes pandas categories as they are
+    needs_scaling: bool = False
+    max_rows: int | None = None  # offered only on data up to this size
+    low_cost: dict[str, Any] = field(default_factory=dict)
+    # Native-categorical models that cap the number of categories per column: wider columns
+    # reach the model as integer codes (numeric) instead.
+    native_category_limit: int | None = None
+    # Modules a trial of this family imports: a worker imports them once, before its first
+    # trial, instead of every forked trial paying for them.
+    preload: tuple[str, ...] = ()
+    group: str | None = None  # a name users may write in include/exclude for several families
+
+    def __post_init__(self) -> None:
+        if isinstance(self.preload, str) or not all(isinstance(m, str) for m in self.preload):
+            raise TypeError(f"{self.name}: preload must be a tuple of module names.")
+        if self.native_category_limit is not None and not self.native_categorical:
+            raise ValueError(
+                f"{self.name}: native_category_limit applies only to native_categorical families."
+            )
+
+    def supports(self, task: str) -> bool:
+        return self.regression if task == REGRESSION else self.classification
