@@ -1,14 +1,13 @@
-#!/usr/bin/env python
 """A second run on the same data, resumed from the history, against the first run.
 
 Usage (from the repo root)::
 
-    AUTOML_DATASETS=/path/to/datasets python benchmarks/history.py \\
+    AUTOML_DATASETS=/path/to/datasets python -m benchmarks.history \\
         --datasets credit-g,phoneme,kc1,abalone,wine-quality-white --budget 60 --parallel 2
 
 For each dataset, in a child process pinned to one core: a fresh SQLite history, then two
 identical fits (``n_jobs=1``, ``random_state=0``, default ``warm_start="auto"``) on the fixed
-75/25 training split of ``benchmarks/run.py``. The first records its trials; the second
+75/25 training split of ``benchmarks.run``. The first records its trials; the second
 resumes from them. Reported: the first run's final best validation score and its fit time,
 and how long the second run took to reach that score (end of its first trial scoring at
 least as well), with the ratio. Output: ``benchmarks/results/history.csv`` (resumable) and
@@ -18,9 +17,6 @@ least as well), with the ratio. Output: ``benchmarks/results/history.csv`` (resu
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,23 +24,10 @@ from typing import Any
 
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from benchmarks import common
 
-
-def _module(name: str, file: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, HERE / file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _module("benchmark_run", "run.py")
-pinned = _module("benchmark_pinned", "pinned.py")
-OUT = REPO / "benchmarks" / "results" / "history.csv"
-TABLE = REPO / "benchmarks" / "HISTORY.md"
+OUT = common.RESULTS / "history.csv"
+TABLE = common.BENCHMARKS / "HISTORY.md"
 COLUMNS = ["dataset", "n_rows", "seed", "budget", "metric", "first_best", "first_fit_time",
            "first_reached_at", "first_trials", "second_best", "second_reached_at",
            "second_trials", "resumed", "ratio", "status", "error", "git_rev", "timestamp"]
@@ -53,17 +36,17 @@ COLUMNS = ["dataset", "n_rows", "seed", "budget", "metric", "first_best", "first
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     from automl import AutoMLClassifier, AutoMLRegressor
 
-    data = pinned.split(spec["dataset"], int(spec["seed"]))
-    cls = AutoMLClassifier if data["classif"] else AutoMLRegressor
+    data = common.split(spec["dataset"], int(spec["seed"]))
+    cls = AutoMLClassifier if data.classification else AutoMLRegressor
     with tempfile.TemporaryDirectory() as folder:
         history = str(Path(folder) / "history.sqlite")
         fits = []
         for _ in range(2):
             model = cls(time_budget=spec["budget"], n_jobs=1, random_state=int(spec["seed"]),
-                        history=history, warm_start=bench.unseen_metabase(spec["dataset"]),
+                        history=history, warm_start=common.unseen_metabase(spec["dataset"]),
                         verbose=0)
             started = time.perf_counter()
-            model.fit(data["X_tr"], data["y_tr"], dataset_name=spec["dataset"])
+            model.fit(data.X_train, data.y_train, dataset_name=spec["dataset"])
             fits.append((model, time.perf_counter() - started))
     (first, first_time), (second, _) = fits
     ok = [t for t in first.trials_ if t["status"] == "ok" and t["fidelity"] == 1.0]
@@ -76,7 +59,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
     second_reached = reached(second)
     return {
-        "n_rows": data["n_rows"], "metric": first.metric_, "first_best": first.best_score_,
+        "n_rows": data.n_rows, "metric": first.metric_, "first_best": first.best_score_,
         "first_fit_time": first_time, "first_reached_at": reached(first),
         "first_trials": len(first.trials_), "second_best": second.best_score_,
         "second_reached_at": second_reached, "second_trials": len(second.trials_),
@@ -85,18 +68,26 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def run_all(args: argparse.Namespace) -> None:
+    specs = [{"dataset": d, "seed": args.seed, "budget": args.budget}
+             for d in args.datasets.split(",")]
+    common.run_pinned("benchmarks.history", specs, out=OUT, columns=COLUMNS,
+                      key=["dataset", "seed", "budget"], parallel=args.parallel,
+                      timeout=args.budget * 6 + 120)
+
+
 def write_table() -> None:
-    tables = _module("strategy_tables", "strategy_tables.py")
     runs = pd.read_csv(OUT)
     runs = runs[runs["status"] == "ok"]
     shown = runs[["dataset", "n_rows", "metric", "first_best", "first_fit_time",
                   "first_reached_at", "second_reached_at", "ratio", "second_best", "resumed",
                   "first_trials", "second_trials"]]
     below = int((runs["ratio"] < 0.5).sum())
+    revisions = ", ".join(sorted(runs["git_rev"].astype(str).unique()))
     text = [
         "# Resuming from the history: second run vs first run on the same data",
         "",
-        f"Generated by `benchmarks/history.py` (git {', '.join(sorted(runs['git_rev'].astype(str).unique()))}); "
+        f"Generated by `benchmarks/history.py` (git {revisions}); "
         f"budget {', '.join(str(b) for b in sorted(runs['budget'].unique()))} s, one core, "
         "random_state 0, a fresh SQLite history per dataset. `ratio` = seconds the second run "
         "needed to reach the first run's final best validation score / the first run's fit time.",
@@ -104,7 +95,7 @@ def write_table() -> None:
         f"Second run under half the first run's time on **{below} of {len(runs)}** datasets; "
         f"median ratio {runs['ratio'].median():.3f}.",
         "",
-        tables.markdown(shown, digits=4),
+        common.markdown(shown, digits=4),
         "",
     ]
     TABLE.write_text("\n".join(text))
@@ -112,28 +103,11 @@ def write_table() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.pinned_parser("benchmarks.history", __doc__, budget=60)
     parser.add_argument("--datasets", default="credit-g,phoneme,kc1,abalone,wine-quality-white")
-    parser.add_argument("--budget", type=float, default=60)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--parallel", type=int, default=2)
-    parser.add_argument("--table-only", action="store_true")
-    parser.add_argument("--one", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one:
-        try:
-            print(json.dumps(run_one(json.loads(args.one)), default=float))
-        except Exception as error:  # noqa: BLE001 - recorded as a crashed run
-            print(json.dumps({"status": "crashed", "error": f"{type(error).__name__}: {error}"}))
-        return
-    if not args.table_only:
-        done = pinned.done_specs(OUT, ["dataset", "seed", "budget"])
-        specs = [{"dataset": d, "seed": args.seed, "budget": args.budget}
-                 for d in args.datasets.split(",")
-                 if (d, str(args.seed), str(float(args.budget))) not in done]
-        pinned.run_pinned(Path(__file__), specs, out=OUT, columns=COLUMNS,
-                          parallel=args.parallel, timeout=args.budget * 6 + 120)
-    write_table()
+    common.pinned_main(parser, run_one=run_one, run_all=run_all,
+                       write_tables=lambda args: write_table())
 
 
 if __name__ == "__main__":

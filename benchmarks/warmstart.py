@@ -1,16 +1,15 @@
-#!/usr/bin/env python
 """Leave-one-dataset-out: warm-started ``bo`` against cold ``bo`` at a short budget.
 
 Usage (from the repo root)::
 
-    AUTOML_DATASETS=/path/to/datasets python benchmarks/warmstart.py --budget 30 --seeds 0 \\
+    AUTOML_DATASETS=/path/to/datasets python -m benchmarks.warmstart --budget 30 --seeds 0 \\
         --parallel 2
-    python benchmarks/warmstart.py --table-only
+    python -m benchmarks.warmstart --table-only
 
 For each shared dataset in the shipped metabase, the metabase is first stripped of that
 dataset (its meta-features, its performance rows and the configurations only its own search
 found: ``Metabase.without``), then two fits run on the fixed 75/25 split of
-``benchmarks/run.py``, one core each (``n_jobs=1``, pinned): ``warm_start=<that metabase>`` and
+``benchmarks.run``, one core each (``n_jobs=1``, pinned): ``warm_start=<that metabase>`` and
 ``warm_start=None``. For 10 %, 50 % and 100 % of the budget the benchmark takes the trial the
 search would have returned had it stopped then (best validation loss among trials whose result
 had reached the search by that time, worker start-up included; highest fidelity first), refits
@@ -26,34 +25,16 @@ Normalized test score per (dataset, seed): 0 = the constant predictor, 1 = the b
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from benchmarks import common
 
-
-def _module(name: str, file: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, HERE / file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _module("benchmark_run", "run.py")
-pinned = _module("benchmark_pinned", "pinned.py")
-
-OUT = REPO / "benchmarks" / "results" / "warmstart.csv"
-TABLE = REPO / "benchmarks" / "WARMSTART.md"
+OUT = common.RESULTS / "warmstart.csv"
+TABLE = common.BENCHMARKS / "WARMSTART.md"
 CHECKPOINTS = (0.1, 0.5, 1.0)
 # Normalized scores closer than this are a tie: two configurations that build the same model
 # (13 or 31 leaves on 300 rows give identical trees) differ by float noise, ~1e-8 of the range.
@@ -73,10 +54,11 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     from automl.data import prepare_training_data
     from automl.runner import fit_pipeline
 
-    data = pinned.split(spec["dataset"], int(spec["seed"]))
-    task, classif, seed = data["task"], data["classif"], int(spec["seed"])
-    X_tr, X_te, y_tr, y_te = data["X_tr"], data["X_te"], data["y_tr"], data["y_te"]
-    warm = bench.unseen_metabase(spec["dataset"]) if spec["variant"] == "warm" else None
+    seed = int(spec["seed"])
+    data = common.split(spec["dataset"], seed)
+    task, classif = data.task, data.classification
+    X_tr, X_te, y_tr, y_te = data.X_train, data.X_test, data.y_train, data.y_test
+    warm = common.unseen_metabase(spec["dataset"]) if spec["variant"] == "warm" else None
     cls = AutoMLClassifier if classif else AutoMLRegressor
     model = cls(time_budget=spec["budget"], n_jobs=1, strategy="bo", ensemble_size=1,
                 warm_start=warm, history=None, random_state=seed, verbose=0)
@@ -85,7 +67,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     fit_time = time.perf_counter() - started
 
     def score(output: np.ndarray, classes: Any) -> float:
-        return bench._score(task, y_te, classes, output, data["all_classes"])
+        return common.test_score(task, y_te, classes, output, data.all_classes)
 
     prepared = prepare_training_data(X_tr, y_tr, classification=classif)
     if classif:
@@ -94,7 +76,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         baseline = score(np.full(len(y_te), float(np.mean(prepared.y))), None)
     result: dict[str, Any] = {
-        "task": task, "n_rows": data["n_rows"], "metric": bench.METRIC_FOR_TASK[task],
+        "task": task, "n_rows": data.n_rows, "metric": common.METRIC_FOR_TASK[task],
         "baseline": baseline, "status": "ok", "fit_time": fit_time,
         "n_trials": len(model.trials_), "n_warm": model.n_warm_start_,
     }
@@ -135,17 +117,13 @@ def _best_by(trials: list[dict], seconds: float) -> dict | None:
 
 
 def run_all(args: argparse.Namespace) -> None:
-    from metalearning.metabase import load_metabase
-
-    in_metabase = set(load_metabase().datasets)
-    selection = argparse.Namespace(datasets=args.datasets, max_rows=args.max_rows, tasks=None,
-                                   exclude_smoke=True)
-    datasets = [d for d in bench.select_datasets(selection)["name"] if d in in_metabase]
-    done = pinned.done_specs(OUT, ["dataset", "seed", "variant", "budget"])
+    in_metabase = common.metabase_datasets()
+    selection = common.select_datasets(args.datasets, max_rows=args.max_rows, exclude_smoke=True)
+    datasets = [d for d in selection["name"] if d in in_metabase]
     specs = [{"dataset": d, "seed": int(s), "variant": v, "budget": args.budget}
-             for s in args.seeds.split(",") for d in datasets for v in ("warm", "cold")
-             if (d, s, v, str(float(args.budget))) not in done]
-    pinned.run_pinned(Path(__file__), specs, out=OUT, columns=COLUMNS, parallel=args.parallel,
+             for s in args.seeds.split(",") for d in datasets for v in ("warm", "cold")]
+    common.run_pinned("benchmarks.warmstart", specs, out=OUT, columns=COLUMNS,
+                      key=["dataset", "seed", "variant", "budget"], parallel=args.parallel,
                       timeout=args.budget * 4 + 120)
 
 
@@ -188,7 +166,6 @@ def write_table() -> None:
 
 
 def _budget_section(runs: pd.DataFrame, budget: float) -> list[str]:
-    tables = _module("strategy_tables", "strategy_tables.py")
     scores = normalized(runs)
     if scores.empty:
         return ["", f"## Budget {budget:g} s", "", "no complete warm/cold pairs yet"]
@@ -224,36 +201,22 @@ def _budget_section(runs: pd.DataFrame, budget: float) -> list[str]:
         f"Seeds {sorted(runs['seed'].unique().tolist())}; git "
         f"{', '.join(sorted(runs['git_rev'].astype(str).unique()))}.",
         "",
-        tables.markdown(pd.DataFrame(summary)),
+        common.markdown(pd.DataFrame(summary)),
         "",
         f"Median seconds until the first finished trial: warm {first['warm'].median():.2f}, "
         f"cold {first['cold'].median():.2f}.",
         "",
         "Per dataset (normalized test score):",
         "",
-        tables.markdown(per_dataset),
+        common.markdown(per_dataset),
     ]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", default="all")
-    parser.add_argument("--max-rows", type=int, default=None)
-    parser.add_argument("--budget", type=float, default=30)
-    parser.add_argument("--seeds", default="0")
-    parser.add_argument("--parallel", type=int, default=2)
-    parser.add_argument("--table-only", action="store_true")
-    parser.add_argument("--one", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.one:
-        try:
-            print(json.dumps(run_one(json.loads(args.one)), default=float))
-        except Exception as error:  # noqa: BLE001 - recorded as a crashed run
-            print(json.dumps({"status": "crashed", "error": f"{type(error).__name__}: {error}"}))
-        return
-    if not args.table_only:
-        run_all(args)
-    write_table()
+    parser = common.pinned_parser("benchmarks.warmstart", __doc__, budget=30)
+    common.add_selection_arguments(parser, max_rows=None)
+    common.pinned_main(parser, run_one=run_one, run_all=run_all,
+                       write_tables=lambda args: write_table())
 
 
 if __name__ == "__main__":

@@ -1,9 +1,8 @@
-#!/usr/bin/env python
 """How well the warm start predicts a configuration's run time on a dataset it has not seen.
 
 Usage (from the repo root, no datasets needed: it reads only the shipped metabase)::
 
-    python benchmarks/warmstart_runtimes.py
+    python -m benchmarks.warmstart_runtimes
 
 Leave one dataset out: for every (dataset, configuration) measured ``ok`` in the metabase, the
 run time is predicted from the other datasets only, by the rule in use
@@ -16,23 +15,19 @@ matter for multiclass only. Writes ``benchmarks/WARMSTART_RUNTIMES.md``.
 
 from __future__ import annotations
 
+import argparse
 import math
-import sys
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from benchmarks import common
+from metalearning import runtimes as rt
+from metalearning import warmstart as ws
+from metalearning.metabase import load_metabase
 
-from metalearning import runtimes as rt  # noqa: E402
-from metalearning import warmstart as ws  # noqa: E402
-from metalearning.metabase import load_metabase  # noqa: E402
-
-TABLE = REPO / "benchmarks" / "WARMSTART_RUNTIMES.md"
+TABLE = common.BENCHMARKS / "WARMSTART_RUNTIMES.md"
 
 
 def nearest_per_row(metabase, cid: str, meta: dict, task: str, n_rows: float) -> float:
@@ -53,6 +48,8 @@ RULES = ("rows, features and classes (in use)", "rows only (before)",
 
 
 def main() -> None:
+    argparse.ArgumentParser(prog="python -m benchmarks.warmstart_runtimes",
+                            description=__doc__.splitlines()[0]).parse_args()
     warnings.simplefilter("ignore")
     metabase = load_metabase()
     errors: list[dict] = []

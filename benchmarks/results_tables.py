@@ -1,8 +1,9 @@
-"""Markdown table writer for the benchmark CSV produced by ``benchmarks/run.py``.
+"""The markdown report (``benchmarks/RESULTS.md``) of the product benchmark's results CSV.
 
-Called by ``run.py`` after a run and by ``run.py --table-only``. Only rows matching the run's
-selection (datasets, seeds, systems, budget, n_jobs) are used; when a (dataset, seed, system) was
-run more than once, its latest ``ok`` row wins (else its latest row).
+Written by ``benchmarks.run`` after a run and by ``benchmarks.run --table-only``. Only rows
+matching the run's selection (datasets, seeds, systems, budget, n_jobs) are used; when a
+(dataset, seed, system) was run more than once, its latest ``ok`` row wins (else its latest
+row).
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-SYSTEM_ORDER = ("automl", "lightgbm", "hgb", "flaml")
-BASELINES = ("lightgbm", "hgb", "flaml")
-BUDGETED = ("automl", "flaml")
-TASK_ORDER = {"binary": 0, "multiclass": 1, "regression": 2}
-HIGHER_IS_BETTER = {"roc_auc": True, "log_loss": False, "rmse": False}
+from benchmarks.common import LOWER_IS_BETTER, TASKS, markdown_table
+from benchmarks.systems import BASELINES, BUDGETED, SYSTEMS
+
+TASK_ORDER = {task: i for i, task in enumerate(TASKS)}
 TIE_TOLERANCE = 1e-9  # "at least as good" allows this much floating-point noise
-BASELINE_LABEL = {"lightgbm": "default LightGBM", "hgb": "default HistGradientBoosting",
-                  "flaml": "FLAML (same budget)"}
+
+
+def over_limit_threshold(budget: float) -> float:
+    """A budgeted fit taking longer than this counts as over its time limit."""
+    return budget * 1.1 + 5
 
 
 # ---------------------------------------------------------------------------------------------
@@ -40,7 +43,7 @@ def _version(dist: str) -> str:
 
 
 def library_versions() -> list[tuple[str, str]]:
-    # The imported package (run.py puts the repo first on sys.path), not the installed metadata.
+    # The imported package (this checkout, run with `python -m`), not the installed metadata.
     try:
         import automl
 
@@ -105,8 +108,12 @@ def select_rows(df: pd.DataFrame, datasets: Iterable[str], seeds: Iterable[int],
     return sel.groupby(["dataset", "seed", "system"], as_index=False).tail(1)
 
 
+def _higher_is_better(metric: str) -> bool:
+    return metric not in LOWER_IS_BETTER
+
+
 def _better_or_equal(a: float, b: float, metric: str) -> bool:
-    return a >= b - TIE_TOLERANCE if HIGHER_IS_BETTER.get(metric, True) else a <= b + TIE_TOLERANCE
+    return a >= b - TIE_TOLERANCE if _higher_is_better(metric) else a <= b + TIE_TOLERANCE
 
 
 def compare(runs: pd.DataFrame, system: str, baseline: str, metric: str) -> str | None:
@@ -153,17 +160,20 @@ def _cell(runs: pd.DataFrame, system: str, metric: str) -> tuple[str, float | No
     return text, mean
 
 
-def dataset_rows(sel: pd.DataFrame, datasets: pd.DataFrame, systems: list[str]) -> list[dict[str, Any]]:
+def dataset_rows(sel: pd.DataFrame, datasets: pd.DataFrame,
+                 systems: list[str]) -> list[dict[str, Any]]:
     meta = datasets.set_index("name")
     out = []
     names = sorted(set(sel["dataset"]),
-                   key=lambda n: (TASK_ORDER.get(str(meta.loc[n, "task"]), 9), int(meta.loc[n, "n_rows"]), n))
+                   key=lambda n: (TASK_ORDER.get(str(meta.loc[n, "task"]), 9),
+                                  int(meta.loc[n, "n_rows"]), n))
     for name in names:
         runs = sel[sel["dataset"] == name]
         task = str(meta.loc[name, "task"])
         metric = str(runs["metric"].iloc[0])
-        row: dict[str, Any] = {"dataset": name, "task": task, "rows": int(meta.loc[name, "n_rows"]),
-                               "metric": metric, "seeds": runs["seed"].nunique()}
+        row: dict[str, Any] = {"dataset": name, "task": task,
+                               "rows": int(meta.loc[name, "n_rows"]), "metric": metric,
+                               "seeds": runs["seed"].nunique()}
         means = {}
         for s in systems:
             row[s], means[s] = _cell(runs, s, metric)
@@ -173,14 +183,15 @@ def dataset_rows(sel: pd.DataFrame, datasets: pd.DataFrame, systems: list[str]) 
                     and (runs[runs["system"] == s]["status"] == "ok").all()}
         present = {s: m for s, m in means.items() if m is not None and s in complete}
         if len(present) >= 2:
-            best = (max if HIGHER_IS_BETTER.get(metric, True) else min)(present.values())
+            best = (max if _higher_is_better(metric) else min)(present.values())
             for s, m in present.items():
                 if abs(m - best) <= TIE_TOLERANCE:
                     row[s] = f"**{row[s]}**"
         a = runs[(runs["system"] == "automl")]
         a_ok = a[a["status"] == "ok"]
         row["automl_fit"] = float(a_ok["fit_time"].mean()) if len(a_ok) else None
-        row["automl_trials"] = float(a_ok["n_trials"].mean()) if len(a_ok) and a_ok["n_trials"].notna().any() else None
+        row["automl_trials"] = (float(a_ok["n_trials"].mean())
+                                if len(a_ok) and a_ok["n_trials"].notna().any() else None)
         for base in BASELINES:
             row[f"vs_{base}"] = compare(runs, "automl", base, metric) if base in systems else None
         out.append(row)
@@ -214,16 +225,8 @@ def system_stats(sel: pd.DataFrame, systems: list[str]) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Markdown.
+# The report.
 # ---------------------------------------------------------------------------------------------
-
-def _md_table(header: list[str], rows: list[list[str]], right: Iterable[int] = ()) -> list[str]:
-    right = set(right)
-    out = ["| " + " | ".join(header) + " |",
-           "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"]
-    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
-    return out
-
 
 def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds: list[int],
                 systems: list[str], budget: float, n_jobs: int, command: str,
@@ -233,14 +236,15 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
     if not csv_path.exists():
         raise SystemExit(f"error: no results file {csv_path}")
     df = _read(csv_path)
-    systems = [s for s in SYSTEM_ORDER if s in systems]
+    systems = [s for s in SYSTEMS if s in systems]
     sel = select_rows(df, datasets["name"], seeds, systems, budget, n_jobs)
     shown = [s for s in systems if (sel["system"] == s).any()]
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# Benchmark results", "",
              f"- Command: `{command}`",
-             f"- Date: {now}" + (f" (runs from {sel['timestamp'].min()} to {sel['timestamp'].max()})"
-                                 if len(sel) and "timestamp" in sel else ""),
+             f"- Date: {now}"
+             + (f" (runs from {sel['timestamp'].min()} to {sel['timestamp'].max()})"
+                if len(sel) and "timestamp" in sel else ""),
              f"- Machine: {machine_description()}",
              "- Versions: " + ", ".join(f"{k} {v}" for k, v in library_versions())
              + (f"; repo at `{git_rev}`" if git_rev else "")]
@@ -278,7 +282,7 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
                      "—" if r["automl_trials"] is None else f"{r['automl_trials']:.0f}",
                      r["vs_lightgbm"] or "—"])
     right = [2] + list(range(4, 4 + len(shown) + 2))
-    lines += _md_table(header, body, right)
+    lines += markdown_table(header, body, right)
     lines.append("")
 
     # Summary.
@@ -295,13 +299,14 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
                 tv = [v for tt, v in verdicts if tt == t]
                 if tv:
                     per_task.append(f"{t} {sum(v.startswith('yes') for v in tv)}/{len(tv)}")
-            text = (f"automl is at least as good as {BASELINE_LABEL[base]} on **{wins} of "
-                    f"{len(verdicts)}** datasets" + (f" ({', '.join(per_task)})" if per_task else ""))
+            text = (f"automl is at least as good as {SYSTEMS[base].label} on **{wins} of "
+                    f"{len(verdicts)}** datasets"
+                    + (f" ({', '.join(per_task)})" if per_task else ""))
             lines.append(f"- {text}.")
             summary_text.append(text.replace("**", ""))
     else:
         lines.append("- automl was not part of this selection: no comparison.")
-    limit = budget * 1.1 + 5
+    limit = over_limit_threshold(budget)
     for system in BUDGETED:
         a = sel[sel["system"] == system]
         if a.empty:
@@ -323,7 +328,7 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
             summary_text.append(f"{system} failed {n_fail} of {len(a)} runs")
     lines.append("")
     lines += ["Per system (all runs in the table):", ""]
-    lines += _md_table(
+    lines += markdown_table(
         ["system", "runs", "ok", "crashed", "timeout", "mean fit (s)", "max fit (s)",
          "max overrun (s)", "over limit", "max predict (s)", "max peak RSS (MB)"],
         system_stats(sel, shown), right=range(1, 11))
@@ -334,7 +339,7 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
     fails = sel[sel["status"] != "ok"]
     if len(fails):
         lines += ["", "### Failures", ""]
-        lines += _md_table(["dataset", "seed", "system", "status", "error"],
+        lines += markdown_table(["dataset", "seed", "system", "status", "error"],
                            [[r.dataset, r.seed, r.system, r.status,
                              str(r.error)[:160].replace("|", "\\|").replace("\n", " ")]
                             for r in fails.itertuples()])

@@ -1,0 +1,356 @@
+"""What every benchmark shares: datasets and their split, the test metric, results CSVs, tables.
+
+* ``select_datasets`` and ``split``: the catalogued datasets to run and the fixed 75/25
+  train/test split of a (dataset, seed), the same in every benchmark;
+* ``test_score``: the test metric of a task (binary ROC AUC, multiclass log loss, RMSE);
+* ``unseen_metabase``: automl's warm start without the benchmarked dataset;
+* ``prepare_csv``, ``append_row``, ``done_keys``: results CSVs that are appended to one row at
+  a time, so that a rerun skips what is done and an interrupted benchmark resumes;
+* ``run_pinned``: a script's hidden ``--one SPEC`` mode run once per spec, each child pinned to
+  its own core, one CSV row per finished child;
+* ``git_rev``, ``process_tree_rss_mb``, ``markdown``: provenance, memory, tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Lock
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from automl.limits import _tree_rss_mb as process_tree_rss_mb  # noqa: F401 - used by isolation
+
+REPO = Path(__file__).resolve().parent.parent
+BENCHMARKS = REPO / "benchmarks"
+RESULTS = BENCHMARKS / "results"
+TASKS = ("binary", "multiclass", "regression")
+METRIC_FOR_TASK = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse"})
+TEST_SIZE = 0.25
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def comma_list(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+# ------------------------------------------------------------------ datasets and the split
+
+
+def select_datasets(datasets: str = "all", *, max_rows: int | None = None,
+                    tasks: Sequence[str] | None = None, exclude_smoke: bool = False) -> Any:
+    """Catalog rows to run, smallest first. The filters (tasks, ``max_rows``: 0 or None = no
+    limit, ``exclude_smoke``) apply to ``all``; explicitly named datasets are taken as given."""
+    from automl.datasets import list_datasets
+
+    catalog = list_datasets()
+    tasks = list(tasks or TASKS)
+    bad = [t for t in tasks if t not in TASKS]
+    if bad:
+        raise SystemExit(f"error: unknown task(s) {bad}; choose from {', '.join(TASKS)}")
+    if datasets.strip().lower() == "all":
+        limit = max_rows if max_rows and max_rows > 0 else None
+        chosen = list_datasets(max_rows=limit, include_smoke=not exclude_smoke)
+        chosen = chosen[chosen["task"].isin(tasks)]
+    else:
+        names = comma_list(datasets)
+        unknown = [n for n in names if n not in set(catalog["name"])]
+        if unknown:
+            raise SystemExit(f"error: unknown dataset(s) {unknown}; "
+                             f"known: {', '.join(catalog['name'])}")
+        chosen = catalog[catalog["name"].isin(names)]
+    return chosen.sort_values(["n_rows", "name"]).reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing DataFrames field-wise is meaningless
+class Split:
+    """The fixed train/test split of one dataset for one seed."""
+
+    X_train: Any
+    X_test: Any
+    y_train: Any
+    y_test: Any
+    task: str
+    n_rows: int
+    n_features: int
+    all_classes: Any  # every class of the whole dataset (None for regression)
+    note: str | None  # why the split is not stratified, if it is not
+
+    @property
+    def classification(self) -> bool:
+        return self.task != "regression"
+
+
+def split(dataset: str, seed: int) -> Split:
+    """``train_test_split(test_size=0.25, random_state=seed)``, stratified for classification
+    unless a class is too small to stratify."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from automl.datasets import load
+
+    data = load(dataset)
+    classification = data.task != "regression"
+    note = None
+    try:
+        parts = train_test_split(data.X, data.y, test_size=TEST_SIZE, random_state=seed,
+                                 stratify=data.y if classification else None)
+    except ValueError as error:  # a class with a single row cannot be stratified
+        note = f"unstratified split ({error})"
+        parts = train_test_split(data.X, data.y, test_size=TEST_SIZE, random_state=seed)
+    X_train, X_test, y_train, y_test = parts
+    return Split(X_train, X_test, y_train, y_test, task=data.task, n_rows=len(data.X),
+                 n_features=int(data.X.shape[1]), note=note,
+                 all_classes=np.unique(np.asarray(data.y)) if classification else None)
+
+
+def test_score(task: str, y_test: Any, classes: Any, output: Any, all_classes: Any) -> float:
+    """Test metric: roc_auc (binary, on P(classes[1])), log_loss (multiclass, over all classes
+    of the dataset), rmse (regression). ``output`` is predict_proba, or predict for
+    regression; ``classes`` are the model's classes, in the order of its columns."""
+    import numpy as np
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    y_true = np.asarray(y_test)
+    out = np.asarray(output, dtype=float)
+    if task == "regression":
+        return float(np.sqrt(np.mean((y_true.astype(float) - out.ravel()) ** 2)))
+    classes = list(np.asarray(classes))
+    if out.ndim != 2 or out.shape[1] != len(classes):
+        raise ValueError(f"predict_proba has shape {out.shape} for {len(classes)} classes")
+    if task == "binary":
+        if len(classes) != 2:
+            raise ValueError(f"binary task but the model has classes {classes}")
+        return float(roc_auc_score((y_true == classes[1]).astype(int), out[:, 1]))
+    # Multiclass: place the model's columns into the dataset's full label set (a class absent
+    # from the training split gets probability 0).
+    labels = list(all_classes)
+    full = np.zeros((len(y_true), len(labels)))
+    for j, c in enumerate(classes):
+        full[:, labels.index(c)] = out[:, j]
+    sums = full.sum(axis=1, keepdims=True)
+    full = full / np.where(sums > 0, sums, 1.0)
+    return float(log_loss(y_true, full, labels=labels))
+
+
+def unseen_metabase(dataset: str) -> Any:
+    """The shipped metabase without ``dataset``, for automl's warm start. The metabase was
+    built on the shared datasets, every row included (this split's test rows too): left in,
+    the warm start would start from configurations chosen on the test data."""
+    from metalearning.metabase import load_metabase
+
+    return load_metabase().without([dataset])
+
+
+def metabase_datasets() -> set[str]:
+    """The datasets of the shipped metabase."""
+    from metalearning.metabase import load_metabase
+
+    return set(load_metabase().datasets)
+
+
+# ------------------------------------------------------------------ provenance
+
+
+def git_rev() -> str:
+    """The repo's short commit, with ``-dirty`` if tracked files were modified."""
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                             capture_output=True, text=True, timeout=10)
+        if rev.returncode != 0:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO, capture_output=True, text=True, timeout=10).stdout
+        return rev.stdout.strip() + ("-dirty" if dirty.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def child_env() -> dict[str, str]:
+    """Environment of a benchmark's child process: this checkout's packages come first."""
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+
+
+# ------------------------------------------------------------------ resumable results CSVs
+
+
+def prepare_csv(path: Path, columns: Sequence[str]) -> None:
+    """Create the CSV with its header, or rewrite an older header to ``columns``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.stat().st_size == 0:
+        with open(path, "w", newline="") as f:
+            csv.writer(f).writerow(columns)
+        return
+    with open(path, newline="") as f:
+        header = next(csv.reader(f), [])
+    if header != list(columns):
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        with open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(tmp, path)
+        log(f"note: migrated {path} to the current columns")
+
+
+def append_row(path: Path, columns: Sequence[str], row: Mapping[str, Any]) -> None:
+    """Append one row (flushed to disk: an interrupted benchmark keeps every finished run)."""
+    with open(path, "a", newline="") as f:
+        csv.DictWriter(f, fieldnames=columns, extrasaction="ignore").writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def row_key(row: Mapping[str, Any], columns: Sequence[str]) -> tuple:
+    """The values of ``columns``, numbers as floats: ``60``, ``60.0`` and ``"60.0"`` match."""
+    def value(v: Any) -> Any:
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return str(v)
+
+    return tuple(value(row.get(c)) for c in columns)
+
+
+def done_keys(path: Path, columns: Sequence[str]) -> set[tuple]:
+    """The ``row_key`` of every ``ok`` row of the CSV (failed runs are retried)."""
+    if not path.exists():
+        return set()
+    with open(path, newline="") as f:
+        return {row_key(row, columns) for row in csv.DictReader(f) if row.get("status") == "ok"}
+
+
+# ------------------------------------------------------------------ pinned child processes
+
+
+def run_pinned(
+    module: str,
+    specs: Iterable[dict[str, Any]],
+    *,
+    out: Path,
+    columns: list[str],
+    key: Sequence[str],
+    parallel: int,
+    timeout: float,
+    on_result: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
+) -> None:
+    """Run ``python -m module --one SPEC`` for every spec whose ``key`` has no ``ok`` row in
+    ``out`` yet, ``parallel`` at a time, each on its own core; append a row per finished run.
+
+    The child prints its result as a JSON line (``print_child_result``)."""
+    done = done_keys(out, key)
+    specs = [s for s in specs if row_key(s, key) not in done]
+    log(f"{len(specs)} runs to do")
+    prepare_csv(out, columns)
+    lock, free, rev = Lock(), list(range(parallel)), git_rev()
+
+    def work(spec: dict[str, Any]) -> None:
+        with lock:
+            core = free.pop()
+        started = time.time()
+        command = ["taskset", "-c", str(core), sys.executable, "-m", module, "--one",
+                   json.dumps(spec)]
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, env=child_env(),
+                                  cwd=REPO, timeout=timeout)
+            lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+            result = json.loads(lines[-1]) if lines else {"status": "crashed",
+                                                          "error": proc.stderr[-500:]}
+        except subprocess.TimeoutExpired:
+            result = {"status": "timeout", "error": "hard timeout"}
+        finally:
+            with lock:
+                free.append(core)
+        with lock:
+            if on_result is not None:
+                on_result(spec, result)
+            row = {**spec, **result, "git_rev": rev,
+                   "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            append_row(out, columns, row)
+            summary = {k: row.get(k) for k in ("status", "score", "ensemble_score",
+                                                "single_score", "n_trials") if k in row}
+            log(f"{spec} -> {summary} ({time.time() - started:.0f}s)")
+
+    with ThreadPoolExecutor(parallel) as pool:
+        list(pool.map(work, specs))
+
+
+def print_child_result(run_one: Callable[[dict[str, Any]], dict[str, Any]], spec: str) -> None:
+    """The hidden ``--one SPEC`` mode: run one spec, print its result as a JSON line."""
+    try:
+        print(json.dumps(run_one(json.loads(spec)), default=float))
+    except Exception as error:  # noqa: BLE001 - recorded as a crashed run
+        print(json.dumps({"status": "crashed", "error": f"{type(error).__name__}: {error}"}))
+
+
+def pinned_parser(module: str, doc: str, *, budget: float) -> argparse.ArgumentParser:
+    """The command line of a ``run_pinned`` benchmark: its own options are added to this."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=budget)
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--table-only", action="store_true")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    return parser
+
+
+def add_selection_arguments(parser: argparse.ArgumentParser, *,
+                            max_rows: int | None = 20_000) -> None:
+    """``--datasets`` (``all`` or names), ``--max-rows`` and ``--seeds``."""
+    parser.add_argument("--datasets", default="all")
+    parser.add_argument("--max-rows", type=int, default=max_rows)
+    parser.add_argument("--seeds", default="0")
+
+
+def pinned_main(parser: argparse.ArgumentParser, *,
+                run_one: Callable[[dict[str, Any]], dict[str, Any]],
+                run_all: Callable[[argparse.Namespace], None],
+                write_tables: Callable[[argparse.Namespace], None]) -> None:
+    """The hidden ``--one`` mode; else run what is missing (unless ``--table-only``) and write
+    the tables."""
+    args = parser.parse_args()
+    if args.one:
+        print_child_result(run_one, args.one)
+        return
+    if not args.table_only:
+        run_all(args)
+    write_tables(args)
+
+
+# ------------------------------------------------------------------ markdown
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]],
+                   right: Iterable[int] = ()) -> list[str]:
+    """Markdown table lines; columns whose index is in ``right`` are right-aligned."""
+    right = set(right)
+    lines = ["| " + " | ".join(str(h) for h in header) + " |",
+             "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return lines
+
+
+def markdown(frame: Any, digits: int = 3) -> str:
+    """A DataFrame as a markdown table (floats with ``digits`` decimals; no tabulate)."""
+    import numpy as np
+
+    def cell(value: object) -> str:
+        if isinstance(value, (float, np.floating)):
+            return f"{value:.{digits}f}" if abs(value) < 1e4 else f"{value:.4g}"
+        return str(value)
+
+    rows = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+    return "\n".join(markdown_table([str(c) for c in frame.columns], rows))
