@@ -8,7 +8,7 @@
   a time, so that a rerun skips what is done and an interrupted benchmark resumes;
 * ``run_pinned``: a script's hidden ``--one SPEC`` mode run once per spec, each child pinned to
   its own core, one CSV row per finished child;
-* ``git_rev``, ``process_tree_rss_mb``, ``markdown``: provenance, memory, tables.
+* ``git_rev``, ``markdown``: provenance, tables (peak memory: ``automl.trials.limits``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ from pathlib import Path
 from threading import Lock
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from automl.limits import _tree_rss_mb as process_tree_rss_mb  # noqa: F401 - used by isolation
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"

@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import REPO, child_env, process_tree_rss_mb, split, test_score
+from automl.trials.limits import process_tree_rss_mb
+from benchmarks.common import REPO, child_env, split, test_score
 from benchmarks.systems import SYSTEMS
 
 POLL_SECONDS = 0.1

@@ -52,7 +52,7 @@ COLUMNS = (["dataset", "task", "n_rows", "seed", "variant", "budget", "metric", 
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     from automl import AutoMLClassifier, AutoMLRegressor
     from automl.data import prepare_training_data
-    from automl.runner import fit_pipeline
+    from automl.trials.evaluation import fit_pipeline
 
     seed = int(spec["seed"])
     data = common.split(spec["dataset"], seed)
