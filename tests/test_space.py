@@ -272,3 +272,21 @@ def test_a_family_declares_its_quirks_consistently():
     with pytest.raises(ValueError, match="native_category_limit applies only to native"):
         ModelFamily("x", True, True, _tiny_space, _build_tiny, native_category_limit=10)
     assert [f.name for f in BUILTIN_ORDER if f.native_category_limit] == ["hist_gradient_boosting"]
+
+
+def test_target_encoding_is_reproducible():
+    """The target encoder's cross-fitting shuffle is seeded: the same configuration fit twice
+    (in processes whose global random state differs) gives the same model."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"city": pd.Categorical(rng.choice([f"c{i}" for i in range(40)], 300)),
+                      "x": rng.normal(size=300)})
+    y = (rng.random(300) < 0.5).astype(int)
+    space = PipelineSpace("binary", 300)
+    config = space.complete({"model": "logistic_regression", "high_cardinality_encoding": "target",
+                             "onehot_max_categories": 5})
+    fitted = []
+    for seed in (1, 2):
+        np.random.seed(seed)  # what an unseeded encoder would draw from
+        model = fit_pipeline(config, X, y, task="binary", categorical=["city"])
+        fitted.append(model.predict_proba(X))
+    np.testing.assert_array_equal(fitted[0], fitted[1])

@@ -98,7 +98,9 @@ def encoded_steps(
         blocks.append(("onehot", Pipeline([("fill", _category_filler()), ("encode", onehot)]), low))
     if high:
         if params["high_cardinality_encoding"] == "target":
-            encoder = TargetEncoder(target_type="continuous" if task == REGRESSION else "auto")
+            # seeded: its cross-fitting shuffles rows, and unseeded it made trials irreproducible
+            encoder = TargetEncoder(target_type="continuous" if task == REGRESSION else "auto",
+                                    random_state=0)
         else:
             encoder = OrdinalEncoder(
                 handle_unknown="use_encoded_value",
