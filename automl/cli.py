@@ -17,11 +17,13 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from automl import plugins
 from automl.data import BINARY, REGRESSION
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.history.cli import add_history_commands
 from automl.history import HistoryError
 from automl.metrics import get_metric
+from automl.search import STRATEGIES
 
 _CLASSIFICATION_MAX_INTEGER_LABELS = 10
 
@@ -33,7 +35,8 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+    verbose = getattr(args, "verbose", False)  # a contributed command need not offer -v
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(message)s")
     try:
         return args.run(args)
@@ -62,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--metric", help="scikit-learn scorer name, e.g. roc_auc, log_loss, rmse, r2")
     fit.add_argument("--n-jobs", type=int, default=-1, help="trials at once (-1: all cores)")
     fit.add_argument("--max-trials", type=int, help="stop after this many trials")
-    fit.add_argument("--strategy", choices=["bo", "evolution", "random"], default="bo",
+    fit.add_argument("--strategy", choices=list(STRATEGIES), default="bo",
                      help="search strategy (default bo: Bayesian optimization)")
     fit.add_argument("--ensemble-size", type=int, default=1, metavar="N",
                      help="rounds of ensemble selection (default 1: the best single pipeline)")
@@ -88,27 +91,21 @@ def _parser() -> argparse.ArgumentParser:
     predict.set_defaults(run=_predict)
 
     add_history_commands(commands)
-
-    metabase = commands.add_parser("metabase", help="build the meta-learning metabase",
-                                   description="Manage the metabase warm starts read.")
-    metabase_commands = metabase.add_subparsers(dest="metabase_command", required=True,
-                                                metavar="COMMAND")
-    build = metabase_commands.add_parser(
-        "build", help="search prior datasets and cross-evaluate their best configurations",
-        description="Build (or resume building) the metabase from a folder of datasets.")
-    from metalearning.build import add_arguments
-
-    add_arguments(build)
-    build.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
-    build.set_defaults(run=_metabase_build)
+    _add_installed_commands(commands)
     return parser
 
 
-def _metabase_build(args: argparse.Namespace) -> int:
-    from metalearning.build import build
-
-    build(args)
-    return 0
+def _add_installed_commands(commands: argparse._SubParsersAction) -> None:
+    """Subcommands other installed packages contribute (``automl metabase`` comes from
+    metalearning): found by entry point, so this module never imports them."""
+    for name, entry in sorted(plugins.installed(plugins.COMMANDS).items()):
+        try:
+            add_command = entry.load()
+        except ImportError as error:  # a broken add-on must not take `automl fit` down with it
+            print(f"automl: warning: command {name!r} ({entry.value}) cannot be loaded: "
+                  f"{error}", file=sys.stderr)
+            continue
+        add_command(commands)
 
 
 def _read_csv(path: str, categorical: Sequence[str] = ()) -> pd.DataFrame:

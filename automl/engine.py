@@ -43,7 +43,7 @@ from automl.search import (
 from automl.space import BUILTIN_FAMILIES, PipelineSpace
 from automl.recorder import RunRecorder
 from automl.versions import library_versions
-from automl.warm import WarmStart, describe, warm_start
+from automl.warm_start import WarmStart, describe, warm_start
 from automl.worker import evaluate_trial, refit
 
 log = logging.getLogger("automl")

@@ -27,7 +27,7 @@ from automl.progress import ProgressBar
 from automl.search import STRATEGIES
 from automl.space import SPACE_VERSION
 from automl.versions import library_versions, warn_if_different
-from automl.warm import check_warm_start
+from automl.warm_start import check_warm_start
 
 log = logging.getLogger("automl")
 
