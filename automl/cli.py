@@ -76,15 +76,18 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--warm-start", choices=["auto", "metabase", "history", "none"],
                      default="auto", help="where the first configurations come from")
     fit.add_argument("--categorical", default="",
-                     help="comma-separated columns to treat as categorical even if they look numeric")
-    fit.add_argument("--out", default="model.joblib", help="where to save the model (default model.joblib)")
+                     help="comma-separated columns to treat as categorical even if they look "
+                     "numeric")
+    fit.add_argument("--out", default="model.joblib",
+                     help="where to save the model (default model.joblib)")
     fit.add_argument("-v", "--verbose", action="store_true", help="log details of the search")
     fit.set_defaults(run=_fit)
 
     predict = commands.add_parser("predict", help="predict with a saved model",
                                   description="Predict the target for each row of DATA.csv.")
     predict.add_argument("model", metavar="MODEL", help="a model saved by 'automl fit'")
-    predict.add_argument("data", metavar="DATA.csv", help="rows to predict, same columns as training")
+    predict.add_argument("data", metavar="DATA.csv",
+                         help="rows to predict, same columns as training")
     predict.add_argument("--out", help="CSV file for the predictions (default: standard output)")
     predict.add_argument("--proba", action="store_true", help="also write class probabilities")
     predict.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
@@ -188,7 +191,8 @@ def _predict(args: argparse.Namespace) -> int:
     if not isinstance(estimator, (AutoMLClassifier, AutoMLRegressor)):
         raise UsageError(f"{args.model} does not hold a model saved by 'automl fit'.")
     names = getattr(estimator, "feature_names_in_", None)
-    categorical = [c for c in estimator.schema_.categorical if c in set(names if names is not None else [])]
+    known = set(names if names is not None else [])
+    categorical = [c for c in estimator.schema_.categorical if c in known]
     frame = _read_csv(args.data, categorical)
     target = getattr(estimator, "target_name_", None)
     if target in frame.columns and (names is None or target not in set(names)):

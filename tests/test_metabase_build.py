@@ -6,7 +6,6 @@ declaration); `python -m metalearning.build` is the same command without automl'
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_classification, make_regression
