@@ -17,11 +17,13 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from automl import plugins
 from automl.data import BINARY, REGRESSION
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.history.cli import add_history_commands
 from automl.history import HistoryError
 from automl.metrics import get_metric
+from automl.search import STRATEGIES
 
 _CLASSIFICATION_MAX_INTEGER_LABELS = 10
 
@@ -33,7 +35,8 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+    verbose = getattr(args, "verbose", False)  # a contributed command need not offer -v
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(message)s")
     try:
         return args.run(args)
@@ -62,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--metric", help="scikit-learn scorer name, e.g. roc_auc, log_loss, rmse, r2")
     fit.add_argument("--n-jobs", type=int, default=-1, help="trials at once (-1: all cores)")
     fit.add_argument("--max-trials", type=int, help="stop after this many trials")
-    fit.add_argument("--strategy", choices=["bo", "evolution", "random"], default="bo",
+    fit.add_argument("--strategy", choices=list(STRATEGIES), default="bo",
                      help="search strategy (default bo: Bayesian optimization)")
     fit.add_argument("--ensemble-size", type=int, default=1, metavar="N",
                      help="rounds of ensemble selection (default 1: the best single pipeline)")
@@ -73,42 +76,39 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--warm-start", choices=["auto", "metabase", "history", "none"],
                      default="auto", help="where the first configurations come from")
     fit.add_argument("--categorical", default="",
-                     help="comma-separated columns to treat as categorical even if they look numeric")
-    fit.add_argument("--out", default="model.joblib", help="where to save the model (default model.joblib)")
+                     help="comma-separated columns to treat as categorical even if they look "
+                     "numeric")
+    fit.add_argument("--out", default="model.joblib",
+                     help="where to save the model (default model.joblib)")
     fit.add_argument("-v", "--verbose", action="store_true", help="log details of the search")
     fit.set_defaults(run=_fit)
 
     predict = commands.add_parser("predict", help="predict with a saved model",
                                   description="Predict the target for each row of DATA.csv.")
     predict.add_argument("model", metavar="MODEL", help="a model saved by 'automl fit'")
-    predict.add_argument("data", metavar="DATA.csv", help="rows to predict, same columns as training")
+    predict.add_argument("data", metavar="DATA.csv",
+                         help="rows to predict, same columns as training")
     predict.add_argument("--out", help="CSV file for the predictions (default: standard output)")
     predict.add_argument("--proba", action="store_true", help="also write class probabilities")
     predict.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     predict.set_defaults(run=_predict)
 
     add_history_commands(commands)
-
-    metabase = commands.add_parser("metabase", help="build the meta-learning metabase",
-                                   description="Manage the metabase warm starts read.")
-    metabase_commands = metabase.add_subparsers(dest="metabase_command", required=True,
-                                                metavar="COMMAND")
-    build = metabase_commands.add_parser(
-        "build", help="search prior datasets and cross-evaluate their best configurations",
-        description="Build (or resume building) the metabase from a folder of datasets.")
-    from metalearning.build import add_arguments
-
-    add_arguments(build)
-    build.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
-    build.set_defaults(run=_metabase_build)
+    _add_installed_commands(commands)
     return parser
 
 
-def _metabase_build(args: argparse.Namespace) -> int:
-    from metalearning.build import build
-
-    build(args)
-    return 0
+def _add_installed_commands(commands: argparse._SubParsersAction) -> None:
+    """Subcommands other installed packages contribute (``automl metabase`` comes from
+    metalearning): found by entry point, so this module never imports them."""
+    for name, entry in sorted(plugins.installed(plugins.COMMANDS).items()):
+        try:
+            add_command = entry.load()
+        except ImportError as error:  # a broken add-on must not take `automl fit` down with it
+            print(f"automl: warning: command {name!r} ({entry.value}) cannot be loaded: "
+                  f"{error}", file=sys.stderr)
+            continue
+        add_command(commands)
 
 
 def _read_csv(path: str, categorical: Sequence[str] = ()) -> pd.DataFrame:
@@ -191,7 +191,8 @@ def _predict(args: argparse.Namespace) -> int:
     if not isinstance(estimator, (AutoMLClassifier, AutoMLRegressor)):
         raise UsageError(f"{args.model} does not hold a model saved by 'automl fit'.")
     names = getattr(estimator, "feature_names_in_", None)
-    categorical = [c for c in estimator.schema_.categorical if c in set(names if names is not None else [])]
+    known = set(names if names is not None else [])
+    categorical = [c for c in estimator.schema_.categorical if c in known]
     frame = _read_csv(args.data, categorical)
     target = getattr(estimator, "target_name_", None)
     if target in frame.columns and (names is None or target not in set(names)):

@@ -3,7 +3,7 @@
 Budget rule: ``fit`` must return by ``time_budget``. The search stops early enough to leave
 time for the final model (``automl.reserve``); every trial gets a deadline at the end of the
 search, so none can run past it. The pieces: the warm start and the strategy decide what to
-try (``automl.warm``, ``automl.search``), the search loop runs it (``automl.search_loop`` on
+try (``automl.warm_start``, ``automl.search``), the search loop runs it (``automl.search_loop`` on
 ``automl.trials``), the ledger owns the results (``automl.ledger``), and the final model is
 built from them (``automl.final_model``).
 """
@@ -35,7 +35,7 @@ from automl.trials.resampling import Resampling, make_resampling
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
 from automl.versions import library_versions
-from automl.warm import WarmStart, describe, warm_start
+from automl.warm_start import WarmStart, describe, warm_start
 
 log = logging.getLogger("automl")
 

@@ -18,7 +18,7 @@ import psutil
 
 from automl.search import STRATEGIES
 from automl.trials.executor import parallel_slots
-from automl.warm import check_warm_start
+from automl.warm_start import check_warm_start
 
 
 @dataclass(frozen=True)

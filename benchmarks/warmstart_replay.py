@@ -15,7 +15,7 @@ never measured on the target (it cannot say what happens after it). Each variant
 
 Four choosers of the warm trials, all followed by the cold search's own starts:
 
-- ``in use``: ``metalearning.warmstart.warm_start_configs``, as a fit would call it.
+- ``in use``: ``metalearning.recommend.warm_start_configs``, as a fit would call it.
 - ``oracle``: the single configuration, among those the target-free metabase offers, with the
   lowest loss *measured on the target* that finishes in the window. It knows the answer, so it
   bounds what any choice of one configuration from this pool could do.
@@ -47,8 +47,9 @@ import numpy as np
 import pandas as pd
 
 from automl.space import PipelineSpace
+from automl.warm_start import usable_config
 from benchmarks import common
-from metalearning import warmstart as ws
+from metalearning import recommend as ws
 from metalearning.metabase import Metabase, config_id, load_metabase, task_group
 from metalearning.runtimes import fit_run_times
 
@@ -92,7 +93,7 @@ def oracle_pick(loo: Metabase, measured: pd.DataFrame, group: str, space: Pipeli
             continue
         row = measured.loc[cid]
         if row["status"] == "ok" and float(row["duration"]) * scale <= window:
-            config = ws.usable_config(entry["config"], space)
+            config = usable_config(entry["config"], space)
             if isinstance(config, dict):
                 fitting.append((float(row["loss"]), cid, config))
     return [min(fitting, key=lambda f: (f[0], f[1]))[2]] if fitting else []
@@ -113,7 +114,7 @@ def portfolio_pick(loo: Metabase, group: str, space: PipelineSpace, cold: list[d
             break
         if cid in losses.columns:
             reference = np.minimum(reference, losses[cid].to_numpy())
-    usable = {cid: ws.usable_config(e["config"], space) for cid, e in loo.configurations.items()
+    usable = {cid: usable_config(e["config"], space) for cid, e in loo.configurations.items()
               if e["task_group"] == group and cid in losses.columns}
     candidates = sorted(cid for cid, c in usable.items() if isinstance(c, dict))
     chosen, best, left = [], np.full(len(losses), np.inf), window
@@ -183,7 +184,7 @@ def learned_pick(loo: Metabase, group: str, space: PipelineSpace, meta: dict[str
                  window: float, labels: dict[str, dict[str, bool]]) -> list[dict[str, Any]]:
     from sklearn.ensemble import RandomForestClassifier
 
-    usable = {cid: ws.usable_config(e["config"], space) for cid, e in loo.configurations.items()
+    usable = {cid: usable_config(e["config"], space) for cid, e in loo.configurations.items()
               if e["task_group"] == group}
     usable = {cid: c for cid, c in sorted(usable.items()) if isinstance(c, dict)}
     names = [c for c in loo.metafeatures.columns if c != "task"]

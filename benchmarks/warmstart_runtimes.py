@@ -24,7 +24,7 @@ import pandas as pd
 
 from benchmarks import common
 from metalearning import runtimes as rt
-from metalearning import warmstart as ws
+from metalearning import recommend as ws
 from metalearning.metabase import load_metabase
 
 TABLE = common.BENCHMARKS / "WARMSTART_RUNTIMES.md"

@@ -78,6 +78,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULTS["seed"])
 
 
+def add_command(commands: Any) -> None:
+    """``automl metabase build``: added to the ``automl`` command through the entry point
+    ``metabase`` of group ``automl.commands`` (``commands``: its subparsers)."""
+    metabase = commands.add_parser("metabase", help="build the meta-learning metabase",
+                                   description="Manage the metabase warm starts read.")
+    metabase_commands = metabase.add_subparsers(dest="metabase_command", required=True,
+                                                metavar="COMMAND")
+    build_command = metabase_commands.add_parser(
+        "build", help="search prior datasets and cross-evaluate their best configurations",
+        description="Build (or resume building) the metabase from a folder of datasets.")
+    add_arguments(build_command)
+    build_command.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    build_command.set_defaults(run=_run_build)
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    build(args)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metalearning.build",
                                      description=__doc__.split("\n\n")[0])
@@ -248,7 +268,7 @@ def _missing_evaluations(out: Path, name: str, task: str,
 
 
 def _assemble(out: Path, searches: dict[str, dict], candidates: dict[str, dict]) -> Metabase:
-    from metalearning.metafeatures import metafeature_names
+    from automl.metafeatures import metafeature_names
 
     rows = []
     for name, search in sorted(searches.items()):
@@ -316,7 +336,7 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def _search_one(args: argparse.Namespace) -> int:
-    from metalearning.metafeatures import compute_metafeatures
+    from automl.metafeatures import compute_metafeatures
 
     _, out = _folders(args)
     data = _load(args)
@@ -368,11 +388,11 @@ def _evaluate_one(args: argparse.Namespace) -> int:
                                       random_state=args.seed)
         resampling = 3 if len(y) <= 1000 else "holdout"
     from automl.space import PipelineSpace
-    from metalearning.warmstart import usable_config
+    from automl.warm_start import usable_config
 
     space = PipelineSpace(data.task, len(y))
     runnable = {cid: usable_config(candidates[cid]["config"], space) for cid in missing}
-    configs = [c for c in runnable.values() if isinstance(c, dict)]
+    configs = [c for c in runnable.values() if c is not None]
     by_config: dict[str, dict] = {}
     if configs:
         budget = len(configs) * args.eval_time_limit + 120  # never the binding limit
@@ -384,7 +404,7 @@ def _evaluate_one(args: argparse.Namespace) -> int:
         by_config = {config_id(t["config"]): t for t in model.trials_}
     rows = []
     for cid, config in runnable.items():
-        if not isinstance(config, dict):  # this space cannot run it (e.g. a size-capped family)
+        if config is None:  # this space cannot run it (e.g. a size-capped family)
             rows.append({"dataset": args.name, "config_id": cid, "loss": None,
                          "duration": 0.0, "status": "unusable"})
             continue

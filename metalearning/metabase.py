@@ -23,11 +23,12 @@ import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
-from automl.space import SPACE_VERSION
+from automl.search.base import config_key
+from automl.space import SPACE_VERSION, PipelineSpace
 
 METABASE_FILES = ("metafeatures.csv", "configurations.json", "performance.csv")
 
@@ -49,9 +50,9 @@ def task_group(task: str) -> str:
 
 def config_id(config: dict[str, Any], group: str = "") -> str:
     """A short, stable id from the configuration's content (and task group: the same values
-    mean a different pipeline for classification and for regression)."""
-    text = group + json.dumps(config, sort_keys=True, default=str)
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
+    mean a different pipeline for classification and for regression): a hash of the search's
+    own :func:`~automl.search.base.config_key`, so both agree on what "the same" is."""
+    return hashlib.sha1((group + config_key(config)).encode()).hexdigest()[:12]
 
 
 def translate(config: dict[str, Any], version: str) -> dict[str, Any] | None:
@@ -78,6 +79,15 @@ class Metabase:
     @property
     def datasets(self) -> list[str]:
         return list(self.metafeatures.index)
+
+    def warm_start_configs(self, metafeatures: Mapping[str, float], task: str,
+                           space: PipelineSpace, *,
+                           time_budget: float | None = None) -> list[dict[str, Any]]:
+        """automl's ``WarmStartSource``: the configurations a search on these data should try
+        first, best bets first (:func:`metalearning.recommend.warm_start_configs`)."""
+        from metalearning.recommend import warm_start_configs  # it reads this class
+
+        return warm_start_configs(self, dict(metafeatures), task, space, time_budget=time_budget)
 
     def without(self, datasets: Iterable[str]) -> "Metabase":
         """The metabase as if ``datasets`` had never been in it: their rows, their results and

@@ -82,3 +82,39 @@ def test_help_describes_commands(capsys):
         main(["--help"])
     text = capsys.readouterr().out
     assert "fit" in text and "predict" in text
+
+
+def test_strategy_choices_are_the_search_strategies(capsys):
+    from automl.search import STRATEGIES
+
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    assert "{" + ",".join(STRATEGIES) + "}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", "x.csv", "--target", "y", "--strategy", "hillclimb"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'hillclimb'" in capsys.readouterr().err
+
+
+def test_installed_packages_add_their_commands(capsys):
+    from declared_plugins import installed_as_declared
+
+    with installed_as_declared(), pytest.raises(SystemExit) as exit_info:
+        main(["metabase", "build", "--help"])
+    assert exit_info.value.code == 0
+    assert "--search-budget" in capsys.readouterr().out  # metalearning's own arguments
+
+
+def test_a_command_that_cannot_be_loaded_is_skipped_with_a_warning(monkeypatch, capsys):
+    from importlib.metadata import EntryPoint
+
+    from automl import plugins
+
+    broken = EntryPoint("broken", "no_such_package.cli:add_command", plugins.COMMANDS)
+    monkeypatch.setattr(plugins, "installed", lambda group: {"broken": broken})
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    captured = capsys.readouterr()
+    assert "fit" in captured.out and "broken" not in captured.out
+    assert "command 'broken' (no_such_package.cli:add_command) cannot be loaded" in captured.err

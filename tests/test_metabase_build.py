@@ -1,14 +1,23 @@
-"""`automl metabase build` end to end on three tiny datasets: files, coverage, resuming."""
+"""`automl metabase build` end to end on three tiny datasets: files, coverage, resuming.
+
+The command comes from metalearning through its entry point (as installed: pyproject.toml's
+declaration); `python -m metalearning.build` is the same command without automl's CLI.
+"""
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_classification, make_regression
 
-from automl.cli import main
+from automl.cli import main as automl_main
+from declared_plugins import installed_as_declared
 from metalearning.metabase import load_metabase
+
+
+def main(argv):
+    with installed_as_declared():
+        return automl_main(argv)
 
 
 def write_dataset(folder, name, X, y, task):
@@ -79,6 +88,15 @@ def test_unknown_dataset_names_are_refused(built):
     data, out, _ = built
     with pytest.raises(SystemExit, match="not in .*: nope"):
         main(["metabase", "build", "--datasets", str(data), "--out", str(out), "--only", "nope"])
+
+
+def test_the_module_runs_the_same_command(built, capsys):
+    from metalearning import build
+
+    _, out, command = built
+    assert command[:2] == ["metabase", "build"]
+    assert build.main(command[2:]) == 0  # all done already: nothing is searched again
+    assert "search 0 dataset(s) (3 already done)" in capsys.readouterr().out
 
 
 def test_parallel_workers_get_disjoint_cores(monkeypatch):

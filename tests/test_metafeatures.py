@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from metalearning.metafeatures import compute_metafeatures, metafeature_names
+from automl.metafeatures import compute_metafeatures, metafeature_names
 
 
 def small_frame() -> tuple[pd.DataFrame, np.ndarray]:
@@ -106,7 +106,15 @@ def test_large_data_is_subsampled_and_deterministic():
 def test_time_cap_leaves_later_groups_nan():
     X, y = small_frame()
     m = compute_metafeatures(X, y, "binary", time_limit=-1.0)
+    assert list(m) == metafeature_names("binary")  # every name, none computed
     assert all(math.isnan(v) for v in m.values())
+
+
+def test_metalearning_reexports_the_same_functions():
+    import metalearning.metafeatures as reexported
+
+    assert reexported.compute_metafeatures is compute_metafeatures
+    assert reexported.metafeature_names is metafeature_names
 
 
 def test_bad_input_is_explained():

@@ -8,12 +8,22 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
 
-from automl import AutoMLClassifier
+from automl import AutoMLClassifier, plugins
+from automl.history.nearest import rank_by_distance
+from automl.metafeatures import compute_metafeatures, metafeature_names
+from automl.search.base import config_key
 from automl.space import PipelineSpace
+from automl.warm_start import (
+    WarmStartSource,
+    check_warm_start,
+    complete_config,
+    installed_source,
+    usable_config,
+)
+from declared_plugins import installed_as_declared
 from metalearning.metabase import Metabase, MetabaseWarning, config_id, load_metabase
-from metalearning.metafeatures import compute_metafeatures, metafeature_names
 from metalearning.runtimes import fit_run_times, shape_terms, trained_rows
-from metalearning.warmstart import (
+from metalearning.recommend import (
     dataset_distances,
     greedy_portfolio,
     normalized_losses,
@@ -299,3 +309,109 @@ def test_shape_terms_count_classes_only_when_there_are_more_than_two():
     assert shape_terms({"n_features": 1, "n_classes": float("nan")})[1] == 0.0
     assert shape_terms({"n_features": 20, "n_classes": 5}) == pytest.approx(
         [np.log(20), np.log(5)])
+
+
+# -- automl finds the metabase without importing metalearning ---------------------------------
+
+
+def test_the_default_warm_start_is_the_installed_metabase():
+    X, y = make_classification(200, 6, random_state=0)
+    with installed_as_declared():
+        shipped = installed_source("metabase")
+        assert isinstance(shipped, Metabase) and len(shipped.datasets) >= 30
+        model = AutoMLClassifier(time_budget=30, max_trials=2, n_jobs=1, history=None,
+                                 random_state=0).fit(X, y)  # warm_start="auto"
+    expected = shipped.warm_start_configs(model.metafeatures_, "binary",
+                                          PipelineSpace("binary", 200), time_budget=30)
+    assert model.n_warm_start_ == len(expected) >= 5
+    trials = sorted(model.trials_, key=lambda t: t["trial_id"])
+    assert [t["config"] for t in trials] == expected[:2]
+
+
+def test_without_an_installed_source_the_search_starts_cold_with_a_warning(monkeypatch):
+    monkeypatch.setattr(plugins, "installed", lambda group: {})
+    installed_source.cache_clear()
+    X, y = make_classification(120, 4, random_state=0)
+    try:
+        with pytest.warns(RuntimeWarning, match="No warm-start source 'metabase' is installed"):
+            model = AutoMLClassifier(time_budget=30, max_trials=1, n_jobs=1, history=None,
+                                     warm_start="metabase", random_state=0).fit(X, y)
+    finally:
+        installed_source.cache_clear()
+    assert model.n_warm_start_ == 0 and len(model.trials_) == 1
+
+
+def test_an_unreadable_source_costs_only_the_warm_start(monkeypatch):
+    from importlib.metadata import EntryPoint
+
+    broken = EntryPoint("metabase", "no_such_package:load", plugins.WARM_START_SOURCES)
+    monkeypatch.setattr(plugins, "installed", lambda group: {"metabase": broken})
+    installed_source.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="'metabase' .no_such_package:load. cannot be"):
+            assert installed_source("metabase") is None
+    finally:
+        installed_source.cache_clear()
+
+
+class FixedSource:
+    """A warm-start source that is no Metabase: the interface is all automl asks for."""
+
+    def __init__(self, configs):
+        self.configs, self.asked = configs, []
+
+    def warm_start_configs(self, metafeatures, task, space, *, time_budget=None):
+        self.asked.append((task, time_budget))
+        return [complete_config(c, space) for c in self.configs]
+
+
+def test_any_object_with_the_interface_is_a_warm_start():
+    source = FixedSource([logistic(3.0)])
+    assert isinstance(source, WarmStartSource) and isinstance(tiny_metabase(), WarmStartSource)
+    assert check_warm_start(source) is source
+    with pytest.raises(ValueError, match="warm_start must be one of"):
+        check_warm_start(object())
+    X, y = make_classification(120, 4, random_state=0)
+    model = AutoMLClassifier(time_budget=30, max_trials=1, n_jobs=1, history=None,
+                             warm_start=source, random_state=0).fit(X, y)
+    assert source.asked == [("binary", 30.0)]
+    assert model.trials_[0]["config"]["logistic_regression:C"] == 3.0
+
+
+def test_configurations_carried_over_and_given_are_checked_by_one_rule():
+    here = space()
+    assert complete_config(logistic(2.0), here) == usable_config(logistic(2.0), here)
+    renamed = {"model": "logistic_regression", "logistic_regression:renamed": 1.0}
+    assert usable_config(renamed, here) is None  # a hint that no longer fits: skipped
+    excluded = PipelineSpace("binary", 200, exclude=["logistic_regression"])
+    assert usable_config(logistic(2.0), excluded) is None
+    with pytest.raises(ValueError, match="names hyperparameters.*'logistic_regression:renamed'"):
+        complete_config(renamed, here)
+    with pytest.raises(ValueError, match="cannot be used"):
+        complete_config(logistic(-5.0), here)  # out of range
+
+
+def test_config_ids_hash_the_search_own_config_key():
+    config = logistic(2.0)
+    assert config_id(config, "classification") == config_id(dict(reversed(config.items())),
+                                                             "classification")
+    assert config_id(config, "classification") != config_id(config, "regression")
+    import hashlib
+
+    assert config_id(config, "regression") == hashlib.sha1(
+        ("regression" + config_key(config)).encode()).hexdigest()[:12]
+
+
+def test_metabase_and_history_rank_neighbours_by_the_same_distance():
+    metabase = tiny_metabase()
+    metabase.metafeatures.loc["large", "n_rows"] = np.nan  # missing: left out, not "far"
+    target = {n: 1.9 for n in metafeature_names("binary")}
+    by_metabase = dataset_distances(metabase, target, "binary")
+    recorded = {d: {k: (None if pd.isna(v) else v) for k, v in row.items() if k != "task"}
+                for d, row in metabase.metafeatures.iterrows()}
+    by_history = rank_by_distance(target, recorded)
+    assert [d for d, _ in by_history] == list(by_metabase.index) == ["large", "medium", "small"]
+    assert [d for _, d in by_history] == pytest.approx(list(by_metabase))
+    assert by_metabase["large"] == pytest.approx(0.05)
+    # nothing in common: infinitely far for the metabase, not a neighbour in the history
+    assert rank_by_distance({"unknown": 1.0}, recorded) == []

@@ -1,10 +1,8 @@
 """Which recorded datasets look most like a new one, by their meta-features.
 
-Meta-features live on wildly different scales (row counts in the millions next to ratios
-in [0, 1]), so each one is min-max scaled over the datasets being compared before the
-distance is taken; otherwise the row count alone would decide who is "near". A feature the
-candidate lacks counts as maximally far rather than being skipped, so a dataset that shares
-one lucky feature with the query does not win by default.
+The distance is :func:`automl.similarity.metafeature_distances`, the one the metabase's warm
+start uses too; this module only adapts it to what the store holds (meta-features as JSON per
+dataset fingerprint, possibly with nulls).
 """
 
 from __future__ import annotations
@@ -12,40 +10,22 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
+import pandas as pd
+
+from automl.similarity import metafeature_distances
+
 
 def rank_by_distance(
-    query: Mapping[str, float], candidates: Mapping[str, Mapping[str, float]]
+    query: Mapping[str, float | None], candidates: Mapping[str, Mapping[str, float | None]]
 ) -> list[tuple[str, float]]:
     """``(key, distance)`` for every candidate sharing a finite meta-feature with ``query``,
-    nearest first (ties by key). The distance is the mean scaled absolute difference over the
-    query's finite features, in [0, 1]."""
-    names = [name for name, value in query.items() if _finite(value)]
-    if not names:
+    nearest first (ties by key)."""
+    if not candidates:
         return []
-    ranges: dict[str, tuple[float, float]] = {}
-    for name in names:
-        values = [float(query[name])] + [
-            float(features[name]) for features in candidates.values()
-            if name in features and _finite(features[name])
-        ]
-        ranges[name] = (min(values), max(values))
-    ranked = []
-    for key, features in candidates.items():
-        shared = [name for name in names if name in features and _finite(features[name])]
-        if not shared:
-            continue
-        total = float(len(names) - len(shared))  # each missing feature: the farthest possible
-        for name in shared:
-            low, high = ranges[name]
-            if high > low:
-                total += abs(float(query[name]) - float(features[name])) / (high - low)
-        ranked.append((key, total / len(names)))
-    ranked.sort(key=lambda item: (item[1], item[0]))
-    return ranked
-
-
-def _finite(value: object) -> bool:
-    try:
-        return math.isfinite(float(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
+    table = pd.DataFrame.from_dict(
+        {key: dict(features) for key, features in sorted(candidates.items())}, orient="index")
+    table = table.apply(pd.to_numeric, errors="coerce")  # JSON nulls (and anything odd): NaN
+    numbers = pd.to_numeric(pd.Series(dict(query), dtype=object), errors="coerce")
+    distances = metafeature_distances(numbers.to_dict(), table)
+    return [(str(key), float(distance)) for key, distance in distances.items()
+            if math.isfinite(distance)]

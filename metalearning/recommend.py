@@ -36,7 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.similarity import metafeature_distances
 from automl.space import PipelineSpace
+from automl.warm_start import ConfigMismatch, complete_config, offers_family
 from metalearning.metabase import Metabase, MetabaseWarning, config_id, task_group
 from metalearning.runtimes import MIN_SECONDS, fit_run_times
 
@@ -49,24 +51,12 @@ EARLY_SHARE = 0.03  # the best bets that finish within this share of the budget 
 
 
 def dataset_distances(metabase: Metabase, metafeatures: dict[str, float], task: str) -> pd.Series:
-    """Distance from the new dataset to each prior dataset of the same task group: the mean
-    absolute difference of meta-features min-max scaled over the prior datasets (features
-    missing on either side are ignored), nearest first."""
+    """Distance from the new dataset to each prior dataset of the same task group, nearest
+    first (:func:`automl.similarity.metafeature_distances`: scaled over the prior datasets,
+    features missing on either side ignored)."""
     table = metabase.metafeatures
     group = table[table["task"].map(task_group) == task_group(task)]
-    if group.empty:
-        return pd.Series(dtype=float)
-    names = [c for c in group.columns if c != "task" and c in metafeatures]
-    values = group[names].to_numpy(dtype=float)  # numpy: this runs before the first trial
-    target = np.array([metafeatures[n] for n in names], dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns and rows
-        low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
-        span = np.where(high > low, high - low, 1.0)
-        differences = np.abs((values - target) / span)
-        mean = np.nanmean(differences, axis=1)
-    distances = pd.Series(np.where(np.isnan(mean), math.inf, mean), index=group.index)
-    return distances.sort_values(kind="stable")
+    return metafeature_distances(metafeatures, group.drop(columns="task"))
 
 
 def normalized_losses(metabase: Metabase, datasets: list[str]) -> pd.DataFrame:
@@ -109,14 +99,19 @@ def warm_start_configs(
 ) -> list[dict[str, Any]]:
     """The configurations a search on this dataset should try first, best bets first."""
     group = task_group(task)
-    usable = {cid: usable_config(entry["config"], space)
-              for cid, entry in metabase.configurations.items() if entry["task_group"] == group}
-    unfit = [cid for cid, config in usable.items() if config is _UNFIT]
+    usable, unfit = {}, []
+    for cid, entry in metabase.configurations.items():
+        if entry["task_group"] != group or not offers_family(entry["config"], space):
+            continue  # another task's, or a family the user or the data size ruled out
+        try:
+            usable[cid] = complete_config(entry["config"], space)
+        except ConfigMismatch:
+            unfit.append(cid)
     if unfit:
         warnings.warn(
             f"{len(unfit)} metabase configuration(s) no longer fit the pipeline space (renamed "
             "or out-of-range hyperparameters); they are skipped.", MetabaseWarning, stacklevel=2)
-    allowed = {cid for cid, config in usable.items() if isinstance(config, dict)}
+    allowed = set(usable)
     distances = dataset_distances(metabase, metafeatures, task)
     neighbours = list(distances.index)
     losses = normalized_losses(metabase, neighbours)  # per-dataset scaling: rows slice freely
@@ -150,9 +145,6 @@ def warm_start_configs(
     log.info("warm start: %d configuration(s) from the metabase (nearest datasets: %s)",
              len(configs), ", ".join(neighbours[:n_neighbors]))
     return configs
-
-
-_UNFIT = object()
 
 
 def starting_configs(space: PipelineSpace) -> list[dict[str, Any]]:
@@ -209,20 +201,6 @@ def order_by_gain_per_second(order: list[str], losses: pd.DataFrame,
             return ordered + remaining
         take(remaining[int(np.argmax(rates))])  # first of equals: the selection order
     return ordered
-
-
-def usable_config(config: dict[str, Any], space: PipelineSpace) -> Any:
-    """The configuration completed for this space; None when its model family is not offered
-    here (a user choice or the data size: not a problem), ``_UNFIT`` when it no longer fits."""
-    if config.get("model") not in space.family_names:
-        return None
-    unknown = [name for name in config if name not in space.configspace]
-    if unknown:
-        return _UNFIT
-    try:
-        return space.complete(config)
-    except (ValueError, TypeError, KeyError):
-        return _UNFIT
 
 
 def _zip_longest(a: list, b: list) -> list[tuple]:
