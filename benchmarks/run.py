@@ -79,7 +79,7 @@ def resolve_systems(names: list[str]) -> tuple[list[str], list[str]]:
             from automl import AutoMLClassifier, AutoMLRegressor  # noqa: F401
         except Exception as exc:  # noqa: BLE001
             raise SystemExit(f"error: cannot import AutoMLClassifier/AutoMLRegressor from "
-                             f"automl ({type(exc).__name__}: {exc})")
+                             f"automl ({type(exc).__name__}: {exc})") from None
     for n in notes:
         log(f"note: {n}")
     return systems, notes
@@ -180,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         seeds = [int(s) for s in common.comma_list(args.seeds)]
     except ValueError:
-        raise SystemExit(f"error: --seeds must be comma-separated integers, got {args.seeds!r}")
+        raise SystemExit(
+            f"error: --seeds must be comma-separated integers, got {args.seeds!r}") from None
     if not seeds:
         raise SystemExit("error: no seeds given")
     resolve_data_dir(args.data_dir)

@@ -113,7 +113,7 @@ class TrialExecutor(ABC):
     def _threads(self, requested: int | None) -> int:
         return requested or self.n_threads
 
-    def warm_up(self) -> None:
+    def warm_up(self) -> None:  # noqa: B027 - an optional hook: only some back ends need it
         """Start the workers now, so that the first trial does not pay for their start-up."""
 
     @abstractmethod
