@@ -36,19 +36,19 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_interrupt_keeps_finished_trials_and_the_best_model():
-    process = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout.readline().strip() == "start"
-        # Ctrl-C once a trial has finished, however long the workers took to start
-        assert any(line.startswith("trial ") for line in process.stdout)
-        process.send_signal(signal.SIGINT)
-        result = next((line.split()[1:] for line in process.stdout if line.startswith("result ")),
-                      None)
-        assert process.wait(timeout=BUDGET) == 0 and result
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    with subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE,
+                          text=True) as process:
+        try:
+            assert process.stdout.readline().strip() == "start"
+            # Ctrl-C once a trial has finished, however long the workers took to start
+            assert any(line.startswith("trial ") for line in process.stdout)
+            process.send_signal(signal.SIGINT)
+            result = next((line.split()[1:] for line in process.stdout
+                           if line.startswith("result ")), None)
+            assert process.wait(timeout=BUDGET) == 0 and result
+        finally:
+            if process.poll() is None:  # a failed check must not leave the fit running
+                process.kill()
     interrupted, n_trials, has_best, accurate, trials_left, fit_time = result
     assert interrupted == "True" and int(n_trials) >= 1
     assert has_best == "True" and accurate == "True"
