@@ -3,7 +3,6 @@ and the deadline holds even when every trial would take a minute."""
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np
@@ -13,6 +12,9 @@ from sklearn.datasets import make_classification
 
 from automl import AutoMLClassifier
 from automl.space import register_family, unregister_family
+
+pytestmark = pytest.mark.slow  # every test here is a fit
+BUDGET = 20  # for the deadline tests; each of their slow trials would take a minute
 
 
 @pytest.fixture
@@ -29,6 +31,12 @@ def data():
     return make_classification(n_samples=300, n_features=6, random_state=0)
 
 
+def _ended_by_the_deadline(trial: dict) -> bool:
+    """A trial that was stopped when the search's time ran out: the time it was handed out
+    plus its run time, both as recorded, within the budget and its 10 % overrun allowance."""
+    return trial["status"] == "timeout" and trial["started"] + trial["duration"] <= BUDGET * 1.1
+
+
 def _statuses(model: AutoMLClassifier) -> dict[str, list[dict]]:
     by_family: dict[str, list[dict]] = {}
     for trial in model.trials_:
@@ -38,16 +46,19 @@ def _statuses(model: AutoMLClassifier) -> dict[str, list[dict]]:
 
 def test_each_kind_of_failure_is_recorded_and_the_model_is_usable(faults, data):
     X, y = data
+    limit = 5
+    failing = [f.name for f in FAULTS.values() if f.name != "fault_slow"]
     model = AutoMLClassifier(
-        time_budget=60, max_trials=8, n_jobs=2, per_trial_time_limit=5, memory_limit=500,
-        include=["logistic_regression"] + [f.name for f in FAULTS.values() if f.name != "fault_slow"],
+        time_budget=60, max_trials=8, n_jobs=2, per_trial_time_limit=limit, memory_limit=500,
+        include=["logistic_regression"] + failing,
         strategy="random", random_state=0, verbose=0, warm_start=None,
     )
     model.fit(X, y)
     trials = _statuses(model)
-    hang, = trials["fault_hang"][:1]
-    assert hang["status"] == "timeout"
-    assert 5 <= hang["duration"] < 7  # stopped within a second or two of its limit
+    hang = trials["fault_hang"][0]
+    # stopped by its own limit (not the search's deadline, 60 s away), soon after reaching it
+    assert hang["status"] == "timeout" and f"stopped after {limit:.1f} s" in hang["error"]
+    assert limit <= hang["duration"] < 2 * limit
     memory = trials["fault_memory"][0]
     assert memory["status"] == "memout"
     assert memory["peak_memory_mb"] >= 500
@@ -65,29 +76,27 @@ def test_each_kind_of_failure_is_recorded_and_the_model_is_usable(faults, data):
 
 def test_deadline_holds_when_every_trial_would_take_a_minute(faults, data):
     X, y = data
-    model = AutoMLClassifier(time_budget=20, n_jobs=2, per_trial_time_limit=None,
+    model = AutoMLClassifier(time_budget=BUDGET, n_jobs=2, per_trial_time_limit=None,
                              include=["fault_slow"], random_state=0, verbose=0)
-    started = time.time()
     with pytest.warns(RuntimeWarning, match="constant baseline"):
         model.fit(X, y)
-    elapsed = time.time() - started
-    assert elapsed < 27, elapsed
-    assert model.trials_ and all(t["status"] == "timeout" for t in model.trials_)
+    assert model.trials_ and all(_ended_by_the_deadline(t) for t in model.trials_)
+    assert model.fit_time_ <= BUDGET * 1.1 + 5
     assert model.predict(X).shape == (len(X),)
 
 
 def test_deadline_keeps_the_work_that_finished(faults, data):
     X, y = data
-    model = AutoMLClassifier(time_budget=20, n_jobs=2, per_trial_time_limit=None,
+    model = AutoMLClassifier(time_budget=BUDGET, n_jobs=2, per_trial_time_limit=None,
                              include=["fault_slow", "logistic_regression"], random_state=0,
                              verbose=0)
-    started = time.time()
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # no fallback to a constant model
         model.fit(X, y)
-    assert time.time() - started < 27
+    assert model.fit_time_ <= BUDGET * 1.1 + 5
     trials = _statuses(model)
-    assert trials["fault_slow"][0]["status"] == "timeout"
-    assert trials["logistic_regression"] and all(t["status"] == "ok" for t in trials["logistic_regression"])
+    assert trials["fault_slow"] and all(_ended_by_the_deadline(t) for t in trials["fault_slow"])
+    fast = trials["logistic_regression"]
+    assert fast and all(t["status"] == "ok" for t in fast)
     assert model.best_config_["model"] == "logistic_regression"
     assert np.mean(model.predict(X) == y) > 0.8
