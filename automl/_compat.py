@@ -12,8 +12,9 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 # old module -> the module that holds its classes now (see CHANGELOG.md)
 MOVED_MODULES = {

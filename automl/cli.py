@@ -10,8 +10,8 @@ import argparse
 import difflib
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import joblib
 import numpy as np
@@ -20,8 +20,8 @@ import pandas as pd
 from automl import plugins
 from automl.data import BINARY, REGRESSION
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
-from automl.history.cli import add_history_commands
 from automl.history import HistoryError
+from automl.history.cli import add_history_commands
 from automl.metrics import get_metric
 from automl.search import STRATEGIES
 
@@ -36,8 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     verbose = getattr(args, "verbose", False)  # a contributed command need not offer -v
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(message)s")
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     try:
         return args.run(args)
     except (UsageError, HistoryError) as error:
@@ -53,41 +52,77 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    fit = commands.add_parser("fit", help="search for a strong model and save it",
-                              description="Search pipelines on DATA.csv and save the best model.")
+    fit = commands.add_parser(
+        "fit",
+        help="search for a strong model and save it",
+        description="Search pipelines on DATA.csv and save the best model.",
+    )
     fit.add_argument("data", metavar="DATA.csv", help="training data with a header row")
     fit.add_argument("--target", required=True, help="name of the column to predict")
-    fit.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
-                     help="default: classification for text/bool targets or up to "
-                     f"{_CLASSIFICATION_MAX_INTEGER_LABELS} integer values, else regression")
-    fit.add_argument("--time-budget", type=float, default=60.0, metavar="S",
-                     help="wall-clock seconds for the whole fit (default 60)")
+    fit.add_argument(
+        "--task",
+        choices=["auto", "classification", "regression"],
+        default="auto",
+        help="default: classification for text/bool targets or up to "
+        f"{_CLASSIFICATION_MAX_INTEGER_LABELS} integer values, else regression",
+    )
+    fit.add_argument(
+        "--time-budget",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="wall-clock seconds for the whole fit (default 60)",
+    )
     fit.add_argument("--metric", help="scikit-learn scorer name, e.g. roc_auc, log_loss, rmse, r2")
     fit.add_argument("--n-jobs", type=int, default=-1, help="trials at once (-1: all cores)")
     fit.add_argument("--max-trials", type=int, help="stop after this many trials")
-    fit.add_argument("--strategy", choices=list(STRATEGIES), default="bo",
-                     help="search strategy (default bo: Bayesian optimization)")
-    fit.add_argument("--ensemble-size", type=int, default=1, metavar="N",
-                     help="rounds of ensemble selection (default 1: the best single pipeline)")
+    fit.add_argument(
+        "--strategy",
+        choices=list(STRATEGIES),
+        default="bo",
+        help="search strategy (default bo: Bayesian optimization)",
+    )
+    fit.add_argument(
+        "--ensemble-size",
+        type=int,
+        default=1,
+        metavar="N",
+        help="rounds of ensemble selection (default 1: the best single pipeline)",
+    )
     fit.add_argument("--random-state", type=int, help="seed for reproducible runs")
-    fit.add_argument("--history", default="auto", metavar="URL",
-                     help="record the run in this history store: a database URL or SQLite path "
-                     "(default: $AUTOML_HISTORY, else the local file); 'none' to not record")
-    fit.add_argument("--warm-start", choices=["auto", "metabase", "history", "none"],
-                     default="auto", help="where the first configurations come from")
-    fit.add_argument("--categorical", default="",
-                     help="comma-separated columns to treat as categorical even if they look "
-                     "numeric")
-    fit.add_argument("--out", default="model.joblib",
-                     help="where to save the model (default model.joblib)")
+    fit.add_argument(
+        "--history",
+        default="auto",
+        metavar="URL",
+        help="record the run in this history store: a database URL or SQLite path "
+        "(default: $AUTOML_HISTORY, else the local file); 'none' to not record",
+    )
+    fit.add_argument(
+        "--warm-start",
+        choices=["auto", "metabase", "history", "none"],
+        default="auto",
+        help="where the first configurations come from",
+    )
+    fit.add_argument(
+        "--categorical",
+        default="",
+        help="comma-separated columns to treat as categorical even if they look numeric",
+    )
+    fit.add_argument(
+        "--out", default="model.joblib", help="where to save the model (default model.joblib)"
+    )
     fit.add_argument("-v", "--verbose", action="store_true", help="log details of the search")
     fit.set_defaults(run=_fit)
 
-    predict = commands.add_parser("predict", help="predict with a saved model",
-                                  description="Predict the target for each row of DATA.csv.")
+    predict = commands.add_parser(
+        "predict",
+        help="predict with a saved model",
+        description="Predict the target for each row of DATA.csv.",
+    )
     predict.add_argument("model", metavar="MODEL", help="a model saved by 'automl fit'")
-    predict.add_argument("data", metavar="DATA.csv",
-                         help="rows to predict, same columns as training")
+    predict.add_argument(
+        "data", metavar="DATA.csv", help="rows to predict, same columns as training"
+    )
     predict.add_argument("--out", help="CSV file for the predictions (default: standard output)")
     predict.add_argument("--proba", action="store_true", help="also write class probabilities")
     predict.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
@@ -105,8 +140,10 @@ def _add_installed_commands(commands: argparse._SubParsersAction) -> None:
         try:
             add_command = entry.load()
         except ImportError as error:  # a broken add-on must not take `automl fit` down with it
-            print(f"automl: warning: command {name!r} ({entry.value}) cannot be loaded: "
-                  f"{error}", file=sys.stderr)
+            print(
+                f"automl: warning: command {name!r} ({entry.value}) cannot be loaded: {error}",
+                file=sys.stderr,
+            )
             continue
         add_command(commands)
 
@@ -128,8 +165,10 @@ def _fit(args: argparse.Namespace) -> int:
     if args.target not in frame.columns:
         close = difflib.get_close_matches(args.target, [str(c) for c in frame.columns], n=3)
         hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise UsageError(f"target column {args.target!r} is not in {args.data}.{hint} "
-                         f"Columns: {', '.join(map(str, frame.columns[:20]))}")
+        raise UsageError(
+            f"target column {args.target!r} is not in {args.data}.{hint} "
+            f"Columns: {', '.join(map(str, frame.columns[:20]))}"
+        )
     missing = [c for c in categorical if c not in frame.columns]
     if missing:
         raise UsageError(f"--categorical names columns not in {args.data}: {missing}")
@@ -143,8 +182,11 @@ def _fit(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise UsageError(str(error)) from error
     estimator_class = AutoMLClassifier if task == "classification" else AutoMLRegressor
-    print(f"automl: {task} on {len(frame)} rows x {frame.shape[1]} columns, "
-          f"target {args.target!r}, budget {args.time_budget:g} s", file=sys.stderr)
+    print(
+        f"automl: {task} on {len(frame)} rows x {frame.shape[1]} columns, "
+        f"target {args.target!r}, budget {args.time_budget:g} s",
+        file=sys.stderr,
+    )
     estimator = estimator_class(
         time_budget=args.time_budget,
         metric=args.metric,
@@ -164,10 +206,12 @@ def _fit(args: argparse.Namespace) -> int:
     estimator.target_name_ = args.target
     joblib.dump(estimator, args.out)
     board = estimator.leaderboard()
-    print(f"automl: best {estimator.metric_} = {estimator.best_score_} "
-          f"({estimator.best_config_ and estimator.best_config_['model']}); "
-          f"{len(board)} trials in {estimator.fit_time_:.1f} s; model saved to {args.out}",
-          file=sys.stderr)
+    print(
+        f"automl: best {estimator.metric_} = {estimator.best_score_} "
+        f"({estimator.best_config_ and estimator.best_config_['model']}); "
+        f"{len(board)} trials in {estimator.fit_time_:.1f} s; model saved to {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

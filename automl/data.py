@@ -108,11 +108,15 @@ def as_frame(X: Any, *, what: str = "X") -> tuple[pd.DataFrame, bool]:
 def _check_shape(frame: pd.DataFrame, what: str) -> None:
     n_rows, n_columns = frame.shape
     if n_rows == 0:
-        raise ValueError(f"{what} is empty: 0 sample(s) (shape=({n_rows}, {n_columns})) while a "
-                         "minimum of 1 is required; pass at least one row.")
+        raise ValueError(
+            f"{what} is empty: 0 sample(s) (shape=({n_rows}, {n_columns})) while a "
+            "minimum of 1 is required; pass at least one row."
+        )
     if n_columns == 0:
-        raise ValueError(f"{what} has 0 feature(s) (shape=({n_rows}, {n_columns})) while a "
-                         "minimum of 1 is required; pass at least one column.")
+        raise ValueError(
+            f"{what} has 0 feature(s) (shape=({n_rows}, {n_columns})) while a "
+            "minimum of 1 is required; pass at least one column."
+        )
 
 
 def learn_schema(frame: pd.DataFrame, from_dataframe: bool) -> ColumnSchema:
@@ -322,7 +326,9 @@ def as_target(y: Any, n_rows: int) -> np.ndarray:
         y = y.iloc[:, 0]
     values = y.to_numpy() if isinstance(y, pd.Series) else np.asarray(y)
     if values.ndim == 2 and values.shape[1] != 1:
-        raise ValueError(f"y has {values.shape[1]} columns; multi-output targets are not supported.")
+        raise ValueError(
+            f"y has {values.shape[1]} columns; multi-output targets are not supported."
+        )
     values = column_or_1d(values, warn=True)
     if len(values) != n_rows:
         raise ValueError(

@@ -29,7 +29,9 @@ TASKS = ("binary", "multiclass", "regression")
 TARGET = "target"
 
 
-@dataclass(frozen=True, eq=False)  # eq=False: comparing/hashing DataFrames field-wise is meaningless.
+@dataclass(
+    frozen=True, eq=False
+)  # eq=False: comparing/hashing DataFrames field-wise is meaningless.
 class Dataset:
     """A loaded dataset: features, label and the metadata needed to model it."""
 
@@ -45,8 +47,11 @@ def _catalog() -> pd.DataFrame:
     """Read the catalog shipped inside the package (works from a wheel, not just a checkout)."""
     with resources.files("automl").joinpath("_catalog.csv").open("rb") as f:
         cat = pd.read_csv(
-            f, keep_default_na=False, na_values=[""],
-            true_values=["true"], false_values=["false"],
+            f,
+            keep_default_na=False,
+            na_values=[""],
+            true_values=["true"],
+            false_values=["false"],
             dtype={"name": str, "task": str, "source": str, "license": str},
         )
     # Nullable ints: ids and class counts are missing for some rows and must not turn into floats.
@@ -123,14 +128,23 @@ def _as_string_categories(s: pd.Series) -> pd.Series:
     return out.astype("category")
 
 
-def _finish(name: str, task: str, X: pd.DataFrame, y: pd.Series,
-            categorical: list[str], openml_id: int | None) -> Dataset:
+def _finish(
+    name: str,
+    task: str,
+    X: pd.DataFrame,
+    y: pd.Series,
+    categorical: list[str],
+    openml_id: int | None,
+) -> Dataset:
     """Shared normalisation for local and OpenML data: categoricals, then label dtype."""
     categorical = list(dict.fromkeys(categorical))
     # Text columns not declared categorical are still non-numeric; treat them as categoricals too.
     for col in X.columns:
-        if col not in categorical and not pd.api.types.is_numeric_dtype(X[col].dtype) \
-                and not pd.api.types.is_bool_dtype(X[col].dtype):
+        if (
+            col not in categorical
+            and not pd.api.types.is_numeric_dtype(X[col].dtype)
+            and not pd.api.types.is_bool_dtype(X[col].dtype)
+        ):
             categorical.append(col)
     X = X.copy()
     for col in categorical:
@@ -162,21 +176,26 @@ def load(name: str, folder: str | os.PathLike[str] | None = None, verify: bool =
     entry = _catalog_entry(name)
     path = _resolve_folder(folder)
     openml_id = None if pd.isna(entry["openml_id"]) else int(entry["openml_id"])
-    return read_dataset(path, name, verify=verify, openml_id=openml_id,
-                        default_task=str(entry["task"]))
+    return read_dataset(
+        path, name, verify=verify, openml_id=openml_id, default_task=str(entry["task"])
+    )
 
 
-def read_dataset(folder: str | os.PathLike[str], name: str, *, verify: bool = False,
-                 openml_id: int | None = None, default_task: str | None = None) -> Dataset:
+def read_dataset(
+    folder: str | os.PathLike[str],
+    name: str,
+    *,
+    verify: bool = False,
+    openml_id: int | None = None,
+    default_task: str | None = None,
+) -> Dataset:
     """Read ``<folder>/<name>.csv.gz`` and its sidecar, catalogued or not (the metabase
     builder takes any folder of datasets in this format)."""
     path = Path(folder)
     csv_path, json_path = path / f"{name}.csv.gz", path / f"{name}.json"
     for p in (csv_path, json_path):
         if not p.is_file():
-            raise FileNotFoundError(
-                f"Dataset {name!r}: {p.name} is missing from {str(path)!r}."
-            )
+            raise FileNotFoundError(f"Dataset {name!r}: {p.name} is missing from {str(path)!r}.")
     meta: dict[str, Any] = json.loads(json_path.read_text(encoding="utf-8"))
     if verify:
         expected, actual = meta.get("csv_sha256"), _sha256_of_gzip(csv_path)
@@ -185,15 +204,15 @@ def read_dataset(folder: str | os.PathLike[str], name: str, *, verify: bool = Fa
     categorical = list(meta.get("categorical_columns", []))
     # Read categoricals as text so "01" or "1" survive verbatim; only empty fields are missing
     # (pandas' default NA tokens would turn legitimate values like "NA" or "None" into gaps).
-    df = pd.read_csv(csv_path, dtype={c: str for c in categorical},
-                     keep_default_na=False, na_values=[""])
+    df = pd.read_csv(
+        csv_path, dtype={c: str for c in categorical}, keep_default_na=False, na_values=[""]
+    )
     if df.columns[-1] != TARGET:
         raise ValueError(f"{csv_path}: last column must be {TARGET!r}, got {df.columns[-1]!r}.")
     task = meta.get("task", default_task)
     if task not in TASKS:
         raise ValueError(f"{json_path}: task must be one of {TASKS}, got {task!r}.")
-    return _finish(name, str(task), df.iloc[:, :-1], df[TARGET],
-                   categorical, openml_id)
+    return _finish(name, str(task), df.iloc[:, :-1], df[TARGET], categorical, openml_id)
 
 
 def fetch_openml(name_or_id: str | int, **kwargs: Any) -> Dataset:
@@ -215,7 +234,9 @@ def fetch_openml(name_or_id: str | int, **kwargs: Any) -> Dataset:
         data_id = int(name_or_id)
         cat = _catalog()
         hits = cat[cat["openml_id"] == data_id]
-        name, task = (hits.iloc[0]["name"], hits.iloc[0]["task"]) if len(hits) else (f"openml-{data_id}", "")
+        name, task = (
+            (hits.iloc[0]["name"], hits.iloc[0]["task"]) if len(hits) else (f"openml-{data_id}", "")
+        )
     try:
         bunch = sklearn.datasets.fetch_openml(data_id=data_id, as_frame=True, **kwargs)
     except OSError as exc:  # URLError, HTTPError, socket timeouts are all OSErrors
@@ -225,10 +246,14 @@ def fetch_openml(name_or_id: str | int, **kwargs: Any) -> Dataset:
         ) from exc
     X, y = bunch.data, bunch.target
     if not isinstance(y, pd.Series):
-        raise ValueError(f"OpenML dataset {data_id} has {0 if y is None else y.shape[1]} target "
-                         "columns; pass target_column=... to pick exactly one.")
+        raise ValueError(
+            f"OpenML dataset {data_id} has {0 if y is None else y.shape[1]} target "
+            "columns; pass target_column=... to pick exactly one."
+        )
     if not task:
-        numeric = pd.api.types.is_numeric_dtype(y.dtype) and not isinstance(y.dtype, pd.CategoricalDtype)
+        numeric = pd.api.types.is_numeric_dtype(y.dtype) and not isinstance(
+            y.dtype, pd.CategoricalDtype
+        )
         task = "regression" if numeric else ("binary" if y.nunique() == 2 else "multiclass")
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     return _finish(str(name), str(task), X, y, categorical, data_id)

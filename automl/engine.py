@@ -72,10 +72,20 @@ def run_search(
     task = prepared.task
     metric = get_metric(settings.metric, task)
     deadline = started + settings.time_budget
-    space = PipelineSpace(task, len(prepared.y), include=settings.include,
-                          exclude=settings.exclude, seed=settings.random_state)
-    resampling = make_resampling(settings.resampling, task=task, y=prepared.y, groups=groups,
-                                 random_state=settings.random_state)
+    space = PipelineSpace(
+        task,
+        len(prepared.y),
+        include=settings.include,
+        exclude=settings.exclude,
+        seed=settings.random_state,
+    )
+    resampling = make_resampling(
+        settings.resampling,
+        task=task,
+        y=prepared.y,
+        groups=groups,
+        random_state=settings.random_state,
+    )
     cores = available_cores()
     n_workers = max(1, settings.n_jobs)
     data = TrialData(
@@ -97,36 +107,73 @@ def run_search(
         executor.close()
         raise
     scheduler, recorder, ledger = start.scheduler, start.recorder, start.ledger
-    log.info("search: %s, %s, %d model families, %s, %d worker(s)%s", settings.strategy,
-             metric.name, len(space.families), resampling.description, n_workers,
-             f", successive halving {scheduler.fidelities}" if scheduler.enabled else "")
+    log.info(
+        "search: %s, %s, %d model families, %s, %d worker(s)%s",
+        settings.strategy,
+        metric.name,
+        len(space.families),
+        resampling.description,
+        n_workers,
+        f", successive halving {scheduler.fidelities}" if scheduler.enabled else "",
+    )
     interrupted = False
     folds = FoldStore(ledger) if settings.ensemble_size > 1 and executor.local else None
     if recorder is not None:
         recorder.start(
-            dataset_name=settings.dataset_name, fingerprint=start.fingerprint,
-            metafeatures=start.warm.metafeatures, task=task, metric=metric.name,
-            time_budget=settings.time_budget, library_versions=library_versions(),
-            space_version=space.version, settings=settings.recorded(),
+            dataset_name=settings.dataset_name,
+            fingerprint=start.fingerprint,
+            metafeatures=start.warm.metafeatures,
+            task=task,
+            metric=metric.name,
+            time_budget=settings.time_budget,
+            library_versions=library_versions(),
+            space_version=space.version,
+            settings=settings.recorded(),
         )
         ledger.subscribe(recorder.trial)  # first: a trial is durable before anything else
     status = "failed"
     try:
-        reserve = Reserve(ledger, resampling, n_workers=executor.n_workers,
-                          ensemble_size=settings.ensemble_size, metric=metric, y=prepared.y)
-        loop = SearchLoop(executor, scheduler, ledger, reserve, settings, metric,
-                          started=started, deadline=deadline, folds=folds, progress=progress)
+        reserve = Reserve(
+            ledger,
+            resampling,
+            n_workers=executor.n_workers,
+            ensemble_size=settings.ensemble_size,
+            metric=metric,
+            y=prepared.y,
+        )
+        loop = SearchLoop(
+            executor,
+            scheduler,
+            ledger,
+            reserve,
+            settings,
+            metric,
+            started=started,
+            deadline=deadline,
+            folds=folds,
+            progress=progress,
+        )
         try:
             with deferred_interrupt() as stop:
                 loop.run(stop)
         except KeyboardInterrupt:
             interrupted = True
-            log.warning("interrupted: stopping the search and keeping the %d finished "
-                        "trial(s)", len(ledger))
+            log.warning(
+                "interrupted: stopping the search and keeping the %d finished trial(s)", len(ledger)
+            )
             executor.close(kill=True)
             executor = make_executor(data, 1, cores)
-        final = FinalModelBuilder(executor, ledger, prepared, settings, resampling, metric,
-                                  deadline=deadline, cores=cores, folds=folds).build()
+        final = FinalModelBuilder(
+            executor,
+            ledger,
+            prepared,
+            settings,
+            resampling,
+            metric,
+            deadline=deadline,
+            cores=cores,
+            folds=folds,
+        ).build()
         if final.report.kind == FinalKind.CONSTANT:
             warnings.warn(
                 f"{final.report.constant_reason.value} within the time budget; the model is a "
@@ -166,9 +213,14 @@ class _SearchStart:
     fingerprint: str | None
 
 
-def _prepare_search(prepared: PreparedData, settings: Settings, history: Any,
-                    space: PipelineSpace, resampling: Resampling,
-                    metric: Metric) -> _SearchStart:
+def _prepare_search(
+    prepared: PreparedData,
+    settings: Settings,
+    history: Any,
+    space: PipelineSpace,
+    resampling: Resampling,
+    metric: Metric,
+) -> _SearchStart:
     """The warm start, the ledger preloaded with earlier trials, the strategy and scheduler
     seeded with both, and the history recorder."""
     recorder = fingerprint = None
@@ -178,22 +230,35 @@ def _prepare_search(prepared: PreparedData, settings: Settings, history: Any,
         recorder = RunRecorder(history, strict=settings.history_strict)
         fingerprint = dataset_fingerprint(prepared.X, prepared.y)
     warm_from_data = settings.warm_start is not None and not isinstance(settings.warm_start, list)
-    metafeatures = (describe(prepared, settings.random_state)
-                    if recorder is not None or warm_from_data else None)
-    warm = warm_start(settings.warm_start, prepared, space, metafeatures=metafeatures,
-                      time_budget=settings.time_budget,
-                      history=history if settings.history_warm_start else None,
-                      fingerprint=fingerprint, metric=metric.name)
+    metafeatures = (
+        describe(prepared, settings.random_state)
+        if recorder is not None or warm_from_data
+        else None
+    )
+    warm = warm_start(
+        settings.warm_start,
+        prepared,
+        space,
+        metafeatures=metafeatures,
+        time_budget=settings.time_budget,
+        history=history if settings.history_warm_start else None,
+        fingerprint=fingerprint,
+        metric=metric.name,
+    )
     ledger = TrialLedger(earlier=[_earlier_trial(i, t) for i, t in enumerate(warm.previous)])
-    strategy = make_strategy(settings.strategy, space.configspace,
-                             initial_configs=_starting_configs(space, warm),
-                             seed=settings.random_state)
+    strategy = make_strategy(
+        settings.strategy,
+        space.configspace,
+        initial_configs=_starting_configs(space, warm),
+        seed=settings.random_state,
+    )
     for trial in ledger.earlier:  # a resumed run: learn from earlier trials, don't redo them
         if trial.config not in warm.rerun:
             strategy.observe(trial.config, metric.regret(trial.loss), trial.duration)
     train_rows = int(len(prepared.y) * resampling.train_fraction)
     scheduler = SuccessiveHalving(
-        strategy, halving_fidelities(train_rows, settings.successive_halving))
+        strategy, halving_fidelities(train_rows, settings.successive_halving)
+    )
     return _SearchStart(warm, ledger, scheduler, recorder, fingerprint)
 
 
@@ -201,11 +266,15 @@ def _earlier_trial(index: int, trial: dict[str, Any]) -> TrialResult:
     """A trial recorded by an earlier run on these data, as the ledger keeps it."""
     ok = trial["status"] == TrialStatus.OK
     return TrialResult(
-        trial_id=index, config=trial["config"],
-        status=TrialStatus(trial["status"]) if trial["status"] in {*TrialStatus} else
-        TrialStatus.CRASHED,
-        loss=trial["loss"] if ok else float("inf"), score=trial.get("score"),
-        duration=trial.get("duration") or 0.0, fidelity=trial.get("fidelity") or 1.0,
+        trial_id=index,
+        config=trial["config"],
+        status=TrialStatus(trial["status"])
+        if trial["status"] in {*TrialStatus}
+        else TrialStatus.CRASHED,
+        loss=trial["loss"] if ok else float("inf"),
+        score=trial.get("score"),
+        duration=trial.get("duration") or 0.0,
+        fidelity=trial.get("fidelity") or 1.0,
     )
 
 

@@ -9,8 +9,9 @@ worse than the best single member's (the first round picks exactly that member).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -43,11 +44,11 @@ def select_ensemble(
 ) -> Selection:
     """Greedy selection with replacement over ``predictions`` (validation rows only).
 
-    ``loss_of(y, prediction)`` scores an averaged prediction (lower is better). Ties go to
-    the earlier candidate -- or, with ``random_state``, the earlier in an order drawn from
-    it -- so the same inputs always give the same ensemble. The engine passes candidates
-    best first and no ``random_state``: round one then picks exactly the trial it refits
-    as the single best, whose fitted model the ensemble reuses. With ``max_members``, once that many distinct members are in,
+    ``loss_of(y, prediction)`` scores an averaged prediction (lower is better). Ties go to the
+    earlier candidate -- or, with ``random_state``, the earlier in an order drawn from it -- so the
+    same inputs always give the same ensemble. The engine passes candidates best first and no
+    ``random_state``: round one then picks exactly the trial it refits as the single best, whose
+    fitted model the ensemble reuses. With ``max_members``, once that many distinct members are in,
     only they can be picked again. With ``costs`` (each candidate's prediction latency) and
     ``max_cost``, a new member is only added while the members' summed cost stays within
     ``max_cost`` (picking a member again costs nothing: its predictions are computed once).
@@ -57,8 +58,11 @@ def select_ensemble(
     stacked = np.stack([np.asarray(p, dtype=np.float64) for p in predictions])
     if stacked.ndim == 3:  # probabilities, stored as float32: make each row sum to 1 again
         stacked /= stacked.sum(axis=2, keepdims=True)
-    order = np.arange(len(stacked)) if random_state is None else \
-        np.random.default_rng(random_state).permutation(len(stacked))
+    order = (
+        np.arange(len(stacked))
+        if random_state is None
+        else np.random.default_rng(random_state).permutation(len(stacked))
+    )
     total = np.zeros_like(stacked[0])
     counts: dict[int, int] = {}
     history: list[float] = []
@@ -67,10 +71,14 @@ def select_ensemble(
     for round_ in range(1, rounds + 1):
         spent = sum(cost[i] for i in counts)
         full = max_members is not None and len(counts) >= max_members
-        allowed = np.array([
-            i for i in order
-            if i in counts or (not full and (max_cost is None or spent + cost[i] <= max_cost))
-        ], dtype=int)
+        allowed = np.array(
+            [
+                i
+                for i in order
+                if i in counts or (not full and (max_cost is None or spent + cost[i] <= max_cost))
+            ],
+            dtype=int,
+        )
         if not len(allowed):
             raise ValueError(
                 f"no candidate fits within the cost cap {max_cost} (cheapest: {cost.min():.3g})"
@@ -94,11 +102,15 @@ class Ensemble:
         self.task = task
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        return sum(weight * np.asarray(model.predict_proba(X), dtype=np.float64)
-                   for weight, model in self.members)
+        return sum(
+            weight * np.asarray(model.predict_proba(X), dtype=np.float64)
+            for weight, model in self.members
+        )
 
     def predict(self, X: Any) -> np.ndarray:
         if self.task == REGRESSION:
-            return sum(weight * np.asarray(model.predict(X), dtype=np.float64).ravel()
-                       for weight, model in self.members)
+            return sum(
+                weight * np.asarray(model.predict(X), dtype=np.float64).ravel()
+                for weight, model in self.members
+            )
         return np.argmax(self.predict_proba(X), axis=1)

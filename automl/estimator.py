@@ -10,7 +10,8 @@ import logging
 import pickle
 import sys
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,6 @@ from automl.space import SPACE_VERSION
 from automl.versions import library_versions, warn_if_different
 
 log = logging.getLogger("automl")
-
 
 
 class _AutoMLBase(BaseEstimator):
@@ -82,8 +82,9 @@ class _AutoMLBase(BaseEstimator):
 
     # ---------------------------------------------------------------- fit
 
-    def fit(self, X: Any, y: Any, groups: Any = None, *,
-            dataset_name: str | None = None) -> "_AutoMLBase":
+    def fit(
+        self, X: Any, y: Any, groups: Any = None, *, dataset_name: str | None = None
+    ) -> _AutoMLBase:
         """Search pipelines for ``time_budget`` seconds and refit the best on all of X, y.
 
         ``groups`` (optional) keeps rows of one group on the same side of every split;
@@ -96,12 +97,19 @@ class _AutoMLBase(BaseEstimator):
             groups = np.asarray(groups)
             if len(groups) != len(prepared.y):
                 raise ValueError(
-                    f"groups has {len(groups)} values but X has {len(prepared.y)} rows.")
+                    f"groups has {len(groups)} values but X has {len(prepared.y)} rows."
+                )
         history = open_history(self.history)  # a store that can't open: an error now
         bar = ProgressBar(settings.time_budget, enabled=self.verbose > 0 and sys.stderr.isatty())
         try:
-            outcome = run_search(prepared, settings, started=started, history=history,
-                                 groups=groups, progress=bar.update)
+            outcome = run_search(
+                prepared,
+                settings,
+                started=started,
+                history=history,
+                groups=groups,
+                progress=bar.update,
+            )
         finally:
             bar.close()
             if history is not None:
@@ -122,7 +130,8 @@ class _AutoMLBase(BaseEstimator):
         self.n_resumed_ = len(outcome.ledger.earlier)
         self.history_run_id_ = outcome.run_id
         self.prediction_latency_ms_, self.model_size_bytes_ = _measure_model(
-            self.model_, prepared.X, self._classification)
+            self.model_, prepared.X, self._classification
+        )
         self.space_version_ = SPACE_VERSION
         self.versions_ = library_versions()
         self.random_state_ = settings.random_state
@@ -133,8 +142,14 @@ class _AutoMLBase(BaseEstimator):
             self.feature_names_in_ = np.asarray(prepared.schema.input_names, dtype=object)
         if prepared.classes is not None:
             self.classes_ = prepared.classes
-        log.info("fit done in %.1fs: %d trials, best %s = %s (%s)", self.fit_time_,
-                 len(self.trials_), self.metric_, self.best_score_, self.refit_)
+        log.info(
+            "fit done in %.1fs: %d trials, best %s = %s (%s)",
+            self.fit_time_,
+            len(self.trials_),
+            self.metric_,
+            self.best_score_,
+            self.refit_,
+        )
         return self
 
     # ---------------------------------------------------------------- predict
@@ -193,7 +208,8 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
 
 
 class AutoMLRegressor(RegressorMixin, _AutoMLBase):
-    """Finds and fits a strong regression pipeline within ``time_budget`` seconds (RMSE by default)."""
+    """Finds and fits a strong regression pipeline within ``time_budget`` seconds (RMSE by
+    default)."""
 
     _classification = False
 

@@ -70,10 +70,22 @@ class EnsembleMember:
     fold_reason: FoldReason | None = None
 
     @classmethod
-    def of(cls, trial: TrialResult, weight: float, fitted_on: FitOn = FitOn.ALL_ROWS,
-           fold_reason: FoldReason | None = None) -> EnsembleMember:
-        return cls(trial.trial_id, float(weight), trial.config.get("model"), trial.config,
-                   trial.score, fitted_on, fold_reason)
+    def of(
+        cls,
+        trial: TrialResult,
+        weight: float,
+        fitted_on: FitOn = FitOn.ALL_ROWS,
+        fold_reason: FoldReason | None = None,
+    ) -> EnsembleMember:
+        return cls(
+            trial.trial_id,
+            float(weight),
+            trial.config.get("model"),
+            trial.config,
+            trial.score,
+            fitted_on,
+            fold_reason,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for the estimator's ``ensemble_``."""
@@ -107,8 +119,10 @@ class FinalModelReport:
             after = f" (after {self.failed_refits} failed refit(s))" if self.failed_refits else ""
             return "refit on all rows" + after
         folds = self.on_fold_models
-        text = (f"ensemble of {len(self.members)} pipelines (validation {self.metric} "
-                f"{self.validation_score:.6g}); {len(self.members) - folds} refit on all rows")
+        text = (
+            f"ensemble of {len(self.members)} pipelines (validation {self.metric} "
+            f"{self.validation_score:.6g}); {len(self.members) - folds} refit on all rows"
+        )
         if folds:
             text += f", {folds} from their {self.resampled} fold models"
         if self.dropped:
@@ -127,9 +141,19 @@ class FinalModel:
 class FinalModelBuilder:
     """Builds the final model from the ledger's best trials before ``deadline`` + grace."""
 
-    def __init__(self, executor: TrialExecutor, ledger: TrialLedger, prepared: PreparedData,
-                 settings: Settings, resampling: Resampling, metric: Metric, *,
-                 deadline: float, cores: int, folds: FoldStore | None = None) -> None:
+    def __init__(
+        self,
+        executor: TrialExecutor,
+        ledger: TrialLedger,
+        prepared: PreparedData,
+        settings: Settings,
+        resampling: Resampling,
+        metric: Metric,
+        *,
+        deadline: float,
+        cores: int,
+        folds: FoldStore | None = None,
+    ) -> None:
         self.executor, self.ledger, self.prepared = executor, ledger, prepared
         self.settings, self.resampling, self.metric = settings, resampling, metric
         self.deadline, self.cores, self.folds = deadline, cores, folds
@@ -147,9 +171,12 @@ class FinalModelBuilder:
 
     def _submit_refit(self, trial: TrialResult, limit: float, threads: int) -> Any:
         request = RefitRequest(config=trial.config, random_state=self.settings.random_state)
-        return self.executor.refit(request, time_limit=limit,
-                                   memory_limit_mb=self.settings.memory_limit_mb,
-                                   n_threads=threads)
+        return self.executor.refit(
+            request,
+            time_limit=limit,
+            memory_limit_mb=self.settings.memory_limit_mb,
+            n_threads=threads,
+        )
 
     def single(self) -> FinalModel:
         """Refit the best trial on all rows; if that fails, the next best, then a constant."""
@@ -182,8 +209,11 @@ class FinalModelBuilder:
         rows = self.resampling.validation_rows
         y_val = self.prepared.y[rows]
         baseline = self.metric.loss(y_val, constant_prediction(self.prepared, len(rows)))
-        candidates = [t for t in self.ledger.ranked(full_fidelity=True)
-                      if t.predictions is not None and t.loss < baseline][:ENSEMBLE_CANDIDATES]
+        candidates = [
+            t
+            for t in self.ledger.ranked(full_fidelity=True)
+            if t.predictions is not None and t.loss < baseline
+        ][:ENSEMBLE_CANDIDATES]
         refit_trial = single.best
         minimum = 2 if refit_trial is not None else 1
         if len(candidates) < minimum:
@@ -191,10 +221,14 @@ class FinalModelBuilder:
         latency = [t.predict_time / max(1, len(rows)) * 1e6 for t in candidates]  # ms/1k rows
         try:
             selection = select_ensemble(
-                [t.predictions[rows] for t in candidates], y_val, self.metric.loss,
-                rounds=self.settings.ensemble_size, random_state=None,  # candidates are ranked
+                [t.predictions[rows] for t in candidates],
+                y_val,
+                self.metric.loss,
+                rounds=self.settings.ensemble_size,
+                random_state=None,  # candidates are ranked
                 max_members=self.settings.ensemble_max_members,
-                costs=latency, max_cost=self.settings.ensemble_max_latency,
+                costs=latency,
+                max_cost=self.settings.ensemble_max_latency,
             )
         except ValueError as error:  # no candidate fits the latency cap
             log.warning("ensemble: %s; keeping the best single model", error)
@@ -204,8 +238,9 @@ class FinalModelBuilder:
             return None
         limit = self._time_left()
         if limit <= 0.5:
-            log.warning("no time left to refit the ensemble's members; keeping the best "
-                        "single model")
+            log.warning(
+                "no time left to refit the ensemble's members; keeping the best single model"
+            )
             return None
         fitted: list[tuple[EnsembleMember, Any]] = []
 
@@ -224,34 +259,43 @@ class FinalModelBuilder:
             if refit_trial is not None and trial.trial_id == refit_trial.trial_id:
                 fitted.append((EnsembleMember.of(trial, weight), single.model))
             elif refit_estimate(trial, self.resampling) > limit and use_folds(
-                    trial, weight, FoldReason.WOULD_OVERRUN):
+                trial, weight, FoldReason.WOULD_OVERRUN
+            ):
                 continue
             else:
                 to_fit.append((trial, weight))
         threads = max(1, self.cores // max(1, min(self.executor.n_workers, len(to_fit))))
-        futures = [(trial, weight, self._submit_refit(trial, limit, threads))
-                   for trial, weight in to_fit]
+        futures = [
+            (trial, weight, self._submit_refit(trial, limit, threads)) for trial, weight in to_fit
+        ]
         for trial, weight, future in futures:
             model, failure = collect_refit(future)
             if failure is None:
                 fitted.append((EnsembleMember.of(trial, weight), model))
             elif not use_folds(trial, weight, FoldReason.REFIT_FAILED):
-                log.warning("refit of ensemble member %d failed (%s); dropped", trial.trial_id,
-                            failure)
+                log.warning(
+                    "refit of ensemble member %d failed (%s); dropped", trial.trial_id, failure
+                )
         if len(fitted) < minimum:
             return None
         total = sum(member.weight for member, _ in fitted)
-        fitted = [(EnsembleMember(**{**vars(m), "weight": m.weight / total}), model)
-                  for m, model in fitted]
+        fitted = [
+            (EnsembleMember(**{**vars(m), "weight": m.weight / total}), model)
+            for m, model in fitted
+        ]
         fitted.sort(key=lambda pair: (-pair[0].weight, pair[0].trial_id))
         members = [member for member, _ in fitted]
         report = FinalModelReport(
-            FinalKind.ENSEMBLE, members=tuple(members), dropped=len(picked) - len(members),
-            metric=self.metric.name, validation_score=self.metric.to_score(selection.loss),
+            FinalKind.ENSEMBLE,
+            members=tuple(members),
+            dropped=len(picked) - len(members),
+            metric=self.metric.name,
+            validation_score=self.metric.to_score(selection.loss),
             resampled="holdout" if len(self.resampling.splits) == 1 else "cv",
         )
-        model = Ensemble([(m.weight, fitted_model) for m, fitted_model in fitted],
-                         self.prepared.task)
+        model = Ensemble(
+            [(m.weight, fitted_model) for m, fitted_model in fitted], self.prepared.task
+        )
         top = self.ledger[members[0].trial_id]
         return FinalModel(model, refit_trial or top, report, members)
 

@@ -14,7 +14,7 @@ then the lowest trial id (so ties have one answer, whatever order trials finishe
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
@@ -64,8 +64,7 @@ class TrialLedger:
         """Every trial, in trial-id order (the order they were proposed)."""
         return sorted(self._trials, key=lambda t: t.trial_id)
 
-    def ranked(self, *, full_fidelity: bool = False,
-               limit: int | None = None) -> list[TrialResult]:
+    def ranked(self, *, full_fidelity: bool = False, limit: int | None = None) -> list[TrialResult]:
         """Finished trials, best first by the ranking rule; ``full_fidelity`` keeps only
         trials fit on all of each split's training rows."""
         return rank(self._trials, full_fidelity=full_fidelity)[:limit]
@@ -81,6 +80,7 @@ class TrialLedger:
 
 def rank(trials: list[TrialResult], *, full_fidelity: bool = False) -> list[TrialResult]:
     """``trials`` that finished, best first by the ranking rule."""
-    kept = [t for t in trials
-            if t.status == TrialStatus.OK and (not full_fidelity or t.fidelity == 1.0)]
+    kept = [
+        t for t in trials if t.status == TrialStatus.OK and (not full_fidelity or t.fidelity == 1.0)
+    ]
     return sorted(kept, key=lambda t: rank_key(t.fidelity, t.loss, t.trial_id))

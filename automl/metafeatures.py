@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,20 +32,54 @@ CLASSIFICATION_TASKS = ("binary", "multiclass")
 def metafeature_names(task: str) -> list[str]:
     """Every meta-feature computed for ``task``, in a fixed order (the metabase's columns)."""
     names = [
-        "n_rows", "n_features", "log_n_rows", "log_n_features", "log_features_per_row",
-        "n_numeric", "n_categorical", "ratio_categorical",
-        "symbols_min", "symbols_mean", "symbols_max", "symbols_sum",
-        "missing_cells", "missing_rows", "missing_features", "n_constant",
-        "skewness_min", "skewness_mean", "skewness_max", "skewness_std",
-        "kurtosis_min", "kurtosis_mean", "kurtosis_max", "kurtosis_std",
-        "pca_fraction_95", "pca_first_ratio", "pca_first_skewness", "pca_first_kurtosis",
+        "n_rows",
+        "n_features",
+        "log_n_rows",
+        "log_n_features",
+        "log_features_per_row",
+        "n_numeric",
+        "n_categorical",
+        "ratio_categorical",
+        "symbols_min",
+        "symbols_mean",
+        "symbols_max",
+        "symbols_sum",
+        "missing_cells",
+        "missing_rows",
+        "missing_features",
+        "n_constant",
+        "skewness_min",
+        "skewness_mean",
+        "skewness_max",
+        "skewness_std",
+        "kurtosis_min",
+        "kurtosis_mean",
+        "kurtosis_max",
+        "kurtosis_std",
+        "pca_fraction_95",
+        "pca_first_ratio",
+        "pca_first_skewness",
+        "pca_first_kurtosis",
     ]
     if task in CLASSIFICATION_TASKS:
-        names += ["n_classes", "class_entropy", "class_prob_min", "class_prob_max",
-                  "class_imbalance", "landmark_stump", "landmark_naive_bayes", "landmark_1nn"]
+        names += [
+            "n_classes",
+            "class_entropy",
+            "class_prob_min",
+            "class_prob_max",
+            "class_imbalance",
+            "landmark_stump",
+            "landmark_naive_bayes",
+            "landmark_1nn",
+        ]
     else:
-        names += ["target_skewness", "target_kurtosis", "landmark_stump", "landmark_linear",
-                  "landmark_1nn"]
+        names += [
+            "target_skewness",
+            "target_kurtosis",
+            "landmark_stump",
+            "landmark_linear",
+            "landmark_1nn",
+        ]
     return names
 
 
@@ -126,8 +161,10 @@ def _target(y: np.ndarray, task: str) -> dict[str, float]:
         target = y.astype(float)
         if np.ptp(target) == 0:
             return {"target_skewness": 0.0, "target_kurtosis": 0.0}
-        return {"target_skewness": float(stats.skew(target)),
-                "target_kurtosis": float(stats.kurtosis(target))}
+        return {
+            "target_skewness": float(stats.skew(target)),
+            "target_kurtosis": float(stats.kurtosis(target)),
+        }
     _, counts = np.unique(y.astype(str), return_counts=True)
     probs = counts / counts.sum()
     n_classes = len(counts)
@@ -166,8 +203,14 @@ def _column_statistics(values: np.ndarray) -> dict[str, float]:
         found = np.asarray(found, dtype=float)
         found = found[np.isfinite(found)]
         if len(found):
-            out.update({f"{name}_min": found.min(), f"{name}_mean": found.mean(),
-                        f"{name}_max": found.max(), f"{name}_std": found.std()})
+            out.update(
+                {
+                    f"{name}_min": found.min(),
+                    f"{name}_mean": found.mean(),
+                    f"{name}_max": found.max(),
+                    f"{name}_std": found.std(),
+                }
+            )
     return out
 
 
@@ -194,11 +237,12 @@ def _pca(values: np.ndarray) -> dict[str, float]:
     }
 
 
-def _landmarkers(X: pd.DataFrame, y: np.ndarray, task: str, categorical: list,
-                 rng: np.random.Generator) -> dict[str, float]:
+def _landmarkers(
+    X: pd.DataFrame, y: np.ndarray, task: str, categorical: list, rng: np.random.Generator
+) -> dict[str, float]:
     """Cross-validated scores of three tiny models on a subsample (accuracy or R²)."""
-    from sklearn.linear_model import Ridge
     from sklearn.base import clone
+    from sklearn.linear_model import Ridge
     from sklearn.model_selection import KFold, StratifiedKFold
     from sklearn.naive_bayes import GaussianNB
     from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
@@ -215,25 +259,30 @@ def _landmarkers(X: pd.DataFrame, y: np.ndarray, task: str, categorical: list,
         if folds < 2:
             return {}
         splitter: Any = StratifiedKFold(folds, shuffle=True, random_state=0)
-        models = {"landmark_stump": DecisionTreeClassifier(max_depth=1, random_state=0),
-                  "landmark_naive_bayes": GaussianNB(),
-                  "landmark_1nn": KNeighborsClassifier(n_neighbors=1)}
+        models = {
+            "landmark_stump": DecisionTreeClassifier(max_depth=1, random_state=0),
+            "landmark_naive_bayes": GaussianNB(),
+            "landmark_1nn": KNeighborsClassifier(n_neighbors=1),
+        }
     else:
         target = target.astype(float)
         if len(target) < 6:
             return {}
         splitter = KFold(3, shuffle=True, random_state=0)
-        models = {"landmark_stump": DecisionTreeRegressor(max_depth=1, random_state=0),
-                  "landmark_linear": Ridge(alpha=1e-3),
-                  "landmark_1nn": KNeighborsRegressor(n_neighbors=1)}
+        models = {
+            "landmark_stump": DecisionTreeRegressor(max_depth=1, random_state=0),
+            "landmark_linear": Ridge(alpha=1e-3),
+            "landmark_1nn": KNeighborsRegressor(n_neighbors=1),
+        }
     out = {}
     folds = list(splitter.split(features, target))
     for name, model in models.items():
         # the estimators' own score (accuracy or R²), as cross_val_score's default; called
         # directly, since its scorer machinery cost more than these tiny fits
-        scores = [clone(model).fit(features[train], target[train]).score(features[test],
-                                                                          target[test])
-                  for train, test in folds]
+        scores = [
+            clone(model).fit(features[train], target[train]).score(features[test], target[test])
+            for train, test in folds
+        ]
         # R² of a bad regressor is unbounded below; clip so one outlier can't dominate distances
         out[name] = float(np.clip(np.nanmean(scores), -1.0, 1.0))
     return out

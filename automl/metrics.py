@@ -7,8 +7,9 @@ are run against a stand-in estimator that simply replays the stored predictions.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from sklearn import metrics as skm
@@ -97,7 +98,9 @@ class Metric:
         """
         if self.best_score is None:
             return loss
-        return max(0.0, loss + self.best_score if self.greater_is_better else loss - self.best_score)
+        return max(
+            0.0, loss + self.best_score if self.greater_is_better else loss - self.best_score
+        )
 
 
 def get_metric(metric: str | Callable | None, task: str) -> Metric:
@@ -107,7 +110,9 @@ def get_metric(metric: str | Callable | None, task: str) -> Metric:
     if callable(metric):
         return _from_scorer(getattr(metric, "__name__", repr(metric)), metric, task)
     if not isinstance(metric, str):
-        raise TypeError(f"metric must be a string or a callable scorer, got {type(metric).__name__}.")
+        raise TypeError(
+            f"metric must be a string or a callable scorer, got {type(metric).__name__}."
+        )
     name = _ALIASES.get(metric, metric)
     if name in _BUILTIN:
         if task == REGRESSION and name in _CLASSIFICATION_ONLY:

@@ -11,8 +11,9 @@ from automl.ledger import TrialLedger
 class ProgressBar:
     """Redraws one stderr line; does nothing when disabled (``verbose=0`` or not a terminal)."""
 
-    def __init__(self, budget: float, *, enabled: bool, stream: TextIO | None = None,
-                 width: int = 30) -> None:
+    def __init__(
+        self, budget: float, *, enabled: bool, stream: TextIO | None = None, width: int = 30
+    ) -> None:
         self.budget = budget
         self.enabled = enabled
         self.stream = stream or sys.stderr
@@ -26,8 +27,10 @@ class ProgressBar:
         filled = int(self.width * min(1.0, elapsed / self.budget))
         bar = "#" * filled + "-" * (self.width - filled)
         best_text = "-" if best is None else f"{best.score:.5g}"
-        line = (f"\r[{bar}] {elapsed:5.0f}/{self.budget:.0f}s  trials {len(ledger)}"
-                f" ({ledger.n_failed} failed)  best {best_text}")
+        line = (
+            f"\r[{bar}] {elapsed:5.0f}/{self.budget:.0f}s  trials {len(ledger)}"
+            f" ({ledger.n_failed} failed)  best {best_text}"
+        )
         self.stream.write(line)
         self.stream.flush()
         self._drawn = True

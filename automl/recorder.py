@@ -63,7 +63,9 @@ class RunRecorder:
             warnings.warn(
                 f"The history store {getattr(self.store, 'url', '')} failed to {what} "
                 f"({error}); the fit goes on without recording. Pass history_strict=True to "
-                "make this an error.", HistoryWarning, stacklevel=2,
+                "make this an error.",
+                HistoryWarning,
+                stacklevel=2,
             )
 
 

@@ -37,8 +37,16 @@ def refit_grace(time_budget: float) -> float:
 class Reserve:
     """Subscribes to the ledger; ``seconds()`` is what the search must leave at its end."""
 
-    def __init__(self, ledger: TrialLedger, resampling: Resampling, *, n_workers: int,
-                 ensemble_size: int, metric: Metric, y: np.ndarray) -> None:
+    def __init__(
+        self,
+        ledger: TrialLedger,
+        resampling: Resampling,
+        *,
+        n_workers: int,
+        ensemble_size: int,
+        metric: Metric,
+        y: np.ndarray,
+    ) -> None:
         self.ledger, self.resampling, self.n_workers = ledger, resampling, n_workers
         self.ensemble_size = ensemble_size
         self.metric, self.y = metric, y

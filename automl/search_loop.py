@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from typing import Callable
 
 from automl.fold_store import FoldStore
 from automl.ledger import TrialLedger
@@ -39,10 +39,20 @@ class SearchLoop:
     ``deadline``, so the final model can still be built in time.
     """
 
-    def __init__(self, executor: TrialExecutor, scheduler: SuccessiveHalving,
-                 ledger: TrialLedger, reserve: Reserve, settings: Settings, metric: Metric, *,
-                 started: float, deadline: float, folds: FoldStore | None = None,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        executor: TrialExecutor,
+        scheduler: SuccessiveHalving,
+        ledger: TrialLedger,
+        reserve: Reserve,
+        settings: Settings,
+        metric: Metric,
+        *,
+        started: float,
+        deadline: float,
+        folds: FoldStore | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         self.executor, self.scheduler, self.ledger = executor, scheduler, ledger
         self.reserve, self.settings, self.metric = reserve, settings, metric
         self.started, self.deadline = started, deadline
@@ -74,17 +84,25 @@ class SearchLoop:
                 result = collect_trial(future, request, began)
                 result.finished = time.time() - self.started  # with start-up and hand-over
                 self.ledger.add(result)  # durable (recorder) before anything else happens
-                log.debug("trial %d %s %s fidelity=%.3g loss=%.5g (%.1fs)", result.trial_id,
-                          result.config["model"], result.status, result.fidelity, result.loss,
-                          result.duration)
+                log.debug(
+                    "trial %d %s %s fidelity=%.3g loss=%.5g (%.1fs)",
+                    result.trial_id,
+                    result.config["model"],
+                    result.status,
+                    result.fidelity,
+                    result.loss,
+                    result.duration,
+                )
             if self.progress is not None:
                 self.progress(time.time() - self.started, self.ledger)
 
     def _may_submit(self) -> bool:
         settings = self.settings
-        return (time.time() < self.search_end() - 0.2
-                and (settings.max_trials is None or self.submitted < settings.max_trials)
-                and self._caught_up())
+        return (
+            time.time() < self.search_end() - 0.2
+            and (settings.max_trials is None or self.submitted < settings.max_trials)
+            and self._caught_up()
+        )
 
     def _caught_up(self) -> bool:
         """Ordered mode: tell trials 0 .. k - n_workers in order before proposing trial k."""
@@ -98,22 +116,37 @@ class SearchLoop:
 
     def _submit_next(self) -> tuple[tuple[Future, TrialRequest], float]:
         now = time.time()
-        budget = None if self.ordered else Budget(
-            elapsed_fraction=min(1.0, (now - self.started)
-                                 / max(self.search_end() - self.started, 1e-9)),
-            seconds_left=self.search_end() - now,
+        budget = (
+            None
+            if self.ordered
+            else Budget(
+                elapsed_fraction=min(
+                    1.0, (now - self.started) / max(self.search_end() - self.started, 1e-9)
+                ),
+                seconds_left=self.search_end() - now,
+            )
         )
         proposal = self.scheduler.ask(budget)
         trial_id = self.submitted
-        keep = (self.folds.path(trial_id)
-                if self.folds is not None and proposal.fidelity == 1.0 else None)
-        request = TrialRequest(trial_id=trial_id, config=proposal.config,
-                               metric=self.settings.metric,
-                               random_state=self.settings.random_state,
-                               fidelity=proposal.fidelity, keep_models_path=keep)
-        future = self.executor.evaluate(request, deadline=self.search_end(),
-                                        time_limit=self.settings.per_trial_time_limit,
-                                        memory_limit_mb=self.settings.memory_limit_mb)
+        keep = (
+            self.folds.path(trial_id)
+            if self.folds is not None and proposal.fidelity == 1.0
+            else None
+        )
+        request = TrialRequest(
+            trial_id=trial_id,
+            config=proposal.config,
+            metric=self.settings.metric,
+            random_state=self.settings.random_state,
+            fidelity=proposal.fidelity,
+            keep_models_path=keep,
+        )
+        future = self.executor.evaluate(
+            request,
+            deadline=self.search_end(),
+            time_limit=self.settings.per_trial_time_limit,
+            memory_limit_mb=self.settings.memory_limit_mb,
+        )
         self._requests[trial_id] = proposal
         self.submitted += 1
         return (future, request), now - self.started

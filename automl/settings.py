@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import psutil
@@ -68,21 +69,24 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
     n_jobs = _n_jobs(params["n_jobs"])
     max_trials = params["max_trials"]
     if max_trials is not None and (
-        not isinstance(max_trials, numbers.Integral) or isinstance(max_trials, bool)
+        not isinstance(max_trials, numbers.Integral)
+        or isinstance(max_trials, bool)
         or max_trials < 1
     ):
         raise ValueError(f"max_trials must be a positive integer or None, got {max_trials!r}.")
     if params["strategy"] not in STRATEGIES:
-        raise ValueError(
-            f"strategy must be one of {list(STRATEGIES)}, got {params['strategy']!r}.")
+        raise ValueError(f"strategy must be one of {list(STRATEGIES)}, got {params['strategy']!r}.")
     if params["successive_halving"] not in ("auto", True, False):
-        raise ValueError("successive_halving must be 'auto', True or False, got "
-                         f"{params['successive_halving']!r}.")
+        raise ValueError(
+            "successive_halving must be 'auto', True or False, got "
+            f"{params['successive_halving']!r}."
+        )
     warm_start = check_warm_start(params["warm_start"])
     history = params["history"]
     if not (history is None or isinstance(history, (str, os.PathLike))):
         raise ValueError(
-            f"history must be 'auto', a path, a database URL or None, got {history!r}.")
+            f"history must be 'auto', a path, a database URL or None, got {history!r}."
+        )
     for name in ("history_strict", "ensemble_refit"):
         if not isinstance(params[name], bool):
             raise ValueError(f"{name} must be True or False, got {params[name]!r}.")
@@ -92,12 +96,14 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
     members = params["ensemble_max_members"]
     if members is not None and (not isinstance(members, numbers.Integral) or members < 1):
         raise ValueError(
-            f"ensemble_max_members must be a positive integer or None, got {members!r}.")
+            f"ensemble_max_members must be a positive integer or None, got {members!r}."
+        )
     latency = params["ensemble_max_latency"]
     if latency is not None and (not isinstance(latency, numbers.Real) or not latency > 0):
         raise ValueError(
             "ensemble_max_latency must be a positive number of milliseconds per 1,000 rows "
-            f"or None, got {latency!r}.")
+            f"or None, got {latency!r}."
+        )
     if not isinstance(params["verbose"], numbers.Integral):
         raise ValueError(f"verbose must be an integer, got {params['verbose']!r}.")
     seed = params["random_state"]
@@ -156,7 +162,8 @@ def _time_limit(value: Any, budget: float) -> float | None:
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0:
         return float(value)
     raise ValueError(
-        f"per_trial_time_limit must be 'auto', a positive number or None, got {value!r}.")
+        f"per_trial_time_limit must be 'auto', a positive number or None, got {value!r}."
+    )
 
 
 def _memory_limit(value: Any, n_workers: int) -> float | None:
@@ -168,4 +175,5 @@ def _memory_limit(value: Any, n_workers: int) -> float | None:
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0:
         return float(value)
     raise ValueError(
-        f"memory_limit must be 'auto', a positive number of MB or None, got {value!r}.")
+        f"memory_limit must be 'auto', a positive number of MB or None, got {value!r}."
+    )

@@ -32,10 +32,15 @@ def warn_if_different(saved: dict[str, str] | None, what: str = "This model") ->
     if not saved:
         return
     current = library_versions()
-    changed = {name: (version, current.get(name, "not installed"))
-               for name, version in saved.items() if current.get(name) != version}
+    changed = {
+        name: (version, current.get(name, "not installed"))
+        for name, version in saved.items()
+        if current.get(name) != version
+    }
     if changed:
-        listing = ", ".join(f"{name} {old} -> {new}" for name, (old, new) in sorted(changed.items()))
+        listing = ", ".join(
+            f"{name} {old} -> {new}" for name, (old, new) in sorted(changed.items())
+        )
         warnings.warn(
             f"{what} was saved under other library versions ({listing}); its predictions may "
             "differ or fail. Refit it, or load it in an environment with the saved versions.",

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any, Mapping, Protocol, runtime_checkable
+from functools import cache
+from typing import Any, Protocol, runtime_checkable
 
 from automl import plugins
 from automl.data import PreparedData
@@ -37,9 +38,14 @@ class WarmStartSource(Protocol):
     may be any object with this method.
     """
 
-    def warm_start_configs(self, metafeatures: Mapping[str, float], task: str,
-                           space: PipelineSpace, *,
-                           time_budget: float | None = None) -> list[dict[str, Any]]:
+    def warm_start_configs(
+        self,
+        metafeatures: Mapping[str, float],
+        task: str,
+        space: PipelineSpace,
+        *,
+        time_budget: float | None = None,
+    ) -> list[dict[str, Any]]:
         """Configurations complete for ``space`` (as :func:`complete_config` returns them),
         best bets first; ``time_budget`` is the search's, in seconds, when known."""
         ...
@@ -78,15 +84,26 @@ def check_warm_start(value: Any) -> Any:
 
 def describe(prepared: PreparedData, random_state: int) -> dict[str, float]:
     """The data's meta-features (for the warm start and the history)."""
-    return compute_metafeatures(prepared.X, prepared.y, prepared.task,
-                                categorical=prepared.schema.categorical_columns,
-                                random_state=random_state)
+    return compute_metafeatures(
+        prepared.X,
+        prepared.y,
+        prepared.task,
+        categorical=prepared.schema.categorical_columns,
+        random_state=random_state,
+    )
 
 
-def warm_start(setting: Any, prepared: PreparedData, space: PipelineSpace, *,
-               metafeatures: dict[str, float] | None, time_budget: float | None = None,
-               history: Any = None, fingerprint: str | None = None,
-               metric: str | None = None) -> WarmStart:
+def warm_start(
+    setting: Any,
+    prepared: PreparedData,
+    space: PipelineSpace,
+    *,
+    metafeatures: dict[str, float] | None,
+    time_budget: float | None = None,
+    history: Any = None,
+    fingerprint: str | None = None,
+    metric: str | None = None,
+) -> WarmStart:
     """The warm-start configurations for this dataset and space (possibly none).
 
     From the team history (``"auto"``, ``"history"``, when a store is open): the earlier
@@ -98,20 +115,22 @@ def warm_start(setting: Any, prepared: PreparedData, space: PipelineSpace, *,
     if setting is None:
         return WarmStart(metafeatures=metafeatures)
     if isinstance(setting, list):
-        return WarmStart([_user_config(c, i, space) for i, c in enumerate(setting)],
-                         metafeatures, exact=True)
+        return WarmStart(
+            [_user_config(c, i, space) for i, c in enumerate(setting)], metafeatures, exact=True
+        )
     if metafeatures is None:
         metafeatures = describe(prepared, 0)
     warm = WarmStart(metafeatures=metafeatures)
     if setting in ("auto", "history") and history is not None:
-        previous, nearest = _from_history(history, prepared.task, metafeatures, fingerprint,
-                                          metric)
+        previous, nearest = _from_history(history, prepared.task, metafeatures, fingerprint, metric)
         for trial in previous:
             config = usable_config(trial["config"], space)
             if config is not None:
                 warm.previous.append({**trial, "config": config})
-        ranked = sorted((t for t in warm.previous if t["status"] == "ok"
-                         and t.get("fidelity", 1.0) == 1.0), key=lambda t: t["loss"])
+        ranked = sorted(
+            (t for t in warm.previous if t["status"] == "ok" and t.get("fidelity", 1.0) == 1.0),
+            key=lambda t: t["loss"],
+        )
         for trial in ranked:
             if trial["config"] not in warm.rerun:
                 warm.rerun.append(trial["config"])
@@ -122,34 +141,58 @@ def warm_start(setting: Any, prepared: PreparedData, space: PipelineSpace, *,
             if config is not None and config not in warm.configs:
                 warm.configs.append(config)
         if warm.previous:
-            log.info("resumed: %d earlier trial(s) on the same data loaded from the history",
-                     len(warm.previous))
-    source = (setting if isinstance(setting, WarmStartSource)
-              else installed_source(SHIPPED_SOURCE) if setting in ("auto", "metabase") else None)
+            log.info(
+                "resumed: %d earlier trial(s) on the same data loaded from the history",
+                len(warm.previous),
+            )
+    source = (
+        setting
+        if isinstance(setting, WarmStartSource)
+        else installed_source(SHIPPED_SOURCE)
+        if setting in ("auto", "metabase")
+        else None
+    )
     if source is not None:
-        for config in source.warm_start_configs(metafeatures, prepared.task, space,
-                                                time_budget=time_budget):
+        for config in source.warm_start_configs(
+            metafeatures, prepared.task, space, time_budget=time_budget
+        ):
             if config not in warm.configs:
                 warm.configs.append(config)
     return warm
 
 
-def _from_history(history: Any, task: str, metafeatures: dict[str, float],
-                  fingerprint: str | None, metric: str | None) -> tuple[list, list]:
+def _from_history(
+    history: Any,
+    task: str,
+    metafeatures: dict[str, float],
+    fingerprint: str | None,
+    metric: str | None,
+) -> tuple[list, list]:
     """Earlier trials on the same data, and the nearest recorded datasets' best configs;
     a store that fails here only costs the warm start (with a warning)."""
     from automl.recorder import HistoryWarning
 
     try:
-        previous = (history.trials_for_fingerprint(fingerprint, task, metric, include_failed=True)
-                    if fingerprint else [])
+        previous = (
+            history.trials_for_fingerprint(fingerprint, task, metric, include_failed=True)
+            if fingerprint
+            else []
+        )
         nearest = history.nearest_runs_best_configs(
-            metafeatures, task, HISTORY_NEIGHBOURS, HISTORY_PER_DATASET,
-            exclude_fingerprint=fingerprint, metric=metric)
+            metafeatures,
+            task,
+            HISTORY_NEIGHBOURS,
+            HISTORY_PER_DATASET,
+            exclude_fingerprint=fingerprint,
+            metric=metric,
+        )
         return previous, nearest
     except Exception as error:
-        warnings.warn(f"Could not read the history store for a warm start ({error}); "
-                      "starting without it.", HistoryWarning, stacklevel=3)
+        warnings.warn(
+            f"Could not read the history store for a warm start ({error}); starting without it.",
+            HistoryWarning,
+            stacklevel=3,
+        )
         return [], []
 
 
@@ -159,7 +202,8 @@ def complete_config(config: Mapping[str, Any], space: PipelineSpace) -> dict[str
     unknown = [name for name in config if name not in space.configspace]
     if unknown:
         raise ConfigMismatch(
-            f"names hyperparameters this space does not have: {', '.join(map(repr, unknown))}.")
+            f"names hyperparameters this space does not have: {', '.join(map(repr, unknown))}."
+        )
     try:
         return space.complete(dict(config))
     except (ValueError, TypeError, KeyError) as error:
@@ -191,29 +235,39 @@ def _user_config(config: dict[str, Any], index: int, space: PipelineSpace) -> di
         raise ValueError(f"warm_start configuration {index} {error}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def installed_source(name: str) -> WarmStartSource | None:
     """The warm-start source installed under ``name`` (entry-point group
     ``automl.warm_start``), loaded once; None, with a warning, when there is none or it cannot
     be read."""
     entry = plugins.installed(plugins.WARM_START_SOURCES).get(name)
     if entry is None:
-        warnings.warn(f"No warm-start source {name!r} is installed (entry-point group "
-                      f"{plugins.WARM_START_SOURCES!r}; the metalearning package provides "
-                      "'metabase'); the search starts without a warm start.",
-                      RuntimeWarning, stacklevel=5)
+        warnings.warn(
+            f"No warm-start source {name!r} is installed (entry-point group "
+            f"{plugins.WARM_START_SOURCES!r}; the metalearning package provides "
+            "'metabase'); the search starts without a warm start.",
+            RuntimeWarning,
+            stacklevel=5,
+        )
         return None
     try:
         source = entry.load()()
     except (ImportError, OSError, ValueError, KeyError) as error:
-        warnings.warn(f"The warm-start source {name!r} ({entry.value}) cannot be read "
-                      f"({error}); the search starts without a warm start.",
-                      RuntimeWarning, stacklevel=5)
+        warnings.warn(
+            f"The warm-start source {name!r} ({entry.value}) cannot be read "
+            f"({error}); the search starts without a warm start.",
+            RuntimeWarning,
+            stacklevel=5,
+        )
         return None
     if not isinstance(source, WarmStartSource):
-        warnings.warn(f"The warm-start source {name!r} ({entry.value}) gave a "
-                      f"{type(source).__name__}, which has no warm_start_configs method; the "
-                      "search starts without a warm start.", RuntimeWarning, stacklevel=5)
+        warnings.warn(
+            f"The warm-start source {name!r} ({entry.value}) gave a "
+            f"{type(source).__name__}, which has no warm_start_configs method; the "
+            "search starts without a warm start.",
+            RuntimeWarning,
+            stacklevel=5,
+        )
         return None
     log.info("warm start: source %r from %s", name, entry.value)
     return source

@@ -20,12 +20,12 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from threading import Lock
-from typing import Any, Callable, Iterable, Mapping, Sequence
-
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"
@@ -47,8 +47,13 @@ def comma_list(text: str | None) -> list[str]:
 # ------------------------------------------------------------------ datasets and the split
 
 
-def select_datasets(datasets: str = "all", *, max_rows: int | None = None,
-                    tasks: Sequence[str] | None = None, exclude_smoke: bool = False) -> Any:
+def select_datasets(
+    datasets: str = "all",
+    *,
+    max_rows: int | None = None,
+    tasks: Sequence[str] | None = None,
+    exclude_smoke: bool = False,
+) -> Any:
     """Catalog rows to run, smallest first. The filters (tasks, ``max_rows``: 0 or None = no
     limit, ``exclude_smoke``) apply to ``all``; explicitly named datasets are taken as given."""
     from automl.datasets import list_datasets
@@ -66,8 +71,9 @@ def select_datasets(datasets: str = "all", *, max_rows: int | None = None,
         names = comma_list(datasets)
         unknown = [n for n in names if n not in set(catalog["name"])]
         if unknown:
-            raise SystemExit(f"error: unknown dataset(s) {unknown}; "
-                             f"known: {', '.join(catalog['name'])}")
+            raise SystemExit(
+                f"error: unknown dataset(s) {unknown}; known: {', '.join(catalog['name'])}"
+            )
         chosen = catalog[catalog["name"].isin(names)]
     return chosen.sort_values(["n_rows", "name"]).reset_index(drop=True)
 
@@ -103,15 +109,28 @@ def split(dataset: str, seed: int) -> Split:
     classification = data.task != "regression"
     note = None
     try:
-        parts = train_test_split(data.X, data.y, test_size=TEST_SIZE, random_state=seed,
-                                 stratify=data.y if classification else None)
+        parts = train_test_split(
+            data.X,
+            data.y,
+            test_size=TEST_SIZE,
+            random_state=seed,
+            stratify=data.y if classification else None,
+        )
     except ValueError as error:  # a class with a single row cannot be stratified
         note = f"unstratified split ({error})"
         parts = train_test_split(data.X, data.y, test_size=TEST_SIZE, random_state=seed)
     X_train, X_test, y_train, y_test = parts
-    return Split(X_train, X_test, y_train, y_test, task=data.task, n_rows=len(data.X),
-                 n_features=int(data.X.shape[1]), note=note,
-                 all_classes=np.unique(np.asarray(data.y)) if classification else None)
+    return Split(
+        X_train,
+        X_test,
+        y_train,
+        y_test,
+        task=data.task,
+        n_rows=len(data.X),
+        n_features=int(data.X.shape[1]),
+        note=note,
+        all_classes=np.unique(np.asarray(data.y)) if classification else None,
+    )
 
 
 def test_score(task: str, y_test: Any, classes: Any, output: Any, all_classes: Any) -> float:
@@ -165,12 +184,22 @@ def metabase_datasets() -> set[str]:
 def git_rev() -> str:
     """The repo's short commit, with ``-dirty`` if tracked files were modified."""
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                             capture_output=True, text=True, timeout=10)
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         if rev.returncode != 0:
             return "unknown"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=REPO, capture_output=True, text=True, timeout=10).stdout
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
         return rev.stdout.strip() + ("-dirty" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -216,6 +245,7 @@ def append_row(path: Path, columns: Sequence[str], row: Mapping[str, Any]) -> No
 
 def row_key(row: Mapping[str, Any], columns: Sequence[str]) -> tuple:
     """The values of ``columns``, numbers as floats: ``60``, ``60.0`` and ``"60.0"`` match."""
+
     def value(v: Any) -> Any:
         try:
             return float(v)
@@ -261,14 +291,26 @@ def run_pinned(
         with lock:
             core = free.pop()
         started = time.time()
-        command = ["taskset", "-c", str(core), sys.executable, "-m", module, "--one",
-                   json.dumps(spec)]
+        command = [
+            "taskset",
+            "-c",
+            str(core),
+            sys.executable,
+            "-m",
+            module,
+            "--one",
+            json.dumps(spec),
+        ]
         try:
-            proc = subprocess.run(command, capture_output=True, text=True, env=child_env(),
-                                  cwd=REPO, timeout=timeout)
+            proc = subprocess.run(
+                command, capture_output=True, text=True, env=child_env(), cwd=REPO, timeout=timeout
+            )
             lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-            result = json.loads(lines[-1]) if lines else {"status": "crashed",
-                                                          "error": proc.stderr[-500:]}
+            result = (
+                json.loads(lines[-1])
+                if lines
+                else {"status": "crashed", "error": proc.stderr[-500:]}
+            )
         except subprocess.TimeoutExpired:
             result = {"status": "timeout", "error": "hard timeout"}
         finally:
@@ -277,11 +319,18 @@ def run_pinned(
         with lock:
             if on_result is not None:
                 on_result(spec, result)
-            row = {**spec, **result, "git_rev": rev,
-                   "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            row = {
+                **spec,
+                **result,
+                "git_rev": rev,
+                "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            }
             append_row(out, columns, row)
-            summary = {k: row.get(k) for k in ("status", "score", "ensemble_score",
-                                                "single_score", "n_trials") if k in row}
+            summary = {
+                k: row.get(k)
+                for k in ("status", "score", "ensemble_score", "single_score", "n_trials")
+                if k in row
+            }
             log(f"{spec} -> {summary} ({time.time() - started:.0f}s)")
 
     with ThreadPoolExecutor(parallel) as pool:
@@ -306,18 +355,22 @@ def pinned_parser(module: str, doc: str, *, budget: float) -> argparse.ArgumentP
     return parser
 
 
-def add_selection_arguments(parser: argparse.ArgumentParser, *,
-                            max_rows: int | None = 20_000) -> None:
+def add_selection_arguments(
+    parser: argparse.ArgumentParser, *, max_rows: int | None = 20_000
+) -> None:
     """``--datasets`` (``all`` or names), ``--max-rows`` and ``--seeds``."""
     parser.add_argument("--datasets", default="all")
     parser.add_argument("--max-rows", type=int, default=max_rows)
     parser.add_argument("--seeds", default="0")
 
 
-def pinned_main(parser: argparse.ArgumentParser, *,
-                run_one: Callable[[dict[str, Any]], dict[str, Any]],
-                run_all: Callable[[argparse.Namespace], None],
-                write_tables: Callable[[argparse.Namespace], None]) -> None:
+def pinned_main(
+    parser: argparse.ArgumentParser,
+    *,
+    run_one: Callable[[dict[str, Any]], dict[str, Any]],
+    run_all: Callable[[argparse.Namespace], None],
+    write_tables: Callable[[argparse.Namespace], None],
+) -> None:
     """The hidden ``--one`` mode; else run what is missing (unless ``--table-only``) and write
     the tables."""
     args = parser.parse_args()
@@ -332,12 +385,15 @@ def pinned_main(parser: argparse.ArgumentParser, *,
 # ------------------------------------------------------------------ markdown
 
 
-def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]],
-                   right: Iterable[int] = ()) -> list[str]:
+def markdown_table(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], right: Iterable[int] = ()
+) -> list[str]:
     """Markdown table lines; columns whose index is in ``right`` are right-aligned."""
     right = set(right)
-    lines = ["| " + " | ".join(str(h) for h in header) + " |",
-             "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(str(h) for h in header) + " |",
+        "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return lines
 

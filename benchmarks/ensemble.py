@@ -28,10 +28,29 @@ from benchmarks import common
 
 OUT = common.RESULTS / "ensemble.csv"
 TABLE = common.BENCHMARKS / "ENSEMBLE.md"
-COLUMNS = ["dataset", "task", "n_rows", "seed", "budget", "ensemble_size", "metric",
-           "ensemble_score", "single_score", "members", "ensemble_latency_ms",
-           "single_latency_ms", "ensemble_bytes", "single_bytes", "fit_time", "n_trials",
-           "refit", "status", "error", "git_rev", "timestamp"]
+COLUMNS = [
+    "dataset",
+    "task",
+    "n_rows",
+    "seed",
+    "budget",
+    "ensemble_size",
+    "metric",
+    "ensemble_score",
+    "single_score",
+    "members",
+    "ensemble_latency_ms",
+    "single_latency_ms",
+    "ensemble_bytes",
+    "single_bytes",
+    "fit_time",
+    "n_trials",
+    "refit",
+    "status",
+    "error",
+    "git_rev",
+    "timestamp",
+]
 
 
 def _latency_ms(predict: Any, X: Any) -> float:
@@ -53,15 +72,23 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     data = common.split(spec["dataset"], seed)
     task, classif, y_te = data.task, data.classification, data.y_test
     cls = AutoMLClassifier if classif else AutoMLRegressor
-    model = cls(time_budget=spec["budget"], n_jobs=1, ensemble_size=spec["ensemble_size"],
-                history=None, warm_start=common.unseen_metabase(spec["dataset"]),
-                random_state=seed, verbose=0)
+    model = cls(
+        time_budget=spec["budget"],
+        n_jobs=1,
+        ensemble_size=spec["ensemble_size"],
+        history=None,
+        warm_start=common.unseen_metabase(spec["dataset"]),
+        random_state=seed,
+        verbose=0,
+    )
     started = time.perf_counter()
     model.fit(data.X_train, data.y_train)
     fit_time = time.perf_counter() - started
     frame = model._model_input(data.X_test)
-    best_id = min((t for t in model.trials_ if t["status"] == "ok" and t["fidelity"] == 1.0),
-                  key=lambda t: (t["loss"], t["trial_id"]))["trial_id"]
+    best_id = min(
+        (t for t in model.trials_ if t["status"] == "ok" and t["fidelity"] == 1.0),
+        key=lambda t: (t["loss"], t["trial_id"]),
+    )["trial_id"]
     if isinstance(model.model_, Ensemble):
         ids = [m["trial_id"] for m in model.ensemble_]
         single = model.model_.members[ids.index(best_id)][1] if best_id in ids else None
@@ -78,27 +105,43 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
     predict = (lambda m: m.predict_proba) if classif else (lambda m: m.predict)
     result = {
-        "task": task, "n_rows": data.n_rows, "metric": common.METRIC_FOR_TASK[task],
-        "ensemble_score": score(model.model_), "members": len(model.ensemble_),
+        "task": task,
+        "n_rows": data.n_rows,
+        "metric": common.METRIC_FOR_TASK[task],
+        "ensemble_score": score(model.model_),
+        "members": len(model.ensemble_),
         "ensemble_latency_ms": _latency_ms(predict(model.model_), frame),
-        "ensemble_bytes": len(pickle.dumps(model.model_)), "fit_time": fit_time,
-        "n_trials": len(model.trials_), "refit": model.refit_, "status": "ok",
+        "ensemble_bytes": len(pickle.dumps(model.model_)),
+        "fit_time": fit_time,
+        "n_trials": len(model.trials_),
+        "refit": model.refit_,
+        "status": "ok",
     }
     if single is not None:
-        result.update(single_score=score(single),
-                      single_latency_ms=_latency_ms(predict(single), frame),
-                      single_bytes=len(pickle.dumps(single)))
+        result.update(
+            single_score=score(single),
+            single_latency_ms=_latency_ms(predict(single), frame),
+            single_bytes=len(pickle.dumps(single)),
+        )
     return result
 
 
 def run_all(args: argparse.Namespace) -> None:
     datasets = list(common.select_datasets(args.datasets, max_rows=args.max_rows)["name"])
-    specs = [{"dataset": d, "seed": int(s), "budget": args.budget,
-              "ensemble_size": args.ensemble_size}
-             for s in args.seeds.split(",") for d in datasets]
-    common.run_pinned("benchmarks.ensemble", specs, out=OUT, columns=COLUMNS,
-                      key=["dataset", "seed", "budget"], parallel=args.parallel,
-                      timeout=args.budget * 3 + 60)
+    specs = [
+        {"dataset": d, "seed": int(s), "budget": args.budget, "ensemble_size": args.ensemble_size}
+        for s in args.seeds.split(",")
+        for d in datasets
+    ]
+    common.run_pinned(
+        "benchmarks.ensemble",
+        specs,
+        out=OUT,
+        columns=COLUMNS,
+        key=["dataset", "seed", "budget"],
+        parallel=args.parallel,
+        timeout=args.budget * 3 + 60,
+    )
 
 
 def write_table(budget: float) -> None:
@@ -111,8 +154,11 @@ def write_table(budget: float) -> None:
         print("no results yet")
         return
     lower = runs["metric"].isin(["log_loss", "rmse"])
-    diff = np.where(lower, runs["single_score"] - runs["ensemble_score"],
-                    runs["ensemble_score"] - runs["single_score"])
+    diff = np.where(
+        lower,
+        runs["single_score"] - runs["ensemble_score"],
+        runs["ensemble_score"] - runs["single_score"],
+    )
     runs["better"] = np.where(diff > 1e-12, "yes", np.where(diff < -1e-12, "no", "tie"))
     wins, ties, losses = (int((runs["better"] == v).sum()) for v in ("yes", "tie", "no"))
     lines = [
@@ -137,7 +183,8 @@ def write_table(budget: float) -> None:
             f"| {r.dataset} | {r.seed} | {r.metric} | {r.ensemble_score:.5g} | "
             f"{r.single_score:.5g} | {r.better} | {r.members} | "
             f"{r.ensemble_latency_ms:.1f} / {r.single_latency_ms:.1f} | "
-            f"{r.ensemble_bytes / 1024:.0f} / {r.single_bytes / 1024:.0f} |")
+            f"{r.ensemble_bytes / 1024:.0f} / {r.single_bytes / 1024:.0f} |"
+        )
     TABLE.write_text("\n".join(lines) + "\n")
     print(f"wrote {TABLE}")
 
@@ -146,8 +193,9 @@ def main() -> None:
     parser = common.pinned_parser("benchmarks.ensemble", __doc__, budget=60)
     common.add_selection_arguments(parser)
     parser.add_argument("--ensemble-size", type=int, default=25)
-    common.pinned_main(parser, run_one=run_one, run_all=run_all,
-                       write_tables=lambda args: write_table(args.budget))
+    common.pinned_main(
+        parser, run_one=run_one, run_all=run_all, write_tables=lambda args: write_table(args.budget)
+    )
 
 
 if __name__ == "__main__":

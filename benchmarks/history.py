@@ -28,9 +28,26 @@ from benchmarks import common
 
 OUT = common.RESULTS / "history.csv"
 TABLE = common.BENCHMARKS / "HISTORY.md"
-COLUMNS = ["dataset", "n_rows", "seed", "budget", "metric", "first_best", "first_fit_time",
-           "first_reached_at", "first_trials", "second_best", "second_reached_at",
-           "second_trials", "resumed", "ratio", "status", "error", "git_rev", "timestamp"]
+COLUMNS = [
+    "dataset",
+    "n_rows",
+    "seed",
+    "budget",
+    "metric",
+    "first_best",
+    "first_fit_time",
+    "first_reached_at",
+    "first_trials",
+    "second_best",
+    "second_reached_at",
+    "second_trials",
+    "resumed",
+    "ratio",
+    "status",
+    "error",
+    "git_rev",
+    "timestamp",
+]
 
 
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
@@ -42,9 +59,14 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         history = str(Path(folder) / "history.sqlite")
         fits = []
         for _ in range(2):
-            model = cls(time_budget=spec["budget"], n_jobs=1, random_state=int(spec["seed"]),
-                        history=history, warm_start=common.unseen_metabase(spec["dataset"]),
-                        verbose=0)
+            model = cls(
+                time_budget=spec["budget"],
+                n_jobs=1,
+                random_state=int(spec["seed"]),
+                history=history,
+                warm_start=common.unseen_metabase(spec["dataset"]),
+                verbose=0,
+            )
             started = time.perf_counter()
             model.fit(data.X_train, data.y_train, dataset_name=spec["dataset"])
             fits.append((model, time.perf_counter() - started))
@@ -53,35 +75,64 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     target = min(t["loss"] for t in ok)
 
     def reached(model: Any) -> float | None:
-        ends = [t["finished"] for t in model.trials_
-                if t["status"] == "ok" and t["fidelity"] == 1.0 and t["loss"] <= target + 1e-12]
+        ends = [
+            t["finished"]
+            for t in model.trials_
+            if t["status"] == "ok" and t["fidelity"] == 1.0 and t["loss"] <= target + 1e-12
+        ]
         return min(ends) if ends else None
 
     second_reached = reached(second)
     return {
-        "n_rows": data.n_rows, "metric": first.metric_, "first_best": first.best_score_,
-        "first_fit_time": first_time, "first_reached_at": reached(first),
-        "first_trials": len(first.trials_), "second_best": second.best_score_,
-        "second_reached_at": second_reached, "second_trials": len(second.trials_),
-        "resumed": second.n_resumed_, "status": "ok",
+        "n_rows": data.n_rows,
+        "metric": first.metric_,
+        "first_best": first.best_score_,
+        "first_fit_time": first_time,
+        "first_reached_at": reached(first),
+        "first_trials": len(first.trials_),
+        "second_best": second.best_score_,
+        "second_reached_at": second_reached,
+        "second_trials": len(second.trials_),
+        "resumed": second.n_resumed_,
+        "status": "ok",
         "ratio": None if second_reached is None else second_reached / first_time,
     }
 
 
 def run_all(args: argparse.Namespace) -> None:
-    specs = [{"dataset": d, "seed": args.seed, "budget": args.budget}
-             for d in args.datasets.split(",")]
-    common.run_pinned("benchmarks.history", specs, out=OUT, columns=COLUMNS,
-                      key=["dataset", "seed", "budget"], parallel=args.parallel,
-                      timeout=args.budget * 6 + 120)
+    specs = [
+        {"dataset": d, "seed": args.seed, "budget": args.budget} for d in args.datasets.split(",")
+    ]
+    common.run_pinned(
+        "benchmarks.history",
+        specs,
+        out=OUT,
+        columns=COLUMNS,
+        key=["dataset", "seed", "budget"],
+        parallel=args.parallel,
+        timeout=args.budget * 6 + 120,
+    )
 
 
 def write_table() -> None:
     runs = pd.read_csv(OUT)
     runs = runs[runs["status"] == "ok"]
-    shown = runs[["dataset", "n_rows", "metric", "first_best", "first_fit_time",
-                  "first_reached_at", "second_reached_at", "ratio", "second_best", "resumed",
-                  "first_trials", "second_trials"]]
+    shown = runs[
+        [
+            "dataset",
+            "n_rows",
+            "metric",
+            "first_best",
+            "first_fit_time",
+            "first_reached_at",
+            "second_reached_at",
+            "ratio",
+            "second_best",
+            "resumed",
+            "first_trials",
+            "second_trials",
+        ]
+    ]
     below = int((runs["ratio"] < 0.5).sum())
     revisions = ", ".join(sorted(runs["git_rev"].astype(str).unique()))
     text = [
@@ -106,8 +157,9 @@ def main() -> None:
     parser = common.pinned_parser("benchmarks.history", __doc__, budget=60)
     parser.add_argument("--datasets", default="credit-g,phoneme,kc1,abalone,wine-quality-white")
     parser.add_argument("--seed", type=int, default=0)
-    common.pinned_main(parser, run_one=run_one, run_all=run_all,
-                       write_tables=lambda args: write_table())
+    common.pinned_main(
+        parser, run_one=run_one, run_all=run_all, write_tables=lambda args: write_table()
+    )
 
 
 if __name__ == "__main__":

@@ -71,22 +71,41 @@ def run_one(spec: RunSpec, result_file: str) -> int:
 
         data = split(spec.dataset, spec.seed)
         notes.append(data.note)
-        res.update(task=data.task, n_rows=data.n_rows, n_features=data.n_features,
-                   n_train=int(len(data.X_train)), n_test=int(len(data.X_test)))
+        res.update(
+            task=data.task,
+            n_rows=data.n_rows,
+            n_features=data.n_features,
+            n_train=int(len(data.X_train)),
+            n_test=int(len(data.X_test)),
+        )
         me = psutil.Process()
         res["base_rss_mb"] = process_tree_rss_mb(me)
         Path(result_file + ".fit").write_text("fit")  # tells the parent that fit starts now
         t0 = time.perf_counter()
         try:
-            fitted = SYSTEMS[spec.system].fit(data.task, data.X_train, data.y_train,
-                                              dataset=spec.dataset, seed=spec.seed,
-                                              budget=float(spec.budget), n_jobs=spec.n_jobs)
+            fitted = SYSTEMS[spec.system].fit(
+                data.task,
+                data.X_train,
+                data.y_train,
+                dataset=spec.dataset,
+                seed=spec.seed,
+                budget=float(spec.budget),
+                n_jobs=spec.n_jobs,
+            )
         finally:
             res["fit_time"] = time.perf_counter() - t0
         notes.append(fitted.notes)
-        res.update({k: v for k, v in (("n_trials", fitted.n_trials),
-                                      ("best_score", fitted.best_score),
-                                      ("best_config", fitted.best_config)) if v is not None})
+        res.update(
+            {
+                k: v
+                for k, v in (
+                    ("n_trials", fitted.n_trials),
+                    ("best_score", fitted.best_score),
+                    ("best_config", fitted.best_config),
+                )
+                if v is not None
+            }
+        )
         t1 = time.perf_counter()
         try:
             classes, output = fitted.predict(data.X_test)
@@ -147,14 +166,27 @@ def run_child(spec: RunSpec, log_path: Path, timeout_s: float) -> dict[str, Any]
     os.close(fd)
     os.unlink(result_file)
     fit_flag = result_file + ".fit"
-    cmd = [sys.executable, "-m", "benchmarks.run", "--one", spec.to_json(),
-           "--result-file", result_file]
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.run",
+        "--one",
+        spec.to_json(),
+        "--result-file",
+        result_file,
+    ]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     with open(log_path, "w") as logf:
-        proc = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                env=child_env(), cwd=str(REPO))
+        proc = subprocess.Popen(
+            cmd,
+            stdout=logf,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=child_env(),
+            cwd=str(REPO),
+        )
     known: dict[int, Any] = {}
     peak_fit = peak_all = 0.0
     timed_out = False
@@ -209,10 +241,15 @@ def run_child(spec: RunSpec, log_path: Path, timeout_s: float) -> dict[str, Any]
         res["error"] = f"hard timeout: killed after {wall:.0f} s (limit {timeout_s:.0f} s)"
     elif not res:
         rc = proc.returncode
-        why = (f"killed by signal {-rc}" + (" (out of memory?)" if rc == -signal.SIGKILL else "")
-               if rc is not None and rc < 0 else f"exit code {rc}")
-        res = {"status": "crashed", "error": f"child died without a result: {why}; "
-                                             f"last output: {_tail(log_path)}"}
+        why = (
+            f"killed by signal {-rc}" + (" (out of memory?)" if rc == -signal.SIGKILL else "")
+            if rc is not None and rc < 0
+            else f"exit code {rc}"
+        )
+        res = {
+            "status": "crashed",
+            "error": f"child died without a result: {why}; last output: {_tail(log_path)}",
+        }
     res["wall_time"] = wall
     # Peak during fit+predict: the parent's samples plus the child's own end-of-predict sample;
     # a run that died before fit started reports its peak over its whole life instead.

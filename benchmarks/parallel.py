@@ -29,31 +29,49 @@ from benchmarks import common
 
 def throughput(dataset: str, n_jobs: int, budget: float, seed: int) -> int:
     data = load(dataset)
-    model = AutoMLClassifier(time_budget=budget, n_jobs=n_jobs, strategy="random", history=None,
-                             random_state=seed, verbose=0)
+    model = AutoMLClassifier(
+        time_budget=budget,
+        n_jobs=n_jobs,
+        strategy="random",
+        history=None,
+        random_state=seed,
+        verbose=0,
+    )
     model.fit(data.X, data.y)
     return sum(t["status"] == "ok" for t in model.trials_)
 
 
 def overhead(dataset: str, n_trials: int) -> dict[str, float]:
     data = load(dataset)
-    model = AutoMLClassifier(time_budget=600, n_jobs=1, max_trials=n_trials, strategy="random",
-                             history=None, include=["naive_bayes"], resampling="holdout",
-                             random_state=0, verbose=0)
+    model = AutoMLClassifier(
+        time_budget=600,
+        n_jobs=1,
+        max_trials=n_trials,
+        strategy="random",
+        history=None,
+        include=["naive_bayes"],
+        resampling="holdout",
+        random_state=0,
+        verbose=0,
+    )
     started = time.time()
     model.fit(data.X, data.y)
     wall = time.time() - started
     ok = [t for t in model.trials_ if t["status"] == "ok"]
     beyond = [t["duration"] - t["fit_time"] - t.get("predict_time", 0.0) for t in ok]
     model_time = [t["fit_time"] for t in ok]
-    return {"trials": len(ok), "median overhead s": float(np.median(beyond)),
-            "median model fit s": float(np.median(model_time)),
-            "wall per trial s": wall / max(1, len(model.trials_))}
+    return {
+        "trials": len(ok),
+        "median overhead s": float(np.median(beyond)),
+        "median model fit s": float(np.median(model_time)),
+        "wall per trial s": wall / max(1, len(model.trials_)),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.parallel",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.parallel", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--dataset", default="credit-g")
     parser.add_argument("--budget", type=float, default=60)
     parser.add_argument("--repeats", type=int, default=3)

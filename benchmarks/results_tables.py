@@ -13,8 +13,9 @@ import importlib.metadata
 import math
 import os
 import platform
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ def over_limit_threshold(budget: float) -> float:
 # ---------------------------------------------------------------------------------------------
 # Environment description.
 # ---------------------------------------------------------------------------------------------
+
 
 def _version(dist: str) -> str:
     try:
@@ -85,11 +87,20 @@ def machine_description() -> str:
 # Aggregation.
 # ---------------------------------------------------------------------------------------------
 
+
 def _read(csv_path: Path) -> pd.DataFrame:
     df = pd.read_csv(csv_path, keep_default_na=True)
     df["_order"] = np.arange(len(df))
-    for col in ("score", "fit_time", "overrun", "predict_time", "peak_rss_mb", "n_trials",
-                "budget", "wall_time"):
+    for col in (
+        "score",
+        "fit_time",
+        "overrun",
+        "predict_time",
+        "peak_rss_mb",
+        "n_trials",
+        "budget",
+        "wall_time",
+    ):
         if col in df:
             df[col] = pd.to_numeric(df[col], errors="coerce")
     df["over_limit"] = df["over_limit"].astype(str).str.lower().isin(["true", "1"])
@@ -97,11 +108,21 @@ def _read(csv_path: Path) -> pd.DataFrame:
     return df
 
 
-def select_rows(df: pd.DataFrame, datasets: Iterable[str], seeds: Iterable[int],
-                systems: Iterable[str], budget: float, n_jobs: int) -> pd.DataFrame:
-    sel = df[df["dataset"].isin(list(datasets)) & df["seed"].isin(list(seeds))
-             & df["system"].isin(list(systems)) & np.isclose(df["budget"], float(budget))
-             & (df["n_jobs"] == int(n_jobs))].copy()
+def select_rows(
+    df: pd.DataFrame,
+    datasets: Iterable[str],
+    seeds: Iterable[int],
+    systems: Iterable[str],
+    budget: float,
+    n_jobs: int,
+) -> pd.DataFrame:
+    sel = df[
+        df["dataset"].isin(list(datasets))
+        & df["seed"].isin(list(seeds))
+        & df["system"].isin(list(systems))
+        & np.isclose(df["budget"], float(budget))
+        & (df["n_jobs"] == int(n_jobs))
+    ].copy()
     # One row per (dataset, seed, system): the latest ok one, else the latest one.
     sel["_ok"] = sel["status"] == "ok"
     sel = sel.sort_values(["_ok", "_order"])
@@ -160,27 +181,36 @@ def _cell(runs: pd.DataFrame, system: str, metric: str) -> tuple[str, float | No
     return text, mean
 
 
-def dataset_rows(sel: pd.DataFrame, datasets: pd.DataFrame,
-                 systems: list[str]) -> list[dict[str, Any]]:
+def dataset_rows(
+    sel: pd.DataFrame, datasets: pd.DataFrame, systems: list[str]
+) -> list[dict[str, Any]]:
     meta = datasets.set_index("name")
     out = []
-    names = sorted(set(sel["dataset"]),
-                   key=lambda n: (TASK_ORDER.get(str(meta.loc[n, "task"]), 9),
-                                  int(meta.loc[n, "n_rows"]), n))
+    names = sorted(
+        set(sel["dataset"]),
+        key=lambda n: (TASK_ORDER.get(str(meta.loc[n, "task"]), 9), int(meta.loc[n, "n_rows"]), n),
+    )
     for name in names:
         runs = sel[sel["dataset"] == name]
         task = str(meta.loc[name, "task"])
         metric = str(runs["metric"].iloc[0])
-        row: dict[str, Any] = {"dataset": name, "task": task,
-                               "rows": int(meta.loc[name, "n_rows"]), "metric": metric,
-                               "seeds": runs["seed"].nunique()}
+        row: dict[str, Any] = {
+            "dataset": name,
+            "task": task,
+            "rows": int(meta.loc[name, "n_rows"]),
+            "metric": metric,
+            "seeds": runs["seed"].nunique(),
+        }
         means = {}
         for s in systems:
             row[s], means[s] = _cell(runs, s, metric)
         # Bold only among systems that succeeded on every seed (means over equal seed sets).
-        complete = {s for s in systems
-                    if len(runs[runs["system"] == s]) == row["seeds"]
-                    and (runs[runs["system"] == s]["status"] == "ok").all()}
+        complete = {
+            s
+            for s in systems
+            if len(runs[runs["system"] == s]) == row["seeds"]
+            and (runs[runs["system"] == s]["status"] == "ok").all()
+        }
         present = {s: m for s, m in means.items() if m is not None and s in complete}
         if len(present) >= 2:
             best = (max if _higher_is_better(metric) else min)(present.values())
@@ -190,8 +220,9 @@ def dataset_rows(sel: pd.DataFrame, datasets: pd.DataFrame,
         a = runs[(runs["system"] == "automl")]
         a_ok = a[a["status"] == "ok"]
         row["automl_fit"] = float(a_ok["fit_time"].mean()) if len(a_ok) else None
-        row["automl_trials"] = (float(a_ok["n_trials"].mean())
-                                if len(a_ok) and a_ok["n_trials"].notna().any() else None)
+        row["automl_trials"] = (
+            float(a_ok["n_trials"].mean()) if len(a_ok) and a_ok["n_trials"].notna().any() else None
+        )
         for base in BASELINES:
             row[f"vs_{base}"] = compare(runs, "automl", base, metric) if base in systems else None
         out.append(row)
@@ -212,15 +243,21 @@ def system_stats(sel: pd.DataFrame, systems: list[str]) -> list[list[str]]:
             v = frame[col].max() if col in frame and len(frame) else float("nan")
             return v
 
-        lines.append([
-            s, str(len(r)), str(len(ok)), str(int((r["status"] == "crashed").sum())),
-            str(int((r["status"] == "timeout").sum())),
-            _fmt_s(ok["fit_time"].mean() if len(ok) else float("nan")), _fmt_s(mx("fit_time")),
-            (_fmt_s(mx("overrun")) if budgeted else "n/a"),
-            (f"{n_over}" if budgeted else f"n/a ({n_over})"),
-            f"{mx('predict_time'):.2f}" if len(ok) else "—",
-            f"{mx('peak_rss_mb', r):.0f}" if r["peak_rss_mb"].notna().any() else "—",
-        ])
+        lines.append(
+            [
+                s,
+                str(len(r)),
+                str(len(ok)),
+                str(int((r["status"] == "crashed").sum())),
+                str(int((r["status"] == "timeout").sum())),
+                _fmt_s(ok["fit_time"].mean() if len(ok) else float("nan")),
+                _fmt_s(mx("fit_time")),
+                (_fmt_s(mx("overrun")) if budgeted else "n/a"),
+                (f"{n_over}" if budgeted else f"n/a ({n_over})"),
+                f"{mx('predict_time'):.2f}" if len(ok) else "—",
+                f"{mx('peak_rss_mb', r):.0f}" if r["peak_rss_mb"].notna().any() else "—",
+            ]
+        )
     return lines
 
 
@@ -228,9 +265,19 @@ def system_stats(sel: pd.DataFrame, systems: list[str]) -> list[list[str]]:
 # The report.
 # ---------------------------------------------------------------------------------------------
 
-def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds: list[int],
-                systems: list[str], budget: float, n_jobs: int, command: str,
-                notes: list[str] | None = None, git_rev: str | None = None) -> str:
+
+def write_table(
+    csv_path: Path,
+    table_path: Path,
+    datasets: pd.DataFrame,
+    seeds: list[int],
+    systems: list[str],
+    budget: float,
+    n_jobs: int,
+    command: str,
+    notes: list[str] | None = None,
+    git_rev: str | None = None,
+) -> str:
     """Write the markdown report; return a short plain-text summary."""
     csv_path, table_path = Path(csv_path), Path(table_path)
     if not csv_path.exists():
@@ -240,14 +287,21 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
     sel = select_rows(df, datasets["name"], seeds, systems, budget, n_jobs)
     shown = [s for s in systems if (sel["system"] == s).any()]
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = ["# Benchmark results", "",
-             f"- Command: `{command}`",
-             f"- Date: {now}"
-             + (f" (runs from {sel['timestamp'].min()} to {sel['timestamp'].max()})"
-                if len(sel) and "timestamp" in sel else ""),
-             f"- Machine: {machine_description()}",
-             "- Versions: " + ", ".join(f"{k} {v}" for k, v in library_versions())
-             + (f"; repo at `{git_rev}`" if git_rev else "")]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- Command: `{command}`",
+        f"- Date: {now}"
+        + (
+            f" (runs from {sel['timestamp'].min()} to {sel['timestamp'].max()})"
+            if len(sel) and "timestamp" in sel
+            else ""
+        ),
+        f"- Machine: {machine_description()}",
+        "- Versions: "
+        + ", ".join(f"{k} {v}" for k, v in library_versions())
+        + (f"; repo at `{git_rev}`" if git_rev else ""),
+    ]
     revs = sorted(str(r) for r in set(sel["git_rev"].dropna())) if "git_rev" in sel else []
     if revs and revs != [git_rev]:
         lines.append(f"- Results produced at repo revision(s): {', '.join(revs)}")
@@ -265,22 +319,44 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
 
     if sel.empty:
         avail = df.groupby(["budget", "n_jobs"]).size() if len(df) else None
-        lines.append(f"No results for budget {budget:g} s / n_jobs {n_jobs} and this selection in "
-                     f"`{csv_path}`." + (f" The CSV has (budget, n_jobs): "
-                                          f"{', '.join(f'({b:g}, {j})' for b, j in avail.index)}."
-                                          if avail is not None else ""))
+        lines.append(
+            f"No results for budget {budget:g} s / n_jobs {n_jobs} and this selection in "
+            f"`{csv_path}`."
+            + (
+                f" The CSV has (budget, n_jobs): "
+                f"{', '.join(f'({b:g}, {j})' for b, j in avail.index)}."
+                if avail is not None
+                else ""
+            )
+        )
         _write(table_path, lines)
         return f"no results for budget {budget:g} / n_jobs {n_jobs}"
 
     rows = dataset_rows(sel, datasets, shown)
-    header = ["dataset", "task", "rows", "metric", *shown, "automl fit time (s)", "n_trials",
-              "≥ lgbm"]
+    header = [
+        "dataset",
+        "task",
+        "rows",
+        "metric",
+        *shown,
+        "automl fit time (s)",
+        "n_trials",
+        "≥ lgbm",
+    ]
     body = []
     for r in rows:
-        body.append([r["dataset"], r["task"], r["rows"], r["metric"], *[r[s] for s in shown],
-                     _fmt_s(r["automl_fit"]),
-                     "—" if r["automl_trials"] is None else f"{r['automl_trials']:.0f}",
-                     r["vs_lightgbm"] or "—"])
+        body.append(
+            [
+                r["dataset"],
+                r["task"],
+                r["rows"],
+                r["metric"],
+                *[r[s] for s in shown],
+                _fmt_s(r["automl_fit"]),
+                "—" if r["automl_trials"] is None else f"{r['automl_trials']:.0f}",
+                r["vs_lightgbm"] or "—",
+            ]
+        )
     right = [2] + list(range(4, 4 + len(shown) + 2))
     lines += markdown_table(header, body, right)
     lines.append("")
@@ -299,9 +375,10 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
                 tv = [v for tt, v in verdicts if tt == t]
                 if tv:
                     per_task.append(f"{t} {sum(v.startswith('yes') for v in tv)}/{len(tv)}")
-            text = (f"automl is at least as good as {SYSTEMS[base].label} on **{wins} of "
-                    f"{len(verdicts)}** datasets"
-                    + (f" ({', '.join(per_task)})" if per_task else ""))
+            text = (
+                f"automl is at least as good as {SYSTEMS[base].label} on **{wins} of "
+                f"{len(verdicts)}** datasets" + (f" ({', '.join(per_task)})" if per_task else "")
+            )
             lines.append(f"- {text}.")
             summary_text.append(text.replace("**", ""))
     else:
@@ -315,11 +392,13 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
         n_over = int(a["over_limit"].sum())
         max_fit = a_ok["fit_time"].max() if len(a_ok) else float("nan")
         worst = a_ok.loc[a_ok["fit_time"].idxmax()] if len(a_ok) else None
-        text = (f"{system} fit time: max {_fmt_s(max_fit)} s"
-                + (f" ({worst['dataset']}, seed {worst['seed']})" if worst is not None else "")
-                + f", max overrun {_fmt_s(max_fit - budget)} s over the {budget:g} s budget; "
-                f"{n_over} of {len(a)} runs over the limit budget*1.1+5 = {limit:g} s"
-                + (" (timeouts count as over)" if (a["status"] == "timeout").any() else ""))
+        text = (
+            f"{system} fit time: max {_fmt_s(max_fit)} s"
+            + (f" ({worst['dataset']}, seed {worst['seed']})" if worst is not None else "")
+            + f", max overrun {_fmt_s(max_fit - budget)} s over the {budget:g} s budget; "
+            f"{n_over} of {len(a)} runs over the limit budget*1.1+5 = {limit:g} s"
+            + (" (timeouts count as over)" if (a["status"] == "timeout").any() else "")
+        )
         lines.append(f"- {text}.")
         summary_text.append(text)
         n_fail = int((a["status"] != "ok").sum())
@@ -329,20 +408,45 @@ def write_table(csv_path: Path, table_path: Path, datasets: pd.DataFrame, seeds:
     lines.append("")
     lines += ["Per system (all runs in the table):", ""]
     lines += markdown_table(
-        ["system", "runs", "ok", "crashed", "timeout", "mean fit (s)", "max fit (s)",
-         "max overrun (s)", "over limit", "max predict (s)", "max peak RSS (MB)"],
-        system_stats(sel, shown), right=range(1, 11))
-    lines += ["", "Over limit = fit time > budget*1.1+5 s (or a hard timeout at budget*3+60 s). "
-              "The baselines get no budget, so for them it is only shown in parentheses. "
-              "Peak RSS = peak summed resident memory of the child process tree during fit and "
-              "predict (includes the loaded data and the Python interpreter)."]
+        [
+            "system",
+            "runs",
+            "ok",
+            "crashed",
+            "timeout",
+            "mean fit (s)",
+            "max fit (s)",
+            "max overrun (s)",
+            "over limit",
+            "max predict (s)",
+            "max peak RSS (MB)",
+        ],
+        system_stats(sel, shown),
+        right=range(1, 11),
+    )
+    lines += [
+        "",
+        "Over limit = fit time > budget*1.1+5 s (or a hard timeout at budget*3+60 s). "
+        "The baselines get no budget, so for them it is only shown in parentheses. "
+        "Peak RSS = peak summed resident memory of the child process tree during fit and "
+        "predict (includes the loaded data and the Python interpreter).",
+    ]
     fails = sel[sel["status"] != "ok"]
     if len(fails):
         lines += ["", "### Failures", ""]
-        lines += markdown_table(["dataset", "seed", "system", "status", "error"],
-                           [[r.dataset, r.seed, r.system, r.status,
-                             str(r.error)[:160].replace("|", "\\|").replace("\n", " ")]
-                            for r in fails.itertuples()])
+        lines += markdown_table(
+            ["dataset", "seed", "system", "status", "error"],
+            [
+                [
+                    r.dataset,
+                    r.seed,
+                    r.system,
+                    r.status,
+                    str(r.error)[:160].replace("|", "\\|").replace("\n", " "),
+                ]
+                for r in fails.itertuples()
+            ],
+        )
     lines.append("")
     _write(table_path, lines)
     return "\n".join(summary_text) or f"{len(sel)} runs tabulated"

@@ -36,10 +36,33 @@ DEFAULT_OUT = common.RESULTS / "results.csv"
 DEFAULT_TABLE = common.BENCHMARKS / "RESULTS.md"
 KEY = ("dataset", "seed", "system", "budget", "n_jobs")  # a run; an ok row means it is done
 COLUMNS = [
-    "dataset", "task", "n_rows", "n_features", "n_train", "n_test", "seed", "system",
-    "budget", "n_jobs", "metric", "score", "status", "fit_time", "overrun", "over_limit",
-    "predict_time", "peak_rss_mb", "base_rss_mb", "wall_time", "n_trials", "best_score",
-    "best_config", "notes", "error", "git_rev", "timestamp",
+    "dataset",
+    "task",
+    "n_rows",
+    "n_features",
+    "n_train",
+    "n_test",
+    "seed",
+    "system",
+    "budget",
+    "n_jobs",
+    "metric",
+    "score",
+    "status",
+    "fit_time",
+    "overrun",
+    "over_limit",
+    "predict_time",
+    "peak_rss_mb",
+    "base_rss_mb",
+    "wall_time",
+    "n_trials",
+    "best_score",
+    "best_config",
+    "notes",
+    "error",
+    "git_rev",
+    "timestamp",
 ]
 log = common.log
 
@@ -70,16 +93,20 @@ def resolve_systems(names: list[str]) -> tuple[list[str], list[str]]:
             try:
                 importlib.import_module(requires)
             except Exception as exc:  # noqa: BLE001 - optional extra
-                notes.append(f"{name} skipped: not importable ({type(exc).__name__}: {exc}); "
-                             "install it with `pip install \".[benchmark]\"`")
+                notes.append(
+                    f"{name} skipped: not importable ({type(exc).__name__}: {exc}); "
+                    'install it with `pip install ".[benchmark]"`'
+                )
                 continue
         systems.append(name)
     if "automl" in systems:
         try:
             from automl import AutoMLClassifier, AutoMLRegressor  # noqa: F401
         except Exception as exc:  # noqa: BLE001
-            raise SystemExit(f"error: cannot import AutoMLClassifier/AutoMLRegressor from "
-                             f"automl ({type(exc).__name__}: {exc})") from None
+            raise SystemExit(
+                f"error: cannot import AutoMLClassifier/AutoMLRegressor from "
+                f"automl ({type(exc).__name__}: {exc})"
+            ) from None
     for n in notes:
         log(f"note: {n}")
     return systems, notes
@@ -95,37 +122,56 @@ def resolve_data_dir(data_dir: str | None) -> None:
             os.environ["AUTOML_DATASETS"] = str(guess)
             log(f"note: AUTOML_DATASETS not set; using {guess}")
         else:
-            raise SystemExit("error: set AUTOML_DATASETS (or pass --data-dir) to the folder "
-                             "holding <name>.csv.gz and <name>.json")
+            raise SystemExit(
+                "error: set AUTOML_DATASETS (or pass --data-dir) to the folder "
+                "holding <name>.csv.gz and <name>.json"
+            )
 
 
-def run_benchmark(args: argparse.Namespace, datasets: Any, systems: list[str],
-                  seeds: list[int]) -> None:
+def run_benchmark(
+    args: argparse.Namespace, datasets: Any, systems: list[str], seeds: list[int]
+) -> None:
     out = Path(args.out)
     common.prepare_csv(out, COLUMNS)
     done = common.done_keys(out, KEY)
     rev = common.git_rev()
     logs_dir = out.parent / "logs"
-    plan = [RunSpec(d.name, seed, system, args.budget, args.n_jobs)
-            for d in datasets.itertuples() for seed in seeds for system in systems]
+    plan = [
+        RunSpec(d.name, seed, system, args.budget, args.n_jobs)
+        for d in datasets.itertuples()
+        for seed in seeds
+        for system in systems
+    ]
     todo = [spec for spec in plan if common.row_key(vars(spec), KEY) not in done]
-    log(f"benchmark: {len(datasets)} datasets x {len(seeds)} seeds x {len(systems)} systems = "
+    log(
+        f"benchmark: {len(datasets)} datasets x {len(seeds)} seeds x {len(systems)} systems = "
         f"{len(plan)} runs; {len(plan) - len(todo)} already done in {out}; {len(todo)} to run "
-        f"(budget {args.budget:g} s, n_jobs {args.n_jobs})")
+        f"(budget {args.budget:g} s, n_jobs {args.n_jobs})"
+    )
     by_name = datasets.set_index("name", drop=False)
     for i, spec in enumerate(todo, 1):
         d = by_name.loc[spec.dataset]
-        log_path = logs_dir / (f"{spec.dataset}__seed{spec.seed}__{spec.system}"
-                               f"__b{args.budget:g}__j{args.n_jobs}.log")
-        log(f"[{i}/{len(todo)}] {spec.dataset} ({d.task}, {d.n_rows} rows) seed={spec.seed} "
-            f"{spec.system} ...")
+        log_path = logs_dir / (
+            f"{spec.dataset}__seed{spec.seed}__{spec.system}__b{args.budget:g}__j{args.n_jobs}.log"
+        )
+        log(
+            f"[{i}/{len(todo)}] {spec.dataset} ({d.task}, {d.n_rows} rows) seed={spec.seed} "
+            f"{spec.system} ..."
+        )
         res = run_child(spec, log_path, hard_timeout(args.budget))
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        row: dict[str, Any] = {"dataset": spec.dataset, "task": d.task, "n_rows": int(d.n_rows),
-                               "seed": spec.seed, "system": spec.system,
-                               "budget": float(args.budget), "n_jobs": args.n_jobs,
-                               "metric": common.METRIC_FOR_TASK[d.task], "git_rev": rev,
-                               "timestamp": now}
+        row: dict[str, Any] = {
+            "dataset": spec.dataset,
+            "task": d.task,
+            "n_rows": int(d.n_rows),
+            "seed": spec.seed,
+            "system": spec.system,
+            "budget": float(args.budget),
+            "n_jobs": args.n_jobs,
+            "metric": common.METRIC_FOR_TASK[d.task],
+            "git_rev": rev,
+            "timestamp": now,
+        }
         row.update({k: v for k, v in res.items() if k in COLUMNS and v is not None})
         if "n_features" not in row and "n_features" in d:
             row["n_features"] = int(d.n_features)
@@ -139,10 +185,12 @@ def run_benchmark(args: argparse.Namespace, datasets: Any, systems: list[str],
         if row["status"] == "ok":
             extra = f" trials={row['n_trials']}" if row.get("n_trials") is not None else ""
             over = row.get("over_limit") and SYSTEMS[spec.system].budgeted
-            log(f"    ok {row['metric']}={row['score']:.5g} fit={fit_time:.1f}s "
+            log(
+                f"    ok {row['metric']}={row['score']:.5g} fit={fit_time:.1f}s "
                 f"predict={row.get('predict_time', float('nan')):.2f}s "
                 f"peak={row.get('peak_rss_mb') or float('nan'):.0f}MB{extra}"
-                f"{'  OVER LIMIT' if over else ''}")
+                f"{'  OVER LIMIT' if over else ''}"
+            )
         else:
             log(f"    {row['status'].upper()}: {row.get('error', '')[:300]}  (log: {log_path})")
 
@@ -151,14 +199,23 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
         description="Benchmark automl against default LightGBM, HistGradientBoosting and FLAML.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--datasets", default="all", help="'all' or comma-separated names")
-    p.add_argument("--max-rows", type=int, default=20000,
-                   help="with --datasets all: skip datasets with more rows (0 = no limit)")
-    p.add_argument("--tasks", default=",".join(common.TASKS),
-                   help="with --datasets all: tasks to keep")
-    p.add_argument("--exclude-smoke", action="store_true",
-                   help="with --datasets all: drop the trivially solved smoke-test datasets")
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=20000,
+        help="with --datasets all: skip datasets with more rows (0 = no limit)",
+    )
+    p.add_argument(
+        "--tasks", default=",".join(common.TASKS), help="with --datasets all: tasks to keep"
+    )
+    p.add_argument(
+        "--exclude-smoke",
+        action="store_true",
+        help="with --datasets all: drop the trivially solved smoke-test datasets",
+    )
     p.add_argument("--budget", type=float, default=60.0, help="time budget (s) of automl/flaml")
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--seeds", default="0", help="comma-separated split/model seeds")
@@ -181,13 +238,17 @@ def main(argv: list[str] | None = None) -> int:
         seeds = [int(s) for s in common.comma_list(args.seeds)]
     except ValueError:
         raise SystemExit(
-            f"error: --seeds must be comma-separated integers, got {args.seeds!r}") from None
+            f"error: --seeds must be comma-separated integers, got {args.seeds!r}"
+        ) from None
     if not seeds:
         raise SystemExit("error: no seeds given")
     resolve_data_dir(args.data_dir)
-    datasets = common.select_datasets(args.datasets, max_rows=args.max_rows,
-                                      tasks=common.comma_list(args.tasks),
-                                      exclude_smoke=args.exclude_smoke)
+    datasets = common.select_datasets(
+        args.datasets,
+        max_rows=args.max_rows,
+        tasks=common.comma_list(args.tasks),
+        exclude_smoke=args.exclude_smoke,
+    )
     if datasets.empty:
         raise SystemExit("error: no dataset selected")
     if args.list:
@@ -207,11 +268,20 @@ def main(argv: list[str] | None = None) -> int:
             return 130
 
     command = "python -m benchmarks.run " + " ".join(
-        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)
+    )
     summary = write_table(
-        csv_path=Path(args.out), table_path=Path(args.table), datasets=datasets, seeds=seeds,
-        systems=systems, budget=args.budget, n_jobs=args.n_jobs, command=command.rstrip(),
-        notes=notes, git_rev=common.git_rev())
+        csv_path=Path(args.out),
+        table_path=Path(args.table),
+        datasets=datasets,
+        seeds=seeds,
+        systems=systems,
+        budget=args.budget,
+        n_jobs=args.n_jobs,
+        command=command.rstrip(),
+        notes=notes,
+        git_rev=common.git_rev(),
+    )
     log(summary)
     log(f"table written to {args.table}")
     return 0

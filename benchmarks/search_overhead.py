@@ -25,8 +25,13 @@ from automl.search import Budget, make_strategy
 from automl.space import PipelineSpace
 from benchmarks import common
 
-FAMILY_LOSS = {"lightgbm": 0.10, "xgboost": 0.11, "hist_gradient_boosting": 0.11,
-               "random_forest": 0.13, "extra_trees": 0.13}
+FAMILY_LOSS = {
+    "lightgbm": 0.10,
+    "xgboost": 0.11,
+    "hist_gradient_boosting": 0.11,
+    "random_forest": 0.13,
+    "extra_trees": 0.13,
+}
 
 
 def synthetic_loss(config: dict, rng: np.random.Generator) -> float:
@@ -37,8 +42,9 @@ def synthetic_loss(config: dict, rng: np.random.Generator) -> float:
     return loss + 0.01 * rng.random()
 
 
-def measure(strategy_name: str, n: int, repeats: int, budget: Budget | None,
-            seed: int = 0) -> list[float]:
+def measure(
+    strategy_name: str, n: int, repeats: int, budget: Budget | None, seed: int = 0
+) -> list[float]:
     space = PipelineSpace("binary", 5000)
     rng = np.random.default_rng(seed)
     strategy = make_strategy(strategy_name, space.configspace, seed=seed)
@@ -54,8 +60,9 @@ def measure(strategy_name: str, n: int, repeats: int, budget: Budget | None,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.search_overhead",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.search_overhead", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--sizes", default="100,500,1000")
     parser.add_argument("--repeats", type=int, default=31)
     parser.add_argument("--out", default=str(common.BENCHMARKS / "SEARCH_OVERHEAD.md"))
@@ -71,8 +78,11 @@ def main() -> None:
         for name, label, budget in cases:
             times = np.array(measure(name, n, args.repeats, budget)) * 1000
             rows.append((n, name, label, np.median(times), np.percentile(times, 90)))
-            print(f"{n:5d} {name:10s} {label:28s} median {rows[-1][3]:7.1f} ms  "
-                  f"p90 {rows[-1][4]:7.1f} ms", flush=True)
+            print(
+                f"{n:5d} {name:10s} {label:28s} median {rows[-1][3]:7.1f} ms  "
+                f"p90 {rows[-1][4]:7.1f} ms",
+                flush=True,
+            )
     lines = [
         "# Search overhead: one `ask()` after N observations",
         "",
@@ -83,8 +93,9 @@ def main() -> None:
         "| observations | strategy | mode | median ms | p90 ms |",
         "|---:|---|---|---:|---:|",
     ]
-    lines += [f"| {n} | {name} | {label} | {med:.1f} | {p90:.1f} |"
-              for n, name, label, med, p90 in rows]
+    lines += [
+        f"| {n} | {name} | {label} | {med:.1f} | {p90:.1f} |" for n, name, label, med, p90 in rows
+    ]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")
 

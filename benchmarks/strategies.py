@@ -51,8 +51,23 @@ STRATEGIES = ("bo", "random", "evolution")
 OUT = common.RESULTS / "strategies.csv"
 CURVES = common.RESULTS / "strategies_curves.jsonl"
 TABLE = common.BENCHMARKS / "STRATEGIES.md"
-COLUMNS = ["dataset", "task", "n_rows", "seed", "strategy", "budget", "metric", "score",
-           "status", "fit_time", "n_trials", "best_val_loss", "error", "git_rev", "timestamp"]
+COLUMNS = [
+    "dataset",
+    "task",
+    "n_rows",
+    "seed",
+    "strategy",
+    "budget",
+    "metric",
+    "score",
+    "status",
+    "fit_time",
+    "n_trials",
+    "best_val_loss",
+    "error",
+    "git_rev",
+    "timestamp",
+]
 
 
 # ------------------------------------------------------------------ child: one fit
@@ -64,9 +79,16 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     seed = int(spec["seed"])
     data = common.split(spec["dataset"], seed)
     cls = AutoMLClassifier if data.classification else AutoMLRegressor
-    model = cls(time_budget=spec["budget"], n_jobs=1, strategy=spec["strategy"], history=None,
-                warm_start=common.unseen_metabase(spec["dataset"]),
-                ensemble_size=1, random_state=seed, verbose=0)  # the search alone
+    model = cls(
+        time_budget=spec["budget"],
+        n_jobs=1,
+        strategy=spec["strategy"],
+        history=None,
+        warm_start=common.unseen_metabase(spec["dataset"]),
+        ensemble_size=1,
+        random_state=seed,
+        verbose=0,
+    )  # the search alone
     started = time.perf_counter()
     model.fit(data.X_train, data.y_train)
     fit_time = time.perf_counter() - started
@@ -76,15 +98,26 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         output, classes = model.predict(data.X_test), None
     score = common.test_score(data.task, data.y_test, classes, output, data.all_classes)
     trials = [
-        {"end": t["started"] + t["duration"], "loss": t["loss"], "status": t["status"],
-         "fidelity": t["fidelity"], "model": t["model"]}
+        {
+            "end": t["started"] + t["duration"],
+            "loss": t["loss"],
+            "status": t["status"],
+            "fidelity": t["fidelity"],
+            "model": t["model"],
+        }
         for t in model.trials_
     ]
     finite = [t["loss"] for t in trials if t["status"] == "ok" and t["fidelity"] == 1.0]
     return {
-        "task": data.task, "n_rows": data.n_rows, "metric": common.METRIC_FOR_TASK[data.task],
-        "score": score, "status": "ok", "fit_time": fit_time, "n_trials": len(trials),
-        "best_val_loss": min(finite) if finite else None, "trials": trials,
+        "task": data.task,
+        "n_rows": data.n_rows,
+        "metric": common.METRIC_FOR_TASK[data.task],
+        "score": score,
+        "status": "ok",
+        "fit_time": fit_time,
+        "n_trials": len(trials),
+        "best_val_loss": min(finite) if finite else None,
+        "trials": trials,
     }
 
 
@@ -93,8 +126,12 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
 def run_all(args: argparse.Namespace) -> None:
     datasets = list(common.select_datasets(args.datasets, max_rows=args.max_rows)["name"])
-    specs = [{"dataset": d, "seed": int(s), "strategy": st, "budget": args.budget}
-             for s in args.seeds.split(",") for d in datasets for st in args.strategies.split(",")]
+    specs = [
+        {"dataset": d, "seed": int(s), "strategy": st, "budget": args.budget}
+        for s in args.seeds.split(",")
+        for d in datasets
+        for st in args.strategies.split(",")
+    ]
 
     def save_curve(spec: dict[str, Any], result: dict[str, Any]) -> None:
         trials = result.pop("trials", None)
@@ -102,9 +139,16 @@ def run_all(args: argparse.Namespace) -> None:
             with CURVES.open("a") as f:
                 f.write(json.dumps({**spec, "trials": trials}) + "\n")
 
-    common.run_pinned("benchmarks.strategies", specs, out=OUT, columns=COLUMNS,
-                      key=["dataset", "seed", "strategy", "budget"], parallel=args.parallel,
-                      timeout=args.budget * 3 + 60, on_result=save_curve)
+    common.run_pinned(
+        "benchmarks.strategies",
+        specs,
+        out=OUT,
+        columns=COLUMNS,
+        key=["dataset", "seed", "strategy", "budget"],
+        parallel=args.parallel,
+        timeout=args.budget * 3 + 60,
+        on_result=save_curve,
+    )
 
 
 # ------------------------------------------------------------------ tables and plots
@@ -131,12 +175,17 @@ def rank_table(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for task, part in [("all", runs)] + list(runs.groupby("task")):
         for strategy, mine in part.groupby("strategy"):
-            rows.append({
-                "task": task, "strategy": strategy, "runs": len(mine),
-                "mean rank": mine["rank"].mean(),
-                "mean normalized score": mine["normalized"].mean(),
-                "wins": int((mine["rank"] == 1).sum()), "mean trials": mine["n_trials"].mean(),
-            })
+            rows.append(
+                {
+                    "task": task,
+                    "strategy": strategy,
+                    "runs": len(mine),
+                    "mean rank": mine["rank"].mean(),
+                    "mean normalized score": mine["normalized"].mean(),
+                    "wins": int((mine["rank"] == 1).sum()),
+                    "mean trials": mine["n_trials"].mean(),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -144,13 +193,15 @@ def head_to_head(runs: pd.DataFrame, a: str, b: str) -> tuple[int, int, int]:
     """(a better, tie, b better) over (dataset, seed) pairs, by test score."""
     sign = np.where(runs["metric"].isin(LOWER_IS_BETTER), 1.0, -1.0)
     table = runs.assign(loss=sign * runs["score"]).pivot_table(
-        index=["dataset", "seed"], columns="strategy", values="loss")
+        index=["dataset", "seed"], columns="strategy", values="loss"
+    )
     diff = table[a] - table[b]
     return int((diff < 0).sum()), int((diff == 0).sum()), int((diff > 0).sum())
 
 
-def anytime_curves(curves_path: Path, runs: pd.DataFrame, budget: float,
-                   grid: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+def anytime_curves(
+    curves_path: Path, runs: pd.DataFrame, budget: float, grid: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
     """task -> strategy -> mean normalized best-so-far validation loss on ``grid``."""
     keep = set(zip(runs["dataset"], runs["seed"], runs["strategy"]))
     task_of = dict(zip(runs["dataset"], runs["task"]))
@@ -161,8 +212,10 @@ def anytime_curves(curves_path: Path, runs: pd.DataFrame, budget: float,
         key = (record["dataset"], int(record["seed"]), record["strategy"])
         if record["budget"] != budget or key not in keep:
             continue
-        trials = sorted((t for t in record["trials"]
-                         if t["status"] == "ok" and t["fidelity"] == 1.0), key=lambda t: t["end"])
+        trials = sorted(
+            (t for t in record["trials"] if t["status"] == "ok" and t["fidelity"] == 1.0),
+            key=lambda t: t["end"],
+        )
         if not trials:
             continue
         best_so_far = np.full(len(grid), np.nan)
@@ -189,8 +242,9 @@ def anytime_curves(curves_path: Path, runs: pd.DataFrame, budget: float,
     return {task: {s: np.mean(c, axis=0) for s, c in by_s.items()} for task, by_s in sums.items()}
 
 
-def write_outputs(runs_path: Path, curves_path: Path, table_path: Path, plot_dir: Path,
-                  *, budget: float) -> None:
+def write_outputs(
+    runs_path: Path, curves_path: Path, table_path: Path, plot_dir: Path, *, budget: float
+) -> None:
     runs = load_runs(runs_path, budget)
     if runs.empty:
         print("no complete (dataset, seed) yet")
@@ -216,13 +270,17 @@ def write_outputs(runs_path: Path, curves_path: Path, table_path: Path, plot_dir
         for other in strategies:
             if other != "bo":
                 a, tie, b = head_to_head(runs, "bo", other)
-                lines.append(f"- bo vs {other}: bo better on {a}, tie {tie}, {other} better on "
-                             f"{b} (dataset, seed) pairs.")
+                lines.append(
+                    f"- bo vs {other}: bo better on {a}, tie {tie}, {other} better on "
+                    f"{b} (dataset, seed) pairs."
+                )
         lines.append("")
     if curves:
-        lines += ["Anytime: mean normalized best validation loss (0 = best final of any "
-                  "strategy, 1 = worst first trial) at 10 %, 25 %, 50 % and 100 % of the budget.",
-                  ""]
+        lines += [
+            "Anytime: mean normalized best validation loss (0 = best final of any "
+            "strategy, 1 = worst first trial) at 10 %, 25 %, 50 % and 100 % of the budget.",
+            "",
+        ]
         rows = []
         for task, by_strategy in curves.items():
             for strategy, curve in sorted(by_strategy.items()):
@@ -233,10 +291,15 @@ def write_outputs(runs_path: Path, curves_path: Path, table_path: Path, plot_dir
         lines += [markdown(pd.DataFrame(rows)), ""]
         lines += [f"![{task}](strategies_{task}.png)" for task in curves] + [""]
         _plot(curves, grid, plot_dir)
-    per_dataset = runs.pivot_table(index=["task", "dataset", "metric"], columns="strategy",
-                                   values="score", aggfunc="mean")
-    lines += ["Test score per dataset (mean over seeds):", "",
-              markdown(per_dataset.reset_index(), digits=4), ""]
+    per_dataset = runs.pivot_table(
+        index=["task", "dataset", "metric"], columns="strategy", values="score", aggfunc="mean"
+    )
+    lines += [
+        "Test score per dataset (mean over seeds):",
+        "",
+        markdown(per_dataset.reset_index(), digits=4),
+        "",
+    ]
     table_path.write_text("\n".join(lines))
     print(f"wrote {table_path}")
 
@@ -268,8 +331,14 @@ def main() -> None:
     parser = common.pinned_parser("benchmarks.strategies", __doc__, budget=60)
     common.add_selection_arguments(parser)
     parser.add_argument("--strategies", default=",".join(STRATEGIES))
-    common.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=lambda args:
-                       write_outputs(OUT, CURVES, TABLE, common.BENCHMARKS, budget=args.budget))
+    common.pinned_main(
+        parser,
+        run_one=run_one,
+        run_all=run_all,
+        write_tables=lambda args: write_outputs(
+            OUT, CURVES, TABLE, common.BENCHMARKS, budget=args.budget
+        ),
+    )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ The baselines get the data exactly as loaded, with only what they need to run at
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from benchmarks.common import METRIC_FOR_TASK, unseen_metabase
 
@@ -48,8 +49,9 @@ def _budget_value(budget: float) -> float | int:
     return int(budget) if float(budget).is_integer() else budget
 
 
-def _predictor(model: Any, classification: bool,
-               prepare: Callable[[Any], Any] = lambda X: X) -> Callable[[Any], tuple[Any, Any]]:
+def _predictor(
+    model: Any, classification: bool, prepare: Callable[[Any], Any] = lambda X: X
+) -> Callable[[Any], tuple[Any, Any]]:
     def predict(X: Any) -> tuple[Any, Any]:
         X = prepare(X)
         if classification:
@@ -72,20 +74,28 @@ def short_json(obj: Any, limit: int = 1000) -> str | None:
 # ------------------------------------------------------------------ automl
 
 
-def fit_automl(task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float,
-               n_jobs: int) -> Fitted:
+def fit_automl(
+    task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float, n_jobs: int
+) -> Fitted:
     from automl import AutoMLClassifier, AutoMLRegressor
 
     classification = task != "regression"
     cls = AutoMLClassifier if classification else AutoMLRegressor
-    model = cls(time_budget=_budget_value(budget), n_jobs=n_jobs, random_state=seed, verbose=0,
-                history=None,  # each run independent: no resuming from earlier runs
-                warm_start=unseen_metabase(dataset))
+    model = cls(
+        time_budget=_budget_value(budget),
+        n_jobs=n_jobs,
+        random_state=seed,
+        verbose=0,
+        history=None,  # each run independent: no resuming from earlier runs
+        warm_start=unseen_metabase(dataset),
+    )
     model.fit(X, y)
-    return Fitted(_predictor(model, classification),
-                  n_trials=len(getattr(model, "trials_", []) or []),
-                  best_score=getattr(model, "best_score_", None),
-                  best_config=short_json(getattr(model, "best_config_", None)))
+    return Fitted(
+        _predictor(model, classification),
+        n_trials=len(getattr(model, "trials_", []) or []),
+        best_score=getattr(model, "best_score_", None),
+        best_config=short_json(getattr(model, "best_config_", None)),
+    )
 
 
 # ------------------------------------------------------------------ default LightGBM
@@ -98,9 +108,11 @@ def text_to_category(X: Any) -> Any:
     X = X.copy()
     for col in X.columns:
         dtype = X[col].dtype
-        if not isinstance(dtype, pd.CategoricalDtype) \
-                and not pd.api.types.is_numeric_dtype(dtype) \
-                and not pd.api.types.is_bool_dtype(dtype):
+        if (
+            not isinstance(dtype, pd.CategoricalDtype)
+            and not pd.api.types.is_numeric_dtype(dtype)
+            and not pd.api.types.is_bool_dtype(dtype)
+        ):
             X[col] = X[col].astype("category")
     return X
 
@@ -126,16 +138,18 @@ def lightgbm_frame(X: Any) -> Any:
     return X
 
 
-def fit_lightgbm(task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float,
-                 n_jobs: int) -> Fitted:
+def fit_lightgbm(
+    task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float, n_jobs: int
+) -> Fitted:
     import lightgbm
 
     classification = task != "regression"
     cls = lightgbm.LGBMClassifier if classification else lightgbm.LGBMRegressor
     model = cls(random_state=seed, n_jobs=n_jobs, verbose=-1)
     model.fit(lightgbm_frame(text_to_category(X)), y)
-    return Fitted(_predictor(model, classification,
-                             lambda Xt: lightgbm_frame(text_to_category(Xt))))
+    return Fitted(
+        _predictor(model, classification, lambda Xt: lightgbm_frame(text_to_category(Xt)))
+    )
 
 
 # ------------------------------------------------------------------ default HistGradientBoosting
@@ -158,9 +172,13 @@ class HGBPrep:
         import pandas as pd
 
         self.drop_ = [c for c in X.columns if X[c].isna().all()]
-        self.ordinal_ = [c for c in X.columns
-                         if c not in self.drop_ and isinstance(X[c].dtype, pd.CategoricalDtype)
-                         and len(X[c].cat.categories) > HGB_MAX_CATEGORIES]
+        self.ordinal_ = [
+            c
+            for c in X.columns
+            if c not in self.drop_
+            and isinstance(X[c].dtype, pd.CategoricalDtype)
+            and len(X[c].cat.categories) > HGB_MAX_CATEGORIES
+        ]
         return self
 
     def transform(self, X: Any) -> Any:
@@ -183,8 +201,9 @@ class HGBPrep:
         return "; ".join(parts)
 
 
-def fit_hgb(task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float,
-            n_jobs: int) -> Fitted:
+def fit_hgb(
+    task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float, n_jobs: int
+) -> Fitted:
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
     from threadpoolctl import threadpool_limits
 
@@ -208,28 +227,45 @@ def fit_hgb(task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float
 # ------------------------------------------------------------------ FLAML
 
 
-def fit_flaml(task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float,
-              n_jobs: int) -> Fitted:
+def fit_flaml(
+    task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float, n_jobs: int
+) -> Fitted:
     from flaml import AutoML
 
     classification = task != "regression"
     model = AutoML()
-    model.fit(X, y, task="classification" if classification else "regression",
-              time_budget=_budget_value(budget), n_jobs=n_jobs, metric=METRIC_FOR_TASK[task],
-              seed=seed, verbose=0)
+    model.fit(
+        X,
+        y,
+        task="classification" if classification else "regression",
+        time_budget=_budget_value(budget),
+        n_jobs=n_jobs,
+        metric=METRIC_FOR_TASK[task],
+        seed=seed,
+        verbose=0,
+    )
     history = getattr(model, "config_history", None)
-    return Fitted(_predictor(model, classification),
-                  n_trials=len(history) if history is not None else None,
-                  best_score=getattr(model, "best_loss", None),  # a loss, e.g. 1 - roc_auc
-                  best_config=short_json({"estimator": getattr(model, "best_estimator", None),
-                                          "config": getattr(model, "best_config", None)}))
+    return Fitted(
+        _predictor(model, classification),
+        n_trials=len(history) if history is not None else None,
+        best_score=getattr(model, "best_loss", None),  # a loss, e.g. 1 - roc_auc
+        best_config=short_json(
+            {
+                "estimator": getattr(model, "best_estimator", None),
+                "config": getattr(model, "best_config", None),
+            }
+        ),
+    )
 
 
-SYSTEMS: dict[str, System] = {s.name: s for s in [
-    System("automl", "automl", fit_automl, budgeted=True),
-    System("lightgbm", "default LightGBM", fit_lightgbm, budgeted=False),
-    System("hgb", "default HistGradientBoosting", fit_hgb, budgeted=False),
-    System("flaml", "FLAML (same budget)", fit_flaml, budgeted=True, requires="flaml"),
-]}
+SYSTEMS: dict[str, System] = {
+    s.name: s
+    for s in [
+        System("automl", "automl", fit_automl, budgeted=True),
+        System("lightgbm", "default LightGBM", fit_lightgbm, budgeted=False),
+        System("hgb", "default HistGradientBoosting", fit_hgb, budgeted=False),
+        System("flaml", "FLAML (same budget)", fit_flaml, budgeted=True, requires="flaml"),
+    ]
+}
 BUDGETED = tuple(name for name, s in SYSTEMS.items() if s.budgeted)
 BASELINES = tuple(name for name in SYSTEMS if name != "automl")

@@ -39,11 +39,21 @@ CHECKPOINTS = (0.1, 0.5, 1.0)
 # Normalized scores closer than this are a tie: two configurations that build the same model
 # (13 or 31 leaves on 300 rows give identical trees) differ by float noise, ~1e-8 of the range.
 TIE = 1e-6
-COLUMNS = (["dataset", "task", "n_rows", "seed", "variant", "budget", "metric", "baseline"]
-           + [f"score_{int(c * 100)}" for c in CHECKPOINTS]
-           + [f"trial_{int(c * 100)}" for c in CHECKPOINTS]
-           + ["n_warm", "n_trials", "first_trial_end", "status", "fit_time", "error", "git_rev",
-              "timestamp"])
+COLUMNS = (
+    ["dataset", "task", "n_rows", "seed", "variant", "budget", "metric", "baseline"]
+    + [f"score_{int(c * 100)}" for c in CHECKPOINTS]
+    + [f"trial_{int(c * 100)}" for c in CHECKPOINTS]
+    + [
+        "n_warm",
+        "n_trials",
+        "first_trial_end",
+        "status",
+        "fit_time",
+        "error",
+        "git_rev",
+        "timestamp",
+    ]
+)
 
 
 # ------------------------------------------------------------------ child: one fit
@@ -60,8 +70,16 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     X_tr, X_te, y_tr, y_te = data.X_train, data.X_test, data.y_train, data.y_test
     warm = common.unseen_metabase(spec["dataset"]) if spec["variant"] == "warm" else None
     cls = AutoMLClassifier if classif else AutoMLRegressor
-    model = cls(time_budget=spec["budget"], n_jobs=1, strategy="bo", ensemble_size=1,
-                warm_start=warm, history=None, random_state=seed, verbose=0)
+    model = cls(
+        time_budget=spec["budget"],
+        n_jobs=1,
+        strategy="bo",
+        ensemble_size=1,
+        warm_start=warm,
+        history=None,
+        random_state=seed,
+        verbose=0,
+    )
     started = time.perf_counter()
     model.fit(X_tr, y_tr)
     fit_time = time.perf_counter() - started
@@ -76,9 +94,14 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     else:
         baseline = score(np.full(len(y_te), float(np.mean(prepared.y))), None)
     result: dict[str, Any] = {
-        "task": task, "n_rows": data.n_rows, "metric": common.METRIC_FOR_TASK[task],
-        "baseline": baseline, "status": "ok", "fit_time": fit_time,
-        "n_trials": len(model.trials_), "n_warm": model.n_warm_start_,
+        "task": task,
+        "n_rows": data.n_rows,
+        "metric": common.METRIC_FOR_TASK[task],
+        "baseline": baseline,
+        "status": "ok",
+        "fit_time": fit_time,
+        "n_trials": len(model.trials_),
+        "n_warm": model.n_warm_start_,
     }
     ends = [t["finished"] for t in model.trials_ if t["status"] == "ok"]
     result["first_trial_end"] = min(ends) if ends else None
@@ -88,16 +111,28 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         if checkpoint == 1.0:
             output = model.predict_proba(X_te) if classif else model.predict(X_te)
             result[f"score_{key}"] = score(output, model.classes_ if classif else None)
-            result[f"trial_{key}"] = None if model.best_config_ is None else next(
-                (t["trial_id"] for t in model.trials_ if t["config"] == model.best_config_), None)
+            result[f"trial_{key}"] = (
+                None
+                if model.best_config_ is None
+                else next(
+                    (t["trial_id"] for t in model.trials_ if t["config"] == model.best_config_),
+                    None,
+                )
+            )
             continue
         chosen = _best_by(model.trials_, checkpoint * spec["budget"])
         if chosen is None:
             result[f"score_{key}"], result[f"trial_{key}"] = baseline, None
             continue
-        pipeline = fit_pipeline(chosen["config"], prepared.X, prepared.y, task=prepared.task,
-                                categorical=prepared.schema.categorical_columns, n_threads=1,
-                                random_state=seed)
+        pipeline = fit_pipeline(
+            chosen["config"],
+            prepared.X,
+            prepared.y,
+            task=prepared.task,
+            categorical=prepared.schema.categorical_columns,
+            n_threads=1,
+            random_state=seed,
+        )
         output = pipeline.predict_proba(X_model) if classif else pipeline.predict(X_model)
         result[f"score_{key}"] = score(output, prepared.classes)
         result[f"trial_{key}"] = chosen["trial_id"]
@@ -120,11 +155,21 @@ def run_all(args: argparse.Namespace) -> None:
     in_metabase = common.metabase_datasets()
     selection = common.select_datasets(args.datasets, max_rows=args.max_rows, exclude_smoke=True)
     datasets = [d for d in selection["name"] if d in in_metabase]
-    specs = [{"dataset": d, "seed": int(s), "variant": v, "budget": args.budget}
-             for s in args.seeds.split(",") for d in datasets for v in ("warm", "cold")]
-    common.run_pinned("benchmarks.warmstart", specs, out=OUT, columns=COLUMNS,
-                      key=["dataset", "seed", "variant", "budget"], parallel=args.parallel,
-                      timeout=args.budget * 4 + 120)
+    specs = [
+        {"dataset": d, "seed": int(s), "variant": v, "budget": args.budget}
+        for s in args.seeds.split(",")
+        for d in datasets
+        for v in ("warm", "cold")
+    ]
+    common.run_pinned(
+        "benchmarks.warmstart",
+        specs,
+        out=OUT,
+        columns=COLUMNS,
+        key=["dataset", "seed", "variant", "budget"],
+        parallel=args.parallel,
+        timeout=args.budget * 4 + 120,
+    )
 
 
 def normalized(runs: pd.DataFrame) -> pd.DataFrame:
@@ -135,14 +180,25 @@ def normalized(runs: pd.DataFrame) -> pd.DataFrame:
             continue
         sign = 1.0 if part["metric"].iloc[0] in ("log_loss", "rmse") else -1.0
         base = sign * part["baseline"].iloc[0]
-        losses = {(r.variant, c): sign * getattr(r, f"score_{int(c * 100)}")
-                  for r in part.itertuples() for c in CHECKPOINTS}
+        losses = {
+            (r.variant, c): sign * getattr(r, f"score_{int(c * 100)}")
+            for r in part.itertuples()
+            for c in CHECKPOINTS
+        }
         best = min(losses.values())
         spread = base - best
         for (variant, checkpoint), loss in losses.items():
             value = 1.0 if spread <= 0 else (base - loss) / spread
-            rows.append({"dataset": dataset, "seed": seed, "task": part["task"].iloc[0],
-                         "variant": variant, "checkpoint": checkpoint, "normalized": value})
+            rows.append(
+                {
+                    "dataset": dataset,
+                    "seed": seed,
+                    "task": part["task"].iloc[0],
+                    "variant": variant,
+                    "checkpoint": checkpoint,
+                    "normalized": value,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -169,30 +225,39 @@ def _budget_section(runs: pd.DataFrame, budget: float) -> list[str]:
     scores = normalized(runs)
     if scores.empty:
         return ["", f"## Budget {budget:g} s", "", "no complete warm/cold pairs yet"]
-    wide = scores.pivot_table(index=["dataset", "seed", "task", "checkpoint"],
-                              columns="variant", values="normalized").reset_index()
+    wide = scores.pivot_table(
+        index=["dataset", "seed", "task", "checkpoint"], columns="variant", values="normalized"
+    ).reset_index()
     summary = []
     seeds = sorted(wide["seed"].unique())
     groups = [(c, "all", part) for c, part in wide.groupby("checkpoint")]
     if len(seeds) > 1:  # per seed too: the early checkpoints are sensitive to machine load
-        groups = [(c, str(s), part) for (c, s), part in wide.groupby(["checkpoint", "seed"])
-                  ] + groups
+        groups = [
+            (c, str(s), part) for (c, s), part in wide.groupby(["checkpoint", "seed"])
+        ] + groups
         groups.sort(key=lambda g: g[0])
     for checkpoint, seed, part in groups:
         diff = part["warm"] - part["cold"]
-        summary.append({
-            "budget share": f"{int(checkpoint * 100)} %", "seed": seed, "pairs": len(part),
-            "warm mean normalized": part["warm"].mean(),
-            "cold mean normalized": part["cold"].mean(),
-            "warm wins": int((diff > TIE).sum()), "ties": int((diff.abs() <= TIE).sum()),
-            "cold wins": int((diff < -TIE).sum()),
-            "warm win share": float((diff > TIE).mean()),
-        })
-    per_dataset = wide.pivot_table(index=["dataset", "task"], columns="checkpoint",
-                                   values=["warm", "cold"]).reset_index()
-    per_dataset.columns = [c if isinstance(c, str) else
-                           (c[0] if c[1] == "" else f"{c[0]} {int(c[1] * 100)}%")
-                           for c in per_dataset.columns]
+        summary.append(
+            {
+                "budget share": f"{int(checkpoint * 100)} %",
+                "seed": seed,
+                "pairs": len(part),
+                "warm mean normalized": part["warm"].mean(),
+                "cold mean normalized": part["cold"].mean(),
+                "warm wins": int((diff > TIE).sum()),
+                "ties": int((diff.abs() <= TIE).sum()),
+                "cold wins": int((diff < -TIE).sum()),
+                "warm win share": float((diff > TIE).mean()),
+            }
+        )
+    per_dataset = wide.pivot_table(
+        index=["dataset", "task"], columns="checkpoint", values=["warm", "cold"]
+    ).reset_index()
+    per_dataset.columns = [
+        c if isinstance(c, str) else (c[0] if c[1] == "" else f"{c[0]} {int(c[1] * 100)}%")
+        for c in per_dataset.columns
+    ]
     first = runs.pivot_table(index="dataset", columns="variant", values="first_trial_end")
     return [
         "",
@@ -215,8 +280,9 @@ def _budget_section(runs: pd.DataFrame, budget: float) -> list[str]:
 def main() -> None:
     parser = common.pinned_parser("benchmarks.warmstart", __doc__, budget=30)
     common.add_selection_arguments(parser, max_rows=None)
-    common.pinned_main(parser, run_one=run_one, run_all=run_all,
-                       write_tables=lambda args: write_table())
+    common.pinned_main(
+        parser, run_one=run_one, run_all=run_all, write_tables=lambda args: write_table()
+    )
 
 
 if __name__ == "__main__":

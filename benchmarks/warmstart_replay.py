@@ -58,8 +58,9 @@ CHECKPOINT = 0.1
 TRAIN_SHARE = 0.75  # the live benchmark trains on a 75 % split
 
 
-def timeline(configs: list[dict[str, Any]], measured: pd.DataFrame, group: str, start: float,
-             scale: float) -> list[tuple[float, float | None]]:
+def timeline(
+    configs: list[dict[str, Any]], measured: pd.DataFrame, group: str, start: float, scale: float
+) -> list[tuple[float, float | None]]:
     """(finish time, loss) per trial, in order; loss None = never measured (replay stops)."""
     now, out = start, []
     for config in configs:
@@ -85,8 +86,14 @@ def best_by(trials: list[tuple[float, float | None]], seconds: float) -> float |
     return best
 
 
-def oracle_pick(loo: Metabase, measured: pd.DataFrame, group: str, space: PipelineSpace,
-                window: float, scale: float) -> list[dict[str, Any]]:
+def oracle_pick(
+    loo: Metabase,
+    measured: pd.DataFrame,
+    group: str,
+    space: PipelineSpace,
+    window: float,
+    scale: float,
+) -> list[dict[str, Any]]:
     fitting = []
     for cid, entry in loo.configurations.items():
         if entry["task_group"] != group or cid not in measured.index:
@@ -99,8 +106,14 @@ def oracle_pick(loo: Metabase, measured: pd.DataFrame, group: str, space: Pipeli
     return [min(fitting, key=lambda f: (f[0], f[1]))[2]] if fitting else []
 
 
-def portfolio_pick(loo: Metabase, group: str, space: PipelineSpace, cold: list[dict],
-                   window: float, meta: dict[str, float]) -> list[dict[str, Any]]:
+def portfolio_pick(
+    loo: Metabase,
+    group: str,
+    space: PipelineSpace,
+    cold: list[dict],
+    window: float,
+    meta: dict[str, float],
+) -> list[dict[str, Any]]:
     """Greedy: configurations predicted to fit the window that beat the cold start's best
     (among its trials predicted to fit) on the most prior datasets of the group."""
     datasets = [d for d in loo.datasets if task_group(loo.metafeatures.at[d, "task"]) == group]
@@ -114,14 +127,19 @@ def portfolio_pick(loo: Metabase, group: str, space: PipelineSpace, cold: list[d
             break
         if cid in losses.columns:
             reference = np.minimum(reference, losses[cid].to_numpy())
-    usable = {cid: usable_config(e["config"], space) for cid, e in loo.configurations.items()
-              if e["task_group"] == group and cid in losses.columns}
+    usable = {
+        cid: usable_config(e["config"], space)
+        for cid, e in loo.configurations.items()
+        if e["task_group"] == group and cid in losses.columns
+    }
     candidates = sorted(cid for cid, c in usable.items() if isinstance(c, dict))
     chosen, best, left = [], np.full(len(losses), np.inf), window
     while True:
-        scored = [(float((np.minimum(best, losses[c].to_numpy()) < reference - 1e-9).mean()), c)
-                  for c in candidates
-                  if c not in chosen and run_times.seconds(c, meta) <= left]
+        scored = [
+            (float((np.minimum(best, losses[c].to_numpy()) < reference - 1e-9).mean()), c)
+            for c in candidates
+            if c not in chosen and run_times.seconds(c, meta) <= left
+        ]
         if not scored:
             break
         wins, pick = min(scored, key=lambda s: (-s[0], s[1]))  # ties: the lower id
@@ -133,8 +151,10 @@ def portfolio_pick(loo: Metabase, group: str, space: PipelineSpace, cold: list[d
     return [usable[c] for c in chosen]
 
 
-FAMILY_NAMES = sorted(set(PipelineSpace("binary", 1000).family_names)
-                      | set(PipelineSpace("regression", 1000).family_names))
+FAMILY_NAMES = sorted(
+    set(PipelineSpace("binary", 1000).family_names)
+    | set(PipelineSpace("regression", 1000).family_names)
+)
 
 
 def config_features(config: dict[str, Any]) -> dict[str, float]:
@@ -153,21 +173,24 @@ def config_features(config: dict[str, Any]) -> dict[str, float]:
     return features
 
 
-def cold_result(metabase: Metabase, dataset: str, checkpoint: float, startup: float,
-                scale: float) -> tuple[PipelineSpace, str, pd.DataFrame, float | None]:
+def cold_result(
+    metabase: Metabase, dataset: str, checkpoint: float, startup: float, scale: float
+) -> tuple[PipelineSpace, str, pd.DataFrame, float | None]:
     """A prior dataset as the replay sees it: its space (at the training split's size), task
     group, measured results, and the cold start's best loss by ``checkpoint``."""
     task = metabase.metafeatures.at[dataset, "task"]
     group = task_group(task)
     space = PipelineSpace(task, int(metabase.metafeatures.at[dataset, "n_rows"] * TRAIN_SHARE))
     measured = _measured_on(metabase, dataset)
-    cold = best_by(timeline(space.cold_start_configs(), measured, group, startup, scale),
-                   checkpoint)
+    cold = best_by(
+        timeline(space.cold_start_configs(), measured, group, startup, scale), checkpoint
+    )
     return space, group, measured, cold
 
 
-def beats_cold_labels(metabase: Metabase, checkpoint: float, startup: float,
-                      scale: float) -> dict[str, dict[str, bool]]:
+def beats_cold_labels(
+    metabase: Metabase, checkpoint: float, startup: float, scale: float
+) -> dict[str, dict[str, bool]]:
     """Per dataset, per configuration measured on it: does it beat the cold start's best loss
     at the checkpoint there (each dataset judged on its own measurements)?"""
     labels = {}
@@ -175,17 +198,29 @@ def beats_cold_labels(metabase: Metabase, checkpoint: float, startup: float,
         _, _, measured, cold = cold_result(metabase, dataset, checkpoint, startup, scale)
         if cold is None:
             continue
-        labels[dataset] = {cid: bool(row["loss"] < cold - 1e-12)
-                           for cid, row in measured.iterrows() if row["status"] == "ok"}
+        labels[dataset] = {
+            cid: bool(row["loss"] < cold - 1e-12)
+            for cid, row in measured.iterrows()
+            if row["status"] == "ok"
+        }
     return labels
 
 
-def learned_pick(loo: Metabase, group: str, space: PipelineSpace, meta: dict[str, float],
-                 window: float, labels: dict[str, dict[str, bool]]) -> list[dict[str, Any]]:
+def learned_pick(
+    loo: Metabase,
+    group: str,
+    space: PipelineSpace,
+    meta: dict[str, float],
+    window: float,
+    labels: dict[str, dict[str, bool]],
+) -> list[dict[str, Any]]:
     from sklearn.ensemble import RandomForestClassifier
 
-    usable = {cid: usable_config(e["config"], space) for cid, e in loo.configurations.items()
-              if e["task_group"] == group}
+    usable = {
+        cid: usable_config(e["config"], space)
+        for cid, e in loo.configurations.items()
+        if e["task_group"] == group
+    }
     usable = {cid: c for cid, c in sorted(usable.items()) if isinstance(c, dict)}
     names = [c for c in loo.metafeatures.columns if c != "task"]
     described = {cid: config_features(loo.configurations[cid]["config"]) for cid in usable}
@@ -205,8 +240,9 @@ def learned_pick(loo: Metabase, group: str, space: PipelineSpace, meta: dict[str
     forest = RandomForestClassifier(n_estimators=300, min_samples_leaf=3, random_state=0)
     forest.fit(train.fillna(-1.0).to_numpy(), np.array(wins))
     candidates = list(usable)
-    target = pd.DataFrame([{**{n: meta.get(n, np.nan) for n in names}, **described[cid]}
-                           for cid in candidates]).reindex(columns=columns)
+    target = pd.DataFrame(
+        [{**{n: meta.get(n, np.nan) for n in names}, **described[cid]} for cid in candidates]
+    ).reindex(columns=columns)
     chance = forest.predict_proba(target.fillna(-1.0).to_numpy())[:, 1]
     run_times = fit_run_times(loo)
     picks, left = [], window
@@ -233,21 +269,25 @@ def replay(metabase: Metabase, budget: float, args: argparse.Namespace) -> pd.Da
         task = metabase.metafeatures.at[target, "task"]
         meta = metabase.metafeatures.loc[target].drop("task").astype(float).to_dict()
         meta["n_rows"] *= TRAIN_SHARE
-        space, group, measured, cold_best = cold_result(metabase, target, checkpoint,
-                                                        args.startup, args.time_scale)
+        space, group, measured, cold_best = cold_result(
+            metabase, target, checkpoint, args.startup, args.time_scale
+        )
         loo = metabase.without([target])
         cold = space.cold_start_configs()
         choosers = {
             "in use": lambda: ws.warm_start_configs(loo, meta, task, space, time_budget=budget),
             "oracle": lambda: oracle_pick(loo, measured, group, space, window, args.time_scale),
             "portfolio": lambda: portfolio_pick(loo, group, space, cold, window, meta),
-            "learned": lambda: learned_pick(loo, group, space, meta, window,
-                                            {d: v for d, v in labels.items() if d != target}),
+            "learned": lambda: learned_pick(
+                loo, group, space, meta, window, {d: v for d, v in labels.items() if d != target}
+            ),
         }
         for name, choose in choosers.items():
             warm = choose() + cold
-            warm_best = best_by(timeline(warm, measured, group, args.startup + args.warm_extra,
-                                         args.time_scale), checkpoint)
+            warm_best = best_by(
+                timeline(warm, measured, group, args.startup + args.warm_extra, args.time_scale),
+                checkpoint,
+            )
             if warm_best is None or cold_best is None:
                 outcome = "unknown"
             elif warm_best < cold_best - 1e-12:
@@ -256,8 +296,7 @@ def replay(metabase: Metabase, budget: float, args: argparse.Namespace) -> pd.Da
                 outcome = "cold"
             else:
                 outcome = "tie"
-            rows.append({"budget": budget, "chooser": name, "dataset": target,
-                         "outcome": outcome})
+            rows.append({"budget": budget, "chooser": name, "dataset": target, "outcome": outcome})
     return pd.DataFrame(rows)
 
 
@@ -266,46 +305,62 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     for (budget, chooser), part in results.groupby(["budget", "chooser"], sort=False):
         counts = part["outcome"].value_counts()
         known = len(part) - int(counts.get("unknown", 0))
-        out.append({"budget (s)": f"{budget:g}", "warm chooser": chooser,
-                    "warm wins": int(counts.get("warm", 0)), "ties": int(counts.get("tie", 0)),
-                    "cold wins": int(counts.get("cold", 0)),
-                    "unknown": int(counts.get("unknown", 0)),
-                    "warm win share": counts.get("warm", 0) / max(known, 1)})
+        out.append(
+            {
+                "budget (s)": f"{budget:g}",
+                "warm chooser": chooser,
+                "warm wins": int(counts.get("warm", 0)),
+                "ties": int(counts.get("tie", 0)),
+                "cold wins": int(counts.get("cold", 0)),
+                "unknown": int(counts.get("unknown", 0)),
+                "warm win share": counts.get("warm", 0) / max(known, 1),
+            }
+        )
     return pd.DataFrame(out)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.warmstart_replay",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.warmstart_replay", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--budgets", default="30,60")
-    parser.add_argument("--startup", type=float, default=2.4,
-                        help="seconds until the first trial starts (live benchmark: cold's "
-                             "median first finish 2.5 s, minus its 0.1-0.2 s probe)")
+    parser.add_argument(
+        "--startup",
+        type=float,
+        default=2.4,
+        help="seconds until the first trial starts (live benchmark: cold's "
+        "median first finish 2.5 s, minus its 0.1-0.2 s probe)",
+    )
     parser.add_argument("--warm-extra", type=float, default=0.3)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--datasets", default="", help="comma-separated subset (default: all)")
-    parser.add_argument("--metabase", default=None,
-                        help="another metabase folder: replay it and print, without writing")
+    parser.add_argument(
+        "--metabase",
+        default=None,
+        help="another metabase folder: replay it and print, without writing",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     metabase = load_metabase(args.metabase)
     results = pd.concat([replay(metabase, float(b), args) for b in args.budgets.split(",")])
     table = summary(results)
     source = f"the metabase in {args.metabase}" if args.metabase else "the shipped metabase"
-    text = "\n".join([
-        "# Warm start: offline replay of the first trials, leave one dataset out",
-        "",
-        "Generated by `python -m benchmarks.warmstart_replay --budgets "
-        f"{args.budgets}` from {source} ({len(metabase.datasets)} datasets, "
-        f"{len(metabase.configurations)} configurations). Outcome at {CHECKPOINT:.0%} of the "
-        f"budget, by validation loss measured on the target. Start-up {args.startup:g} s, warm "
-        f"set-up {args.warm_extra:g} s more, run times x{args.time_scale:g}. See the script's "
-        "docstring for the choosers; `oracle` knows the target's losses and is an upper bound "
-        "for one configuration chosen from this pool.",
-        "",
-        common.markdown(table),
-        "",
-    ])
+    text = "\n".join(
+        [
+            "# Warm start: offline replay of the first trials, leave one dataset out",
+            "",
+            "Generated by `python -m benchmarks.warmstart_replay --budgets "
+            f"{args.budgets}` from {source} ({len(metabase.datasets)} datasets, "
+            f"{len(metabase.configurations)} configurations). Outcome at {CHECKPOINT:.0%} of the "
+            f"budget, by validation loss measured on the target. Start-up {args.startup:g} s, warm "
+            f"set-up {args.warm_extra:g} s more, run times x{args.time_scale:g}. See the script's "
+            "docstring for the choosers; `oracle` knows the target's losses and is an upper bound "
+            "for one configuration chosen from this pool.",
+            "",
+            common.markdown(table),
+            "",
+        ]
+    )
     if args.metabase is None:
         TABLE.write_text(text)
     print(text)

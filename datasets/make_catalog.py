@@ -20,8 +20,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 OUTPUTS = (REPO / "datasets" / "catalog.csv", REPO / "automl" / "_catalog.csv")
 COLUMNS = [
-    "name", "task", "n_rows", "n_features", "n_categorical", "n_missing_cells", "n_classes",
-    "openml_id", "smoke_test", "source", "license",
+    "name",
+    "task",
+    "n_rows",
+    "n_features",
+    "n_categorical",
+    "n_missing_cells",
+    "n_classes",
+    "openml_id",
+    "smoke_test",
+    "source",
+    "license",
 ]
 # Trivially solved: useful to check that a pipeline runs, useless for comparing methods.
 SMOKE_TESTS = {"iris", "penguins"}
@@ -33,7 +42,7 @@ def _blank(value: object) -> object:
 
 
 def catalog_rows(folder: Path) -> list[dict[str, object]]:
-    """Build one catalog row per ``<name>.json`` sidecar that has its ``<name>.csv.gz`` next to it."""
+    """One catalog row per ``<name>.json`` sidecar with its ``<name>.csv.gz`` next to it."""
     rows = []
     for sidecar in sorted(folder.glob("*.json")):
         meta = json.loads(sidecar.read_text())
@@ -42,19 +51,23 @@ def catalog_rows(folder: Path) -> list[dict[str, object]]:
             continue
         # original_id may come from another catalogue; only an OpenML id is usable by fetch_openml.
         openml_id = meta.get("original_id") if meta.get("original_id_kind") == "openml" else None
-        rows.append({
-            "name": name,
-            "task": meta["task"],
-            "n_rows": meta["n_rows"],
-            "n_features": meta["n_features"],
-            "n_categorical": meta["n_categorical"],
-            "n_missing_cells": meta["n_missing_cells"],
-            "n_classes": _blank(meta.get("n_classes") if meta["task"] != "regression" else None),
-            "openml_id": _blank(openml_id),
-            "smoke_test": "true" if name in SMOKE_TESTS else "false",
-            "source": meta["source"],
-            "license": meta["license"],
-        })
+        rows.append(
+            {
+                "name": name,
+                "task": meta["task"],
+                "n_rows": meta["n_rows"],
+                "n_features": meta["n_features"],
+                "n_categorical": meta["n_categorical"],
+                "n_missing_cells": meta["n_missing_cells"],
+                "n_classes": _blank(
+                    meta.get("n_classes") if meta["task"] != "regression" else None
+                ),
+                "openml_id": _blank(openml_id),
+                "smoke_test": "true" if name in SMOKE_TESTS else "false",
+                "source": meta["source"],
+                "license": meta["license"],
+            }
+        )
     return rows
 
 

@@ -28,17 +28,19 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 from threading import Lock
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from automl.space import SPACE_VERSION
-from metalearning.metabase import Metabase, config_id, default_metabase_path, task_group
+from metalearning import build_steps
+from metalearning.metabase import Metabase, config_id, task_group
 
 DEFAULTS = {
     "search_budget": 40.0,
@@ -57,37 +59,73 @@ DEFAULTS_ORIGIN = "(starting configuration)"  # trivially solved: they would onl
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--datasets", default=None, metavar="DIR",
-                        help="folder of NAME.csv.gz + NAME.json datasets (default: "
-                        "$AUTOML_DATASETS, else ../shared/datasets)")
-    parser.add_argument("--out", default=None, metavar="DIR",
-                        help="metabase folder (default: the one shipped in metalearning/)")
+    parser.add_argument(
+        "--datasets",
+        default=None,
+        metavar="DIR",
+        help="folder of NAME.csv.gz + NAME.json datasets (default: "
+        "$AUTOML_DATASETS, else ../shared/datasets)",
+    )
+    parser.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="metabase folder (default: the one shipped in metalearning/)",
+    )
     parser.add_argument("--only", default="", help="comma-separated dataset names")
-    parser.add_argument("--search-budget", type=float, default=DEFAULTS["search_budget"],
-                        metavar="S", help="seconds of search per dataset (phase 1)")
-    parser.add_argument("--top", type=int, default=DEFAULTS["top"],
-                        help="best distinct configurations kept per dataset")
-    parser.add_argument("--eval-rows", type=int, default=DEFAULTS["eval_rows"],
-                        help="rows each cross-evaluation uses at most (phase 2); 0 = all of "
-                        "them, resampled as a search would (5-fold CV up to 10,000 rows, else "
-                        "a holdout)")
-    parser.add_argument("--eval-time-limit", type=float, default=DEFAULTS["eval_time_limit"],
-                        metavar="S", help="time limit of one cross-evaluation")
-    parser.add_argument("--parallel", type=int, default=DEFAULTS["parallel"],
-                        help="datasets processed at once (each on one core)")
+    parser.add_argument(
+        "--search-budget",
+        type=float,
+        default=DEFAULTS["search_budget"],
+        metavar="S",
+        help="seconds of search per dataset (phase 1)",
+    )
+    parser.add_argument(
+        "--top",
+        type=int,
+        default=DEFAULTS["top"],
+        help="best distinct configurations kept per dataset",
+    )
+    parser.add_argument(
+        "--eval-rows",
+        type=int,
+        default=DEFAULTS["eval_rows"],
+        help="rows each cross-evaluation uses at most (phase 2); 0 = all of "
+        "them, resampled as a search would (5-fold CV up to 10,000 rows, else "
+        "a holdout)",
+    )
+    parser.add_argument(
+        "--eval-time-limit",
+        type=float,
+        default=DEFAULTS["eval_time_limit"],
+        metavar="S",
+        help="time limit of one cross-evaluation",
+    )
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=DEFAULTS["parallel"],
+        help="datasets processed at once (each on one core)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULTS["seed"])
 
 
 def add_command(commands: Any) -> None:
     """``automl metabase build``: added to the ``automl`` command through the entry point
     ``metabase`` of group ``automl.commands`` (``commands``: its subparsers)."""
-    metabase = commands.add_parser("metabase", help="build the meta-learning metabase",
-                                   description="Manage the metabase warm starts read.")
-    metabase_commands = metabase.add_subparsers(dest="metabase_command", required=True,
-                                                metavar="COMMAND")
+    metabase = commands.add_parser(
+        "metabase",
+        help="build the meta-learning metabase",
+        description="Manage the metabase warm starts read.",
+    )
+    metabase_commands = metabase.add_subparsers(
+        dest="metabase_command", required=True, metavar="COMMAND"
+    )
     build_command = metabase_commands.add_parser(
-        "build", help="search prior datasets and cross-evaluate their best configurations",
-        description="Build (or resume building) the metabase from a folder of datasets.")
+        "build",
+        help="search prior datasets and cross-evaluate their best configurations",
+        description="Build (or resume building) the metabase from a folder of datasets.",
+    )
     add_arguments(build_command)
     build_command.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     build_command.set_defaults(run=_run_build)
@@ -99,8 +137,9 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m metalearning.build",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m metalearning.build", description=__doc__.split("\n\n")[0]
+    )
     sub = parser.add_subparsers(dest="step")
     for step in ("search", "evaluate"):  # internal: one dataset, in its own process
         one = sub.add_parser(step)
@@ -111,9 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.step in ("search", "evaluate"):
         _pin_to_given_cores()
     if args.step == "search":
-        return _search_one(args)
+        return build_steps.search_one(args)
     if args.step == "evaluate":
-        return _evaluate_one(args)
+        return build_steps.evaluate_one(args)
     build(args)
     return 0
 
@@ -121,17 +160,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ------------------------------------------------------------------ orchestration
 
 
-def _folders(args: argparse.Namespace) -> tuple[Path, Path]:
-    datasets = Path(args.datasets or os.environ.get("AUTOML_DATASETS") or "../shared/datasets")
-    if not datasets.is_dir():
-        raise SystemExit(f"datasets folder {datasets} does not exist; pass --datasets DIR")
-    out = Path(args.out) if args.out else default_metabase_path()
-    return datasets, out
-
-
 def dataset_names(folder: Path, only: str = "") -> list[str]:
-    names = sorted(p.name[: -len(".csv.gz")] for p in folder.glob("*.csv.gz")
-                   if (folder / (p.name[: -len(".csv.gz")] + ".json")).is_file())
+    names = sorted(
+        p.name[: -len(".csv.gz")]
+        for p in folder.glob("*.csv.gz")
+        if (folder / (p.name[: -len(".csv.gz")] + ".json")).is_file()
+    )
     if only:
         wanted = [n for n in only.split(",") if n]
         unknown = sorted(set(wanted) - set(names))
@@ -142,43 +176,72 @@ def dataset_names(folder: Path, only: str = "") -> list[str]:
 
 
 def build(args: argparse.Namespace) -> Metabase:
-    datasets, out = _folders(args)
+    datasets, out = build_steps.folders(args)
     names = dataset_names(datasets, args.only)
     (out / "searches").mkdir(parents=True, exist_ok=True)
     (out / "evaluations").mkdir(parents=True, exist_ok=True)
     print(f"metabase build: {len(names)} datasets from {datasets} into {out}", flush=True)
 
     todo = [n for n in names if not (out / "searches" / f"{n}.json").is_file()]
-    print(f"phase 1: search {len(todo)} dataset(s) ({len(names) - len(todo)} already done), "
-          f"{args.search_budget:g} s each", flush=True)
+    print(
+        f"phase 1: search {len(todo)} dataset(s) ({len(names) - len(todo)} already done), "
+        f"{args.search_budget:g} s each",
+        flush=True,
+    )
     _run_all("search", todo, args, datasets, out)
 
-    searches = {n: json.loads((out / "searches" / f"{n}.json").read_text())
-                for n in names if (out / "searches" / f"{n}.json").is_file()}
+    searches = {
+        n: json.loads((out / "searches" / f"{n}.json").read_text())
+        for n in names
+        if (out / "searches" / f"{n}.json").is_file()
+    }
     candidates = _candidates(searches)
     _write_candidates(out, candidates)
-    todo = [n for n in searches if _missing_evaluations(out, n, searches[n]["task"], candidates)]
-    print(f"phase 2: cross-evaluate {len(candidates)} configurations on {len(todo)} dataset(s) "
-          f"with missing results", flush=True)
+    todo = [
+        n
+        for n in searches
+        if build_steps.missing_evaluations(out, n, searches[n]["task"], candidates)
+    ]
+    print(
+        f"phase 2: cross-evaluate {len(candidates)} configurations on {len(todo)} dataset(s) "
+        f"with missing results",
+        flush=True,
+    )
     _run_all("evaluate", todo, args, datasets, out)
 
     metabase = _assemble(out, searches, candidates)
     metabase.save(out)
     _write_build_record(out, args, datasets, searches)
-    print(f"metabase: {len(metabase.datasets)} datasets, {len(metabase.configurations)} "
-          f"configurations, {len(metabase.performance)} evaluations -> {out}", flush=True)
+    print(
+        f"metabase: {len(metabase.datasets)} datasets, {len(metabase.configurations)} "
+        f"configurations, {len(metabase.performance)} evaluations -> {out}",
+        flush=True,
+    )
     return metabase
 
 
-def _run_all(step: str, names: list[str], args: argparse.Namespace, datasets: Path,
-             out: Path) -> None:
+def _run_all(
+    step: str, names: list[str], args: argparse.Namespace, datasets: Path, out: Path
+) -> None:
     """Each dataset in its own process (a crash or a leak stays there), ``parallel`` at once."""
     if not names:
         return
-    forwarded = ["--datasets", str(datasets), "--out", str(out),
-                 "--search-budget", str(args.search_budget), "--top", str(args.top),
-                 "--eval-rows", str(args.eval_rows), "--eval-time-limit", str(args.eval_time_limit),
-                 "--seed", str(args.seed)]
+    forwarded = [
+        "--datasets",
+        str(datasets),
+        "--out",
+        str(out),
+        "--search-budget",
+        str(args.search_budget),
+        "--top",
+        str(args.top),
+        "--eval-rows",
+        str(args.eval_rows),
+        "--eval-time-limit",
+        str(args.eval_time_limit),
+        "--seed",
+        str(args.seed),
+    ]
     started = time.time()
     free = _core_slots(max(1, args.parallel))
     lock = Lock()
@@ -202,8 +265,11 @@ def _run_all(step: str, names: list[str], args: argparse.Namespace, datasets: Pa
         for count, future in enumerate(as_completed(futures), 1):
             name, code, text = future.result()
             status = "ok" if code == 0 else f"FAILED (exit {code})"
-            print(f"  [{count}/{len(names)} {time.time() - started:6.0f}s] {step} {name}: "
-                  f"{status} {text.splitlines()[-1] if text else ''}", flush=True)
+            print(
+                f"  [{count}/{len(names)} {time.time() - started:6.0f}s] {step} {name}: "
+                f"{status} {text.splitlines()[-1] if text else ''}",
+                flush=True,
+            )
 
 
 def _core_slots(parallel: int) -> list[tuple[int, ...]]:
@@ -241,14 +307,17 @@ def _candidates(searches: dict[str, dict]) -> dict[str, dict[str, Any]]:
         group = task_group(task)
         space = PipelineSpace(task, 1000)  # a size at which every family is offered
         for config in space.cold_start_configs():
-            candidates.setdefault(config_id(config, group), {
-                "config": config, "task_group": group, "found_on": [DEFAULTS_ORIGIN]})
+            candidates.setdefault(
+                config_id(config, group),
+                {"config": config, "task_group": group, "found_on": [DEFAULTS_ORIGIN]},
+            )
     for name, search in sorted(searches.items()):
         group = task_group(search["task"])
         for found in search["configs"]:
             cid = config_id(found["config"], group)
             entry = candidates.setdefault(
-                cid, {"config": found["config"], "task_group": group, "found_on": []})
+                cid, {"config": found["config"], "task_group": group, "found_on": []}
+            )
             entry["found_on"].append(name)
     return candidates
 
@@ -258,36 +327,35 @@ def _write_candidates(out: Path, candidates: dict[str, dict[str, Any]]) -> None:
         json.dump(candidates, f, indent=1, sort_keys=True)
 
 
-def _missing_evaluations(out: Path, name: str, task: str,
-                         candidates: dict[str, dict[str, Any]]) -> list[str]:
-    wanted = [cid for cid, c in candidates.items() if c["task_group"] == task_group(task)]
-    path = out / "evaluations" / f"{name}.csv"
-    done = (set(pd.read_csv(path, dtype={"config_id": str})["config_id"]) if path.is_file()
-            else set())
-    return [cid for cid in wanted if cid not in done]
-
-
 def _assemble(out: Path, searches: dict[str, dict], candidates: dict[str, dict]) -> Metabase:
     from automl.metafeatures import metafeature_names
 
     rows = []
     for name, search in sorted(searches.items()):
         row = {"task": search["task"]}
-        row.update({k: search["metafeatures"].get(k, np.nan)
-                    for k in metafeature_names(search["task"])})
+        row.update(
+            {k: search["metafeatures"].get(k, np.nan) for k in metafeature_names(search["task"])}
+        )
         rows.append(pd.Series(row, name=name))
     metafeatures = pd.DataFrame(rows)
     metafeatures.index.name = "dataset"
-    frames = [pd.read_csv(out / "evaluations" / f"{n}.csv", dtype={"config_id": str})
-              for n in sorted(searches) if (out / "evaluations" / f"{n}.csv").is_file()]
-    performance = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["dataset", "config_id", "loss", "duration", "status"])
+    frames = [
+        pd.read_csv(out / "evaluations" / f"{n}.csv", dtype={"config_id": str})
+        for n in sorted(searches)
+        if (out / "evaluations" / f"{n}.csv").is_file()
+    ]
+    performance = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["dataset", "config_id", "loss", "duration", "status"])
+    )
     performance = performance[performance["config_id"].isin(candidates)]
     return Metabase(metafeatures, candidates, performance.reset_index(drop=True), SPACE_VERSION)
 
 
-def _write_build_record(out: Path, args: argparse.Namespace, datasets: Path,
-                        searches: dict[str, dict]) -> None:
+def _write_build_record(
+    out: Path, args: argparse.Namespace, datasets: Path, searches: dict[str, dict]
+) -> None:
     from automl.versions import library_versions
 
     evaluations = [pd.read_csv(p) for p in sorted((out / "evaluations").glob("*.csv"))]
@@ -308,120 +376,6 @@ def _write_build_record(out: Path, args: argparse.Namespace, datasets: Path,
         "compute_core_hours": round((search_seconds + eval_seconds) / 3600, 2),
     }
     (out / "build.json").write_text(json.dumps(record, indent=1) + "\n")
-
-
-# ------------------------------------------------------------------ one dataset (child process)
-
-
-def _load(args: argparse.Namespace) -> Any:
-    from automl.datasets import read_dataset
-
-    datasets, _ = _folders(args)
-    return read_dataset(datasets, args.name)
-
-
-def _estimator(task: str, **params: Any) -> Any:
-    from automl import AutoMLClassifier, AutoMLRegressor
-
-    cls = AutoMLRegressor if task == "regression" else AutoMLClassifier
-    settings = {"warm_start": None, "history": None, "n_jobs": 1, "strategy": "bo",
-                "ensemble_size": 1, **params}
-    return cls(**settings)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_text(text)
-    partial.replace(path)
-
-
-def _search_one(args: argparse.Namespace) -> int:
-    from automl.metafeatures import compute_metafeatures
-
-    _, out = _folders(args)
-    data = _load(args)
-    started = time.time()
-    model = _estimator(data.task, time_budget=args.search_budget, random_state=args.seed)
-    model.fit(data.X, data.y)
-    seconds = time.time() - started
-    trials = [t for t in model.trials_ if t["status"] == "ok" and t["fidelity"] == 1.0]
-    trials.sort(key=lambda t: (t["loss"], t["trial_id"]))
-    kept, seen = [], set()
-    for trial in trials:
-        cid = config_id(trial["config"])
-        if cid not in seen:
-            seen.add(cid)
-            kept.append({"config": trial["config"], "loss": trial["loss"],
-                         "score": trial["score"], "trial_id": trial["trial_id"]})
-        if len(kept) == args.top:
-            break
-    metafeatures = compute_metafeatures(data.X, data.y.to_numpy(), data.task,
-                                        categorical=data.categorical_columns,
-                                        random_state=args.seed)
-    record = {
-        "dataset": args.name, "task": data.task, "metric": model.metric_,
-        "rows": int(len(data.y)), "seconds": round(seconds, 1), "n_trials": len(model.trials_),
-        "best_score": model.best_score_, "configs": kept,
-        "metafeatures": {k: (None if np.isnan(v) else v) for k, v in metafeatures.items()},
-    }
-    _write_atomic(out / "searches" / f"{args.name}.json", json.dumps(record, indent=1) + "\n")
-    best = "none finished" if model.best_score_ is None else f"{model.best_score_:.4g}"
-    print(f"{len(model.trials_)} trials in {seconds:.0f}s, best {model.metric_} {best}")
-    return 0
-
-
-def _evaluate_one(args: argparse.Namespace) -> int:
-    from sklearn.model_selection import train_test_split
-
-    _, out = _folders(args)
-    candidates = json.loads((out / "candidates.json").read_text())
-    data = _load(args)
-    missing = _missing_evaluations(out, args.name, data.task, candidates)
-    if not missing:
-        print("nothing to do")
-        return 0
-    X, y = data.X, data.y
-    resampling: Any = "auto"  # what a search on these rows would do
-    if 0 < args.eval_rows < len(y):
-        stratify = None if data.task == "regression" or y.value_counts().min() < 2 else y
-        X, _, y, _ = train_test_split(X, y, train_size=args.eval_rows, stratify=stratify,
-                                      random_state=args.seed)
-        resampling = 3 if len(y) <= 1000 else "holdout"
-    from automl.space import PipelineSpace
-    from automl.warm_start import usable_config
-
-    space = PipelineSpace(data.task, len(y))
-    runnable = {cid: usable_config(candidates[cid]["config"], space) for cid in missing}
-    configs = [c for c in runnable.values() if c is not None]
-    by_config: dict[str, dict] = {}
-    if configs:
-        budget = len(configs) * args.eval_time_limit + 120  # never the binding limit
-        model = _estimator(data.task, time_budget=budget, max_trials=len(configs),
-                           warm_start=configs, per_trial_time_limit=args.eval_time_limit,
-                           resampling=resampling,
-                           successive_halving=False, random_state=args.seed)
-        model.fit(X, y)
-        by_config = {config_id(t["config"]): t for t in model.trials_}
-    rows = []
-    for cid, config in runnable.items():
-        if config is None:  # this space cannot run it (e.g. a size-capped family)
-            rows.append({"dataset": args.name, "config_id": cid, "loss": None,
-                         "duration": 0.0, "status": "unusable"})
-            continue
-        trial = by_config.get(config_id(config))
-        if trial is None:
-            continue  # not run (interrupted): left missing, so a rerun evaluates it
-        rows.append({"dataset": args.name, "config_id": cid,
-                     "loss": trial["loss"] if trial["status"] == "ok" else None,
-                     "duration": round(trial["duration"], 3), "status": trial["status"]})
-    path = out / "evaluations" / f"{args.name}.csv"
-    frame = pd.DataFrame(rows)
-    if path.is_file():
-        frame = pd.concat([pd.read_csv(path, dtype={"config_id": str}), frame], ignore_index=True)
-    _write_atomic(path, frame.to_csv(index=False, float_format="%.6g"))
-    failed = sum(r["status"] != "ok" for r in rows)
-    print(f"{len(rows)} evaluations ({failed} failed) in {sum(r['duration'] for r in rows):.0f}s")
-    return 0
 
 
 if __name__ == "__main__":

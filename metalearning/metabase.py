@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -80,16 +81,21 @@ class Metabase:
     def datasets(self) -> list[str]:
         return list(self.metafeatures.index)
 
-    def warm_start_configs(self, metafeatures: Mapping[str, float], task: str,
-                           space: PipelineSpace, *,
-                           time_budget: float | None = None) -> list[dict[str, Any]]:
+    def warm_start_configs(
+        self,
+        metafeatures: Mapping[str, float],
+        task: str,
+        space: PipelineSpace,
+        *,
+        time_budget: float | None = None,
+    ) -> list[dict[str, Any]]:
         """automl's ``WarmStartSource``: the configurations a search on these data should try
         first, best bets first (:func:`metalearning.recommend.warm_start_configs`)."""
         from metalearning.recommend import warm_start_configs  # it reads this class
 
         return warm_start_configs(self, dict(metafeatures), task, space, time_budget=time_budget)
 
-    def without(self, datasets: Iterable[str]) -> "Metabase":
+    def without(self, datasets: Iterable[str]) -> Metabase:
         """The metabase as if ``datasets`` had never been in it: their rows, their results and
         the configurations only their own searches found are all removed (leave-one-out)."""
         removed = set(datasets)
@@ -113,15 +119,23 @@ class Metabase:
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.metafeatures.to_csv(folder / "metafeatures.csv", index_label="dataset",
-                                 float_format="%.6g")
+        self.metafeatures.to_csv(
+            folder / "metafeatures.csv", index_label="dataset", float_format="%.6g"
+        )
         with open(folder / "configurations.json", "w") as f:
-            json.dump({"space_version": self.space_version,
-                       "configurations": dict(sorted(self.configurations.items()))},
-                      f, indent=1, sort_keys=True)
+            json.dump(
+                {
+                    "space_version": self.space_version,
+                    "configurations": dict(sorted(self.configurations.items())),
+                },
+                f,
+                indent=1,
+                sort_keys=True,
+            )
             f.write("\n")
         self.performance.sort_values(["dataset", "config_id"]).to_csv(
-            folder / "performance.csv", index=False, float_format="%.6g")
+            folder / "performance.csv", index=False, float_format="%.6g"
+        )
 
 
 def default_metabase_path() -> Path:
@@ -152,7 +166,8 @@ def load_metabase(folder: str | Path | None = None) -> Metabase:
         warnings.warn(
             f"{len(dropped)} metabase configuration(s) were written for pipeline space version "
             f"{version} and cannot be translated to version {SPACE_VERSION}; they are ignored.",
-            MetabaseWarning, stacklevel=2,
+            MetabaseWarning,
+            stacklevel=2,
         )
     performance = pd.read_csv(folder / "performance.csv", dtype={"dataset": str, "config_id": str})
     eval_rows = None

@@ -76,8 +76,11 @@ def greedy_portfolio(losses: pd.DataFrame, size: int, allowed: set[str]) -> list
     chosen: list[str] = []
     best = np.ones(len(losses))
     for _ in range(min(size, len(columns))):
-        scores = {c: float(np.minimum(best, losses[c].to_numpy()).mean())
-                  for c in columns if c not in chosen}
+        scores = {
+            c: float(np.minimum(best, losses[c].to_numpy()).mean())
+            for c in columns
+            if c not in chosen
+        }
         if not scores:
             break
         pick = min(scores, key=lambda c: (scores[c], c))
@@ -110,7 +113,10 @@ def warm_start_configs(
     if unfit:
         warnings.warn(
             f"{len(unfit)} metabase configuration(s) no longer fit the pipeline space (renamed "
-            "or out-of-range hyperparameters); they are skipped.", MetabaseWarning, stacklevel=2)
+            "or out-of-range hyperparameters); they are skipped.",
+            MetabaseWarning,
+            stacklevel=2,
+        )
     allowed = set(usable)
     distances = dataset_distances(metabase, metafeatures, task)
     neighbours = list(distances.index)
@@ -119,8 +125,9 @@ def warm_start_configs(
     measured = measured[measured["config_id"].isin(allowed) & measured["loss"].notna()]
     raw = measured.pivot_table(index="dataset", columns="config_id", values="loss", aggfunc="min")
     raw = raw[sorted(raw.columns)]  # ties go to the lower id
-    nearest_best = [str(raw.loc[d].idxmin()) for d in neighbours
-                    if d in raw.index and raw.loc[d].notna().any()][:n_neighbors]
+    nearest_best = [
+        str(raw.loc[d].idxmin()) for d in neighbours if d in raw.index and raw.loc[d].notna().any()
+    ][:n_neighbors]
     portfolio = greedy_portfolio(losses, portfolio_size, allowed)
     order: list[str] = []
     for pair in _zip_longest(nearest_best, portfolio):
@@ -138,12 +145,19 @@ def warm_start_configs(
         run_times = fit_run_times(metabase, order)
         seconds = {cid: run_times.seconds(cid, metafeatures) for cid in order}
         nearest_losses = losses.loc[[d for d in nearest if d in losses.index]]
-        order = order_by_gain_per_second(order, nearest_losses, seconds,
-                                         early_seconds=EARLY_SHARE * time_budget,
-                                         fallbacks=frozenset(starters))
+        order = order_by_gain_per_second(
+            order,
+            nearest_losses,
+            seconds,
+            early_seconds=EARLY_SHARE * time_budget,
+            fallbacks=frozenset(starters),
+        )
     configs = [usable[cid] for cid in order]
-    log.info("warm start: %d configuration(s) from the metabase (nearest datasets: %s)",
-             len(configs), ", ".join(neighbours[:n_neighbors]))
+    log.info(
+        "warm start: %d configuration(s) from the metabase (nearest datasets: %s)",
+        len(configs),
+        ", ".join(neighbours[:n_neighbors]),
+    )
     return configs
 
 
@@ -154,10 +168,14 @@ def starting_configs(space: PipelineSpace) -> list[dict[str, Any]]:
     return [space.low_cost_config(first), space.default_config(first)]
 
 
-def order_by_gain_per_second(order: list[str], losses: pd.DataFrame,
-                             seconds: dict[str, float], *,
-                             early_seconds: float | None = None,
-                             fallbacks: frozenset[str] = frozenset()) -> list[str]:
+def order_by_gain_per_second(
+    order: list[str],
+    losses: pd.DataFrame,
+    seconds: dict[str, float],
+    *,
+    early_seconds: float | None = None,
+    fallbacks: frozenset[str] = frozenset(),
+) -> list[str]:
     """Greedy anytime order: next, the configuration that lowers the mean (over the datasets in
     ``losses``) best normalized loss so far the most per predicted second; configurations with
     no expected gain keep their order at the end.
@@ -204,5 +222,7 @@ def order_by_gain_per_second(order: list[str], losses: pd.DataFrame,
 
 
 def _zip_longest(a: list, b: list) -> list[tuple]:
-    return [(a[i] if i < len(a) else None, b[i] if i < len(b) else None)
-            for i in range(max(len(a), len(b)))]
+    return [
+        (a[i] if i < len(a) else None, b[i] if i < len(b) else None)
+        for i in range(max(len(a), len(b)))
+    ]

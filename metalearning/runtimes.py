@@ -19,8 +19,9 @@ family terms bring that to 8.2 % (median error factor 1.38 -> 1.32 over all tria
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -99,8 +100,12 @@ def fit_run_times(metabase: Metabase, config_ids: list[str] | None = None) -> Ru
         return RunTimes({})
     table = metabase.metafeatures
     n_rows = table["n_rows"].astype(float)
-    rows = np.log([max(1.0, trained_rows(n_rows.get(d, math.nan), metabase.eval_rows))
-                   for d in perf["dataset"]])
+    rows = np.log(
+        [
+            max(1.0, trained_rows(n_rows.get(d, math.nan), metabase.eval_rows))
+            for d in perf["dataset"]
+        ]
+    )
     seconds = np.log(np.maximum(perf["duration"].to_numpy(float) - TRIAL_OVERHEAD, MIN_SECONDS))
     per_config = {}
     residual = np.full(len(perf), math.nan)
@@ -114,8 +119,11 @@ def fit_run_times(metabase: Metabase, config_ids: list[str] | None = None) -> Ru
             slope = float(np.clip(np.polyfit(x, y, 1)[0], *SLOPE_RANGE))
         per_config[cid] = (float(np.median(y - slope * x)), slope)
         residual[ok] = y - slope * x - per_config[cid][0]
-    family_of = {cid: str(metabase.configurations[cid]["config"].get("model", ""))
-                 for cid in per_config if cid in metabase.configurations}
+    family_of = {
+        cid: str(metabase.configurations[cid]["config"].get("model", ""))
+        for cid in per_config
+        if cid in metabase.configurations
+    }
     shapes = {d: shape_terms(table.loc[d]) for d in perf["dataset"].unique() if d in table.index}
     per_family = {}
     families = np.array([family_of.get(cid, "") for cid in perf["config_id"]])

@@ -7,13 +7,13 @@ declarations themselves, and how automl uses them, without reinstalling.
 
 from __future__ import annotations
 
-import tomllib
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import EntryPoint
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+import tomllib
 
 from automl import plugins
 from automl.warm_start import installed_source
@@ -23,8 +23,7 @@ PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 
 def declared(group: str) -> dict[str, EntryPoint]:
     groups = tomllib.loads(PYPROJECT.read_text())["project"].get("entry-points", {})
-    return {name: EntryPoint(name, value, group)
-            for name, value in groups.get(group, {}).items()}
+    return {name: EntryPoint(name, value, group) for name, value in groups.get(group, {}).items()}
 
 
 @contextmanager

@@ -26,7 +26,7 @@ class Misbehaving(ClassifierMixin, BaseEstimator):
         self.how = how
         self.seconds = seconds
 
-    def fit(self, X: Any, y: Any) -> "Misbehaving":
+    def fit(self, X: Any, y: Any) -> Misbehaving:
         if self.how == "hang":
             while True:
                 time.sleep(1)
@@ -73,8 +73,9 @@ build_raise = _builder("raise")
 build_slow = _builder("slow")
 
 FAULTS = {
-    how: ModelFamily(f"fault_{how}", True, False, _space, globals()[f"build_{how}"],
-                     native_categorical=True)
+    how: ModelFamily(
+        f"fault_{how}", True, False, _space, globals()[f"build_{how}"], native_categorical=True
+    )
     for how in ("hang", "memory", "segfault", "exit", "raise", "slow")
 }
 
@@ -83,7 +84,7 @@ class FailsOnAllRows(ClassifierMixin, BaseEstimator):
     """A logistic regression that fits on cross-validation folds (< 250 rows) but crashes when
     refit on all 300 rows: exercises the ensemble's fallback to fold models."""
 
-    def fit(self, X: Any, y: Any) -> "FailsOnAllRows":
+    def fit(self, X: Any, y: Any) -> FailsOnAllRows:
         from sklearn.linear_model import LogisticRegression
 
         if len(X) > 250:
@@ -103,5 +104,6 @@ def build_fails_on_all_rows(params: dict, context: Any) -> FailsOnAllRows:
     return FailsOnAllRows()
 
 
-FAILS_ON_ALL_ROWS = ModelFamily("fails_on_all_rows", True, False, _space, build_fails_on_all_rows,
-                                native_categorical=True)
+FAILS_ON_ALL_ROWS = ModelFamily(
+    "fails_on_all_rows", True, False, _space, build_fails_on_all_rows, native_categorical=True
+)

@@ -18,9 +18,16 @@ from automl.history import open_store
 
 
 def _trial(number: int) -> dict:
-    return {"trial_id": number, "config": {"model": "lgbm", "learning_rate": 0.01 * (number % 50 + 1)},
-            "status": "ok", "loss": 1.0 / (number + 1), "score": 1.0 - 1.0 / (number + 1),
-            "duration": 0.01, "fit_time": 0.005, "started": number * 0.01}
+    return {
+        "trial_id": number,
+        "config": {"model": "lgbm", "learning_rate": 0.01 * (number % 50 + 1)},
+        "status": "ok",
+        "loss": 1.0 / (number + 1),
+        "score": 1.0 - 1.0 / (number + 1),
+        "duration": 0.01,
+        "fit_time": 0.005,
+        "started": number * 0.01,
+    }
 
 
 def concurrent(url: str, count: int) -> None:
@@ -28,8 +35,14 @@ def concurrent(url: str, count: int) -> None:
     if sys.stdin.readline().strip() != "go":
         raise SystemExit("expected 'go'")
     with open_store(url) as store:
-        run_id = store.start_run(fingerprint="f" * 32, task="binary", metric="roc_auc",
-                                 dataset_name="concurrency", library_versions={}, space_version="1")
+        run_id = store.start_run(
+            fingerprint="f" * 32,
+            task="binary",
+            metric="roc_auc",
+            dataset_name="concurrency",
+            library_versions={},
+            space_version="1",
+        )
         for number in range(count):
             store.record_trial(run_id, _trial(number))
             if number % 10 == 0:
@@ -40,8 +53,14 @@ def concurrent(url: str, count: int) -> None:
 
 def killable(url: str) -> None:
     with open_store(url) as store:
-        run_id = store.start_run(fingerprint="k" * 32, task="regression", metric="rmse",
-                                 dataset_name="killed", library_versions={}, space_version="1")
+        run_id = store.start_run(
+            fingerprint="k" * 32,
+            task="regression",
+            metric="rmse",
+            dataset_name="killed",
+            library_versions={},
+            space_version="1",
+        )
         print(f"run {run_id}", flush=True)
         number = 0
         while True:

@@ -11,11 +11,13 @@ from automl.cli import main
 def train_csv(tmp_path_factory):
     rng = np.random.default_rng(0)
     n = 200
-    frame = pd.DataFrame({
-        "rooms": rng.integers(1, 6, size=n),
-        "area": rng.normal(80, 20, size=n).round(1),
-        "district": rng.choice(["north", "south", "east"], size=n),
-    })
+    frame = pd.DataFrame(
+        {
+            "rooms": rng.integers(1, 6, size=n),
+            "area": rng.normal(80, 20, size=n).round(1),
+            "district": rng.choice(["north", "south", "east"], size=n),
+        }
+    )
     frame["price"] = frame["area"] * 3 + frame["rooms"] * 10 + (frame["district"] == "north") * 50
     frame["price"] += rng.normal(0, 5, size=n)
     path = tmp_path_factory.mktemp("cli") / "train.csv"
@@ -23,10 +25,27 @@ def train_csv(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_fit_then_predict(train_csv, tmp_path, capsys):
     model = tmp_path / "model.joblib"
-    code = main(["fit", str(train_csv), "--target", "price", "--time-budget", "30",
-                 "--max-trials", "2", "--n-jobs", "1", "--random-state", "0", "--out", str(model)])
+    code = main(
+        [
+            "fit",
+            str(train_csv),
+            "--target",
+            "price",
+            "--time-budget",
+            "30",
+            "--max-trials",
+            "2",
+            "--n-jobs",
+            "1",
+            "--random-state",
+            "0",
+            "--out",
+            str(model),
+        ]
+    )
     assert code == 0 and model.exists()
     assert "regression" in capsys.readouterr().err
     out = tmp_path / "predictions.csv"
@@ -37,15 +56,34 @@ def test_fit_then_predict(train_csv, tmp_path, capsys):
     assert np.corrcoef(predictions["prediction"], truth)[0, 1] > 0.9
 
 
+@pytest.mark.slow
 def test_classification_with_probabilities(train_csv, tmp_path):
     frame = pd.read_csv(train_csv)
     frame["expensive"] = np.where(frame["price"] > frame["price"].median(), "yes", "no")
     data = tmp_path / "labels.csv"
     frame.drop(columns=["price"]).to_csv(data, index=False)
     model = tmp_path / "clf.joblib"
-    assert main(["fit", str(data), "--target", "expensive", "--max-trials", "6", "--n-jobs",
-                 "2", "--ensemble-size", "10", "--strategy", "evolution", "--out",
-                 str(model)]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(data),
+                "--target",
+                "expensive",
+                "--max-trials",
+                "6",
+                "--n-jobs",
+                "2",
+                "--ensemble-size",
+                "10",
+                "--strategy",
+                "evolution",
+                "--out",
+                str(model),
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "p.csv"
     assert main(["predict", str(model), str(data), "--proba", "--out", str(out)]) == 0
     result = pd.read_csv(out)

@@ -16,22 +16,29 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
     client = distributed.Client(cluster)
     yield client
     client.close()
     cluster.close()
 
 
+@pytest.mark.slow
 def test_trials_run_on_the_cluster_workers(client):
     X, y = make_classification(n_samples=300, n_features=6, random_state=0)
     register_family(FAULTS["segfault"])
     try:
         with joblib.parallel_config(backend="dask"):
-            model = AutoMLClassifier(time_budget=60, max_trials=8, per_trial_time_limit=20,
-                                     include=["logistic_regression", "fault_segfault"],
-                                     random_state=0, verbose=0)
+            model = AutoMLClassifier(
+                time_budget=60,
+                max_trials=8,
+                per_trial_time_limit=20,
+                include=["logistic_regression", "fault_segfault"],
+                random_state=0,
+                verbose=0,
+            )
             model.fit(X, y)
     finally:
         unregister_family("fault_segfault")

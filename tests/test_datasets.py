@@ -19,13 +19,7 @@ from sklearn.utils import Bunch
 
 from automl import datasets as ds
 
-CSV = (
-    "pclass,sex,age,note,target\n"
-    "1,male,22.0,a,0\n"
-    "3,female,,b,1\n"
-    ",female,30.5,,1\n"
-    "2,NA,40.0,a,0\n"
-)
+CSV = "pclass,sex,age,note,target\n1,male,22.0,a,0\n3,female,,b,1\n,female,30.5,,1\n2,NA,40.0,a,0\n"
 
 
 @pytest.fixture
@@ -35,8 +29,12 @@ def folder(tmp_path: Path) -> Path:
     raw = CSV.encode()
     with gzip.open(tmp_path / "titanic.csv.gz", "wb") as f:
         f.write(raw)
-    meta = {"name": "titanic", "task": "binary", "categorical_columns": ["pclass", "sex"],
-            "csv_sha256": hashlib.sha256(raw).hexdigest()}
+    meta = {
+        "name": "titanic",
+        "task": "binary",
+        "categorical_columns": ["pclass", "sex"],
+        "csv_sha256": hashlib.sha256(raw).hexdigest(),
+    }
     (tmp_path / "titanic.json").write_text(json.dumps(meta))
     return tmp_path
 
@@ -82,8 +80,9 @@ def test_env_var_resolution(folder: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert ds.load("titanic").X.shape == (4, 4)
 
 
-def test_argument_beats_env_var(folder: Path, tmp_path_factory: pytest.TempPathFactory,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_argument_beats_env_var(
+    folder: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(ds.ENV_VAR, str(tmp_path_factory.mktemp("empty")))
     assert ds.load("titanic", folder=str(folder)).X.shape == (4, 4)
 
@@ -159,8 +158,9 @@ def test_fetch_openml_normalises_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     """A faked download: categories become strings, a nominal regression target becomes float."""
     X = pd.DataFrame({"a": [1.0, 2.0], "c": pd.Categorical([1, 2])})
     y = pd.Series(pd.Categorical(["5", "6"]), name="class")
-    monkeypatch.setattr(sklearn.datasets, "fetch_openml",
-                        lambda **kw: Bunch(data=X, target=y, frame=None))
+    monkeypatch.setattr(
+        sklearn.datasets, "fetch_openml", lambda **kw: Bunch(data=X, target=y, frame=None)
+    )
     d = ds.fetch_openml("wine-quality-red")
     assert (d.name, d.task, d.openml_id) == ("wine-quality-red", "regression", 40691)
     assert d.categorical_columns == ["c"] and list(d.X["c"].cat.categories) == ["1", "2"]

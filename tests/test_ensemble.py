@@ -29,8 +29,15 @@ def _candidates(task: str, seed: int, n: int = 200, k: int = 12):
     return y, predictions
 
 
-@pytest.mark.parametrize("task, metric", [("binary", "roc_auc"), ("multiclass", "log_loss"),
-                                          ("regression", "rmse"), ("binary", "accuracy")])
+@pytest.mark.parametrize(
+    "task, metric",
+    [
+        ("binary", "roc_auc"),
+        ("multiclass", "log_loss"),
+        ("regression", "rmse"),
+        ("binary", "accuracy"),
+    ],
+)
 @pytest.mark.parametrize("seed", range(5))
 def test_ensemble_is_never_worse_than_its_best_member(task, metric, seed):
     y, predictions = _candidates(task, seed)
@@ -61,11 +68,13 @@ def test_selection_is_deterministic_and_respects_the_member_cap():
 def ensembled():
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     X, y = X.iloc[:300, :8], y.iloc[:300]
-    model = AutoMLClassifier(time_budget=60, max_trials=12, n_jobs=2, ensemble_size=20,
-                             random_state=0, verbose=0).fit(X, y)
+    model = AutoMLClassifier(
+        time_budget=60, max_trials=12, n_jobs=2, ensemble_size=20, random_state=0, verbose=0
+    ).fit(X, y)
     return model, X, y
 
 
+@pytest.mark.slow
 def test_estimator_builds_a_weighted_ensemble_of_refit_members(ensembled):
     model, X, y = ensembled
     assert isinstance(model.model_, Ensemble), model.refit_
@@ -83,17 +92,26 @@ def test_estimator_builds_a_weighted_ensemble_of_refit_members(ensembled):
     assert np.array_equal(restored.predict_proba(X), model.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_regressor_ensemble_with_a_member_cap():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 4))
     y = X[:, 0] * 3 + np.sin(X[:, 1] * 2) + rng.normal(scale=0.3, size=300)
-    model = AutoMLRegressor(time_budget=60, max_trials=10, n_jobs=2, ensemble_size=20,
-                            ensemble_max_members=2, random_state=0, verbose=0).fit(X, y)
+    model = AutoMLRegressor(
+        time_budget=60,
+        max_trials=10,
+        n_jobs=2,
+        ensemble_size=20,
+        ensemble_max_members=2,
+        random_state=0,
+        verbose=0,
+    ).fit(X, y)
     assert 1 <= len(model.ensemble_) <= 2
     assert model.predict(X).shape == (300,)
     assert np.sqrt(np.mean((model.predict(X) - y) ** 2)) < np.std(y) / 2
 
 
+@pytest.mark.slow
 def test_saved_model_records_versions_and_warns_when_they_differ(ensembled, tmp_path):
     import joblib
 
@@ -123,29 +141,46 @@ def test_selection_stays_within_a_latency_cap():
     loss = get_metric("roc_auc", "binary").loss
     costs = np.linspace(1, 12, len(predictions))
     free = select_ensemble(predictions, y, loss, rounds=30, random_state=0)
-    capped = select_ensemble(predictions, y, loss, rounds=30, random_state=0, costs=costs,
-                             max_cost=10)
+    capped = select_ensemble(
+        predictions, y, loss, rounds=30, random_state=0, costs=costs, max_cost=10
+    )
     assert sum(costs[i] for i in capped.weights) <= 10
     assert capped.loss >= free.loss - 1e-12
     with pytest.raises(ValueError, match="cost cap"):
         select_ensemble(predictions, y, loss, rounds=5, costs=costs, max_cost=0.5)
 
 
+@pytest.mark.slow
 def test_latency_cap_through_the_estimator(ensembled):
     model, X, y = ensembled
     latencies = sorted(t["predict_time"] for t in model.trials_ if t["status"] == "ok")
-    capped = AutoMLClassifier(time_budget=60, max_trials=12, n_jobs=2, ensemble_size=20,
-                              ensemble_max_latency=1e-6, random_state=0, verbose=0).fit(X, y)
+    capped = AutoMLClassifier(
+        time_budget=60,
+        max_trials=12,
+        n_jobs=2,
+        ensemble_size=20,
+        ensemble_max_latency=1e-6,
+        random_state=0,
+        verbose=0,
+    ).fit(X, y)
     assert len(capped.ensemble_) == 1  # nothing fits a cap that small: the best single model
     assert capped.score(X, y) > 0.9
     assert latencies
 
 
+@pytest.mark.slow
 def test_members_can_be_their_fold_models():
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     X, y = X.iloc[:300, :8], y.iloc[:300]
-    model = AutoMLClassifier(time_budget=60, max_trials=12, n_jobs=2, ensemble_size=20,
-                             ensemble_refit=False, random_state=0, verbose=0).fit(X, y)
+    model = AutoMLClassifier(
+        time_budget=60,
+        max_trials=12,
+        n_jobs=2,
+        ensemble_size=20,
+        ensemble_refit=False,
+        random_state=0,
+        verbose=0,
+    ).fit(X, y)
     assert len(model.ensemble_) >= 2, model.refit_
     assert all(m["fitted_on"] == "fold models" for m in model.ensemble_)
     assert all(m["fold_reason"] == "ensemble_refit=False" for m in model.ensemble_)
@@ -157,6 +192,7 @@ def test_members_can_be_their_fold_models():
     assert np.array_equal(restored.predict_proba(X), model.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_a_member_whose_refit_fails_falls_back_to_its_fold_models():
     from fault_models import FAILS_ON_ALL_ROWS
 
@@ -166,15 +202,22 @@ def test_a_member_whose_refit_fails_falls_back_to_its_fold_models():
     X, y = X.iloc[:300, :8], y.iloc[:300]
     register_family(FAILS_ON_ALL_ROWS)
     try:
-        model = AutoMLClassifier(time_budget=60, max_trials=10, n_jobs=2, ensemble_size=20,
-                                 include=["fails_on_all_rows", "naive_bayes", "knn"],
-                                 random_state=0, verbose=0).fit(X, y)
+        model = AutoMLClassifier(
+            time_budget=60,
+            max_trials=10,
+            n_jobs=2,
+            ensemble_size=20,
+            include=["fails_on_all_rows", "naive_bayes", "knn"],
+            random_state=0,
+            verbose=0,
+        ).fit(X, y)
     finally:
         unregister_family("fails_on_all_rows")
     failing = [m for m in model.ensemble_ if m["model"] == "fails_on_all_rows"]
     assert failing, [m["model"] for m in model.ensemble_]
-    assert all(m["fitted_on"] == "fold models" and m["fold_reason"] == "its refit failed"
-               for m in failing)
+    assert all(
+        m["fitted_on"] == "fold models" and m["fold_reason"] == "its refit failed" for m in failing
+    )
     assert model.score(X, y) > 0.85
 
 

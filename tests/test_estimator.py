@@ -15,8 +15,9 @@ from automl import AutoMLClassifier, AutoMLRegressor
 
 QUICK = dict(n_jobs=1, random_state=0, verbose=0)
 # Only the search's deadline stops a trial: on 240 rows a timeout would be load, not the model.
-REPRODUCIBLE = dict(time_budget=60, max_trials=4, random_state=0, verbose=0,
-                    per_trial_time_limit=None)
+REPRODUCIBLE = dict(
+    time_budget=60, max_trials=4, random_state=0, verbose=0, per_trial_time_limit=None
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,8 @@ def test_trials_are_reproducible_with_random_state_and_max_trials(cancer, fitted
     assert [t["config"] for t in fitted.trials_] == [t["config"] for t in again.trials_]
     assert [t["status"] for t in fitted.trials_ + again.trials_] == ["ok"] * 8
     assert [t["score"] for t in again.trials_] == pytest.approx(
-        [t["score"] for t in fitted.trials_], rel=1e-9)
+        [t["score"] for t in fitted.trials_], rel=1e-9
+    )
 
 
 @pytest.mark.slow
@@ -103,11 +105,13 @@ def test_pickle_round_trip_gives_identical_predictions(fitted, cancer):
 def test_categorical_and_missing_data_with_unseen_categories():
     rng = np.random.default_rng(0)
     n = 300
-    X = pd.DataFrame({
-        "colour": rng.choice(["red", "green", "blue"], size=n),
-        "size": rng.normal(size=n),
-        "when": pd.date_range("2021-01-01", periods=n, freq="D"),
-    })
+    X = pd.DataFrame(
+        {
+            "colour": rng.choice(["red", "green", "blue"], size=n),
+            "size": rng.normal(size=n),
+            "when": pd.date_range("2021-01-01", periods=n, freq="D"),
+        }
+    )
     X.loc[::9, "size"] = np.nan
     y = np.where((X["colour"] == "red") | (X["size"] > 1), "yes", "no")
     model = AutoMLClassifier(time_budget=60, max_trials=3, **QUICK).fit(X, y)
@@ -119,8 +123,9 @@ def test_categorical_and_missing_data_with_unseen_categories():
 @pytest.mark.slow
 def test_works_in_sklearn_tooling(cancer):
     X, y = cancer
-    estimator = AutoMLClassifier(time_budget=30, max_trials=1, include="logistic_regression",
-                                 **QUICK)
+    estimator = AutoMLClassifier(
+        time_budget=30, max_trials=1, include="logistic_regression", **QUICK
+    )
     assert clone(estimator).get_params() == estimator.get_params()
     scores = cross_val_score(make_pipeline(StandardScaler(), estimator), X, y, cv=2)
     assert scores.min() > 0.85
@@ -132,8 +137,13 @@ def test_works_in_sklearn_tooling(cancer):
 def test_group_resampling(cancer):
     X, y = cancer
     groups = np.arange(len(y)) // 10
-    model = AutoMLClassifier(time_budget=30, max_trials=1, resampling=GroupKFold(3),
-                             include="logistic_regression", **QUICK).fit(X, y, groups=groups)
+    model = AutoMLClassifier(
+        time_budget=30,
+        max_trials=1,
+        resampling=GroupKFold(3),
+        include="logistic_regression",
+        **QUICK,
+    ).fit(X, y, groups=groups)
     assert "GroupKFold" in model.resampling_
     assert [t["status"] for t in model.trials_] == ["ok"] and model.score(X, y) > 0.85
 
@@ -141,8 +151,9 @@ def test_group_resampling(cancer):
 @pytest.mark.slow
 def test_include_restricts_the_families_tried(cancer):
     X, y = cancer
-    model = AutoMLClassifier(time_budget=30, max_trials=3, include=["knn", "naive_bayes"],
-                             **QUICK).fit(X, y)
+    model = AutoMLClassifier(
+        time_budget=30, max_trials=3, include=["knn", "naive_bayes"], **QUICK
+    ).fit(X, y)
     assert [t["status"] for t in model.trials_] == ["ok"] * 3
     assert {t["config"]["model"] for t in model.trials_} <= {"knn", "naive_bayes"}
     assert model.best_config_["model"] in {"knn", "naive_bayes"}
@@ -185,9 +196,15 @@ def test_predict_before_fit_is_a_not_fitted_error():
 def test_search_beyond_the_defaults_is_reproducible_with_parallel_workers(cancer, strategy):
     X, y = cancer
     runs = [
-        AutoMLClassifier(time_budget=120, max_trials=14, n_jobs=2, random_state=3,
-                         strategy=strategy, include=["logistic_regression", "naive_bayes", "knn"],
-                         verbose=0).fit(X, y)
+        AutoMLClassifier(
+            time_budget=120,
+            max_trials=14,
+            n_jobs=2,
+            random_state=3,
+            strategy=strategy,
+            include=["logistic_regression", "naive_bayes", "knn"],
+            verbose=0,
+        ).fit(X, y)
         for _ in range(2)
     ]
     first, second = ([t["config"] for t in run.trials_] for run in runs)
@@ -206,10 +223,16 @@ def test_successive_halving_runs_low_fidelity_trials_and_refits_a_full_one(monke
     rng = np.random.default_rng(0)
     X = rng.normal(size=(1800, 6))
     y = (X[:, 0] + X[:, 1] ** 2 + rng.normal(scale=0.5, size=1800) > 1).astype(int)
-    model = AutoMLClassifier(time_budget=60, max_trials=30, n_jobs=2, random_state=0,
-                             successive_halving=True, resampling="holdout",
-                             include=["lightgbm", "logistic_regression", "naive_bayes"],
-                             verbose=0).fit(X, y)
+    model = AutoMLClassifier(
+        time_budget=60,
+        max_trials=30,
+        n_jobs=2,
+        random_state=0,
+        successive_halving=True,
+        resampling="holdout",
+        include=["lightgbm", "logistic_regression", "naive_bayes"],
+        verbose=0,
+    ).fit(X, y)
     fidelities = [t["fidelity"] for t in model.trials_]
     assert set(fidelities) == {1 / 9, 1 / 3, 1.0}
     assert fidelities.count(1 / 9) > fidelities.count(1 / 3) > fidelities.count(1.0) >= 1

@@ -49,9 +49,16 @@ def test_each_kind_of_failure_is_recorded_and_the_model_is_usable(faults, data):
     limit = 5
     failing = [f.name for f in FAULTS.values() if f.name != "fault_slow"]
     model = AutoMLClassifier(
-        time_budget=60, max_trials=8, n_jobs=2, per_trial_time_limit=limit, memory_limit=500,
+        time_budget=60,
+        max_trials=8,
+        n_jobs=2,
+        per_trial_time_limit=limit,
+        memory_limit=500,
         include=["logistic_regression"] + failing,
-        strategy="random", random_state=0, verbose=0, warm_start=None,
+        strategy="random",
+        random_state=0,
+        verbose=0,
+        warm_start=None,
     )
     model.fit(X, y)
     trials = _statuses(model)
@@ -76,8 +83,14 @@ def test_each_kind_of_failure_is_recorded_and_the_model_is_usable(faults, data):
 
 def test_deadline_holds_when_every_trial_would_take_a_minute(faults, data):
     X, y = data
-    model = AutoMLClassifier(time_budget=BUDGET, n_jobs=2, per_trial_time_limit=None,
-                             include=["fault_slow"], random_state=0, verbose=0)
+    model = AutoMLClassifier(
+        time_budget=BUDGET,
+        n_jobs=2,
+        per_trial_time_limit=None,
+        include=["fault_slow"],
+        random_state=0,
+        verbose=0,
+    )
     with pytest.warns(RuntimeWarning, match="constant baseline"):
         model.fit(X, y)
     assert model.trials_ and all(_ended_by_the_deadline(t) for t in model.trials_)
@@ -87,9 +100,14 @@ def test_deadline_holds_when_every_trial_would_take_a_minute(faults, data):
 
 def test_deadline_keeps_the_work_that_finished(faults, data):
     X, y = data
-    model = AutoMLClassifier(time_budget=BUDGET, n_jobs=2, per_trial_time_limit=None,
-                             include=["fault_slow", "logistic_regression"], random_state=0,
-                             verbose=0)
+    model = AutoMLClassifier(
+        time_budget=BUDGET,
+        n_jobs=2,
+        per_trial_time_limit=None,
+        include=["fault_slow", "logistic_regression"],
+        random_state=0,
+        verbose=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # no fallback to a constant model
         model.fit(X, y)

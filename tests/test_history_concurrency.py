@@ -15,9 +15,9 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -62,8 +62,13 @@ class Writer:
 
     def __init__(self, *args: str) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(WRITER), *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, bufsize=1)
+            [sys.executable, str(WRITER), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
         self._lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -118,8 +123,10 @@ def test_four_writers_record_every_trial_exactly_once(store_url):
 
     assert _count(store_url, "SELECT COUNT(*) FROM trials") == WRITERS * TRIALS
     assert _count(store_url, "SELECT COUNT(*) FROM runs") == WRITERS
-    assert _count(store_url, "SELECT COUNT(*) FROM (SELECT DISTINCT run_id, trial_id FROM trials) t") \
+    assert (
+        _count(store_url, "SELECT COUNT(*) FROM (SELECT DISTINCT run_id, trial_id FROM trials) t")
         == WRITERS * TRIALS
+    )
     with open_store(store_url) as store:
         runs = store.runs()
         assert sorted(run["id"] for run in runs) == sorted(run_ids)

@@ -6,9 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
-import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_classification
@@ -25,11 +23,19 @@ def data():
 
 
 def fit(data, path, **params):
-    settings = {"time_budget": 30, "max_trials": 6, "n_jobs": 1, "history": str(path),
-                "random_state": 0, "warm_start": None, **params}
+    settings = {
+        "time_budget": 30,
+        "max_trials": 6,
+        "n_jobs": 1,
+        "history": str(path),
+        "random_state": 0,
+        "warm_start": None,
+        **params,
+    }
     return AutoMLClassifier(**settings).fit(*data, dataset_name="toy")
 
 
+@pytest.mark.slow
 def test_every_trial_is_recorded_with_its_run(data, tmp_path):
     path = tmp_path / "h.sqlite"
     model = fit(data, path)
@@ -49,6 +55,7 @@ def test_every_trial_is_recorded_with_its_run(data, tmp_path):
             assert stored[trial["trial_id"]]["loss"] == pytest.approx(trial["loss"])
 
 
+@pytest.mark.slow
 def test_same_data_again_resumes_instead_of_rerunning(data, tmp_path):
     path = tmp_path / "h.sqlite"
     first = fit(data, path)
@@ -63,6 +70,7 @@ def test_same_data_again_resumes_instead_of_rerunning(data, tmp_path):
     assert not others & {str(t["config"]) for t in second.trials_}  # not run again
 
 
+@pytest.mark.slow
 def test_reproducible_mode_only_records(data, tmp_path):
     path = tmp_path / "h.sqlite"
     first = fit(data, path, warm_start="auto")
@@ -72,15 +80,18 @@ def test_reproducible_mode_only_records(data, tmp_path):
     assert len(HistoryStore(f"sqlite:///{path}").runs()) == 2
 
 
+@pytest.mark.slow
 def test_nearest_recorded_dataset_warm_starts_a_new_one(tmp_path):
     path = tmp_path / "h.sqlite"
     X, y = make_classification(200, 6, random_state=0)
     fit((X, y), path)
     best = HistoryStore(f"sqlite:///{path}").nearest_runs_best_configs(
-        {"n_rows": 200.0}, "binary", 1, 1)[0]["config"]
+        {"n_rows": 200.0}, "binary", 1, 1
+    )[0]["config"]
     X2, y2 = make_classification(220, 6, random_state=5)
-    model = AutoMLClassifier(time_budget=30, max_trials=4, n_jobs=1, history=str(path),
-                             warm_start="history").fit(X2, y2)
+    model = AutoMLClassifier(
+        time_budget=30, max_trials=4, n_jobs=1, history=str(path), warm_start="history"
+    ).fit(X2, y2)
     assert model.trials_[0]["config"] == best
 
 
@@ -117,6 +128,7 @@ class FailingStore:
         pass
 
 
+@pytest.mark.slow
 def test_a_store_failing_mid_run_warns_and_the_fit_goes_on(data, monkeypatch):
     import automl.estimator as estimator
 
@@ -128,6 +140,7 @@ def test_a_store_failing_mid_run_warns_and_the_fit_goes_on(data, monkeypatch):
         fit(data, "ignored", history_strict=True)
 
 
+@pytest.mark.slow
 def test_history_none_records_nothing(data, tmp_path, monkeypatch):
     monkeypatch.setenv("AUTOML_HISTORY", f"sqlite:///{tmp_path / 'h.sqlite'}")
     model = fit(data, "unused", history=None)
@@ -135,6 +148,7 @@ def test_history_none_records_nothing(data, tmp_path, monkeypatch):
     assert not (tmp_path / "h.sqlite").exists()
 
 
+@pytest.mark.slow
 def test_killed_fit_keeps_every_finished_trial(tmp_path):
     """SIGKILL mid-search: every trial the log reported as finished is in the store."""
     path = tmp_path / "h.sqlite"
@@ -147,8 +161,12 @@ def test_killed_fit_keeps_every_finished_trial(tmp_path):
         AutoMLClassifier(time_budget=120, n_jobs=1, history={str(path)!r}, warm_start=None,
                          random_state=0).fit(X, y)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     finished: list[int] = []
     deadline = time.time() + 90
     while len(finished) < 6 and time.time() < deadline:

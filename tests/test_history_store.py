@@ -37,15 +37,27 @@ def store(tmp_path):
 
 
 def _run(store, fingerprint="a" * 32, task="binary", metric="roc_auc", metafeatures=None, **extra):
-    return store.start_run(fingerprint=fingerprint, task=task, metric=metric,
-                           dataset_name=extra.pop("dataset_name", "credit"),
-                           metafeatures=metafeatures or {"n_rows": 100.0},
-                           library_versions={"automl": "0.1.0"}, space_version="1", **extra)
+    return store.start_run(
+        fingerprint=fingerprint,
+        task=task,
+        metric=metric,
+        dataset_name=extra.pop("dataset_name", "credit"),
+        metafeatures=metafeatures or {"n_rows": 100.0},
+        library_versions={"automl": "0.1.0"},
+        space_version="1",
+        **extra,
+    )
 
 
 def _trial(trial_id, loss, status="ok", **extra):
-    return {"trial_id": trial_id, "config": extra.pop("config", {"model": "lgbm", "i": trial_id}),
-            "status": status, "loss": loss, "score": None if status != "ok" else 1 - loss, **extra}
+    return {
+        "trial_id": trial_id,
+        "config": extra.pop("config", {"model": "lgbm", "i": trial_id}),
+        "status": status,
+        "loss": loss,
+        "score": None if status != "ok" else 1 - loss,
+        **extra,
+    }
 
 
 def _sql(store, statement, **params):
@@ -54,6 +66,7 @@ def _sql(store, statement, **params):
 
 
 # -- schema and versions ---------------------------------------------------------------------
+
 
 def test_new_store_has_the_tables_and_the_schema_version(tmp_path):
     path = tmp_path / "deep" / "dir" / "history.sqlite"  # parent directories are created
@@ -71,14 +84,19 @@ def test_sqlite_store_uses_wal_and_a_busy_timeout(store, tmp_path):
     with store._engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 10_000
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    assert sqlite3.connect(tmp_path / "history.sqlite").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert (
+        sqlite3.connect(tmp_path / "history.sqlite").execute("PRAGMA journal_mode").fetchone()[0]
+        == "wal"
+    )
 
 
 def test_newer_schema_than_the_code_is_refused(tmp_path):
     path = tmp_path / "history.sqlite"
     with open_store(path) as store:
         _sql(store, "UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    with pytest.raises(HistoryError, match=r"schema version 99, newer than this automl understands"):
+    with pytest.raises(
+        HistoryError, match=r"schema version 99, newer than this automl understands"
+    ):
         open_store(path)
 
 
@@ -103,13 +121,30 @@ def test_pending_migrations_run_once_in_order(tmp_path, monkeypatch):
 
 # -- writing and reading ---------------------------------------------------------------------
 
+
 def test_round_trip_of_a_run_and_its_trials(store):
-    run_id = _run(store, metafeatures={"n_rows": 1000, "ratio": np.float64(0.25)}, time_budget=60,
-                  settings={"n_jobs": 2, "strategy": "bo"}, user="ada", host="lab-1")
-    store.record_trial(run_id, {**_trial(0, 0.3, config={"model": "lgbm", "lr": np.float32(0.5),
-                                                         "leaves": np.int64(31)}),
-                                "fidelity": 0.25, "duration": 1.5, "fit_time": 1.2,
-                                "peak_memory_mb": 120.0, "started": 0.1, "worker": "ignored"})
+    run_id = _run(
+        store,
+        metafeatures={"n_rows": 1000, "ratio": np.float64(0.25)},
+        time_budget=60,
+        settings={"n_jobs": 2, "strategy": "bo"},
+        user="ada",
+        host="lab-1",
+    )
+    store.record_trial(
+        run_id,
+        {
+            **_trial(
+                0, 0.3, config={"model": "lgbm", "lr": np.float32(0.5), "leaves": np.int64(31)}
+            ),
+            "fidelity": 0.25,
+            "duration": 1.5,
+            "fit_time": 1.2,
+            "peak_memory_mb": 120.0,
+            "started": 0.1,
+            "worker": "ignored",
+        },
+    )
     store.record_trial(run_id, _trial(1, 0.2))
     store.record_trial(run_id, _trial(2, float("nan"), status="crashed", error="ValueError: boom"))
     store.end_run(run_id, "finished")
@@ -125,7 +160,9 @@ def test_round_trip_of_a_run_and_its_trials(store):
     assert run["best_loss"] == pytest.approx(0.2) and run["best_score"] == pytest.approx(0.8)
     first, second, crashed = run["trials"]
     assert first["config"] == {"model": "lgbm", "lr": 0.5, "leaves": 31}
-    assert first["fidelity"] == 0.25 and first["peak_memory_mb"] == 120.0 and first["started"] == 0.1
+    assert (
+        first["fidelity"] == 0.25 and first["peak_memory_mb"] == 120.0 and first["started"] == 0.1
+    )
     assert second["fidelity"] == 1.0 and second["peak_memory_mb"] is None
     assert math.isinf(crashed["loss"]) and crashed["score"] is None
     assert crashed["error"] == "ValueError: boom" and crashed["status"] == "crashed"
@@ -171,6 +208,7 @@ def test_bad_arguments_are_refused(store):
 
 # -- where the store lives -------------------------------------------------------------------
 
+
 def test_history_setting_resolution(tmp_path, monkeypatch):
     monkeypatch.delenv("AUTOML_HISTORY", raising=False)
     assert resolve_history(None) is None and resolve_history(False) is None
@@ -183,8 +221,10 @@ def test_history_setting_resolution(tmp_path, monkeypatch):
     assert resolve_history("auto") == f"sqlite:///{tmp_path / 'xdg' / 'automl' / 'history.sqlite'}"
     monkeypatch.delenv("XDG_DATA_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert resolve_history("auto") == \
-        f"sqlite:///{tmp_path / 'home' / '.local' / 'share' / 'automl' / 'history.sqlite'}"
+    assert (
+        resolve_history("auto")
+        == f"sqlite:///{tmp_path / 'home' / '.local' / 'share' / 'automl' / 'history.sqlite'}"
+    )
 
     monkeypatch.setenv("AUTOML_HISTORY", url)
     assert resolve_history("auto") == url
@@ -203,6 +243,7 @@ def test_auto_store_is_created_in_the_data_directory(tmp_path, monkeypatch):
 
 
 # -- clear errors ------------------------------------------------------------------------------
+
 
 def test_corrupt_file_is_named_in_the_error(tmp_path):
     path = tmp_path / "history.sqlite"
@@ -223,7 +264,9 @@ def test_unreachable_server_error_names_the_url_without_password():
     with pytest.raises(HistoryError) as caught:
         open_store("postgresql://alice:s3cret@127.0.0.1:1/team")
     message = str(caught.value)
-    assert message.startswith("cannot open the history store postgresql://alice:***@127.0.0.1:1/team: ")
+    assert message.startswith(
+        "cannot open the history store postgresql://alice:***@127.0.0.1:1/team: "
+    )
     assert "s3cret" not in message
 
 
@@ -231,7 +274,9 @@ def test_missing_driver_and_unknown_databases_are_explained():
     if importlib.util.find_spec("pymysql") is None:
         with pytest.raises(HistoryError, match=r"needs a database driver that is not installed"):
             open_store("mysql+pymysql://u:p@localhost/db")
-    with pytest.raises(HistoryError, match="nosuchdb://localhost/db names an unknown kind of database"):
+    with pytest.raises(
+        HistoryError, match="nosuchdb://localhost/db names an unknown kind of database"
+    ):
         open_store("nosuchdb://localhost/db")
 
 
@@ -242,6 +287,7 @@ def test_missing_store_is_an_error_only_when_asked_not_to_create(tmp_path):
 
 
 # -- warm starts and resumes -----------------------------------------------------------------
+
 
 def test_nearest_datasets_best_configs_come_first(store):
     datasets = {  # name: (fingerprint, meta-features)
@@ -255,18 +301,25 @@ def test_nearest_datasets_best_configs_come_first(store):
             store.record_trial(run_id, _trial(number, loss, config={"model": name, "i": number}))
         store.record_trial(run_id, _trial(10, 0.01, config={"model": name, "low": 1}, fidelity=0.1))
         store.record_trial(run_id, _trial(11, 0.0, status="crashed"))
-    regression = _run(store, fingerprint="r" * 32, task="regression",
-                      metafeatures={"n_rows": 1000, "ratio": 0.5})
+    regression = _run(
+        store, fingerprint="r" * 32, task="regression", metafeatures={"n_rows": 1000, "ratio": 0.5}
+    )
     store.record_trial(regression, _trial(0, 0.0))
 
     query = {"n_rows": 1000, "ratio": 0.5}
     best = store.nearest_runs_best_configs(query, "binary", k_datasets=2, per_dataset=2)
     assert [(b["dataset_name"], b["trial_id"]) for b in best] == [
-        ("near", 1), ("near", 2), ("middle", 1), ("middle", 2)]
+        ("near", 1),
+        ("near", 2),
+        ("middle", 1),
+        ("middle", 2),
+    ]
     assert best[0]["distance"] < best[2]["distance"]
     assert best[0]["config"] == {"model": "near", "i": 1} and best[0]["metric"] == "roc_auc"
 
-    without_near = store.nearest_runs_best_configs(query, "binary", 1, 1, exclude_fingerprint="n" * 32)
+    without_near = store.nearest_runs_best_configs(
+        query, "binary", 1, 1, exclude_fingerprint="n" * 32
+    )
     assert [b["dataset_name"] for b in without_near] == ["middle"]
     assert store.nearest_runs_best_configs(query, "multiclass", 3, 3) == []
     assert store.nearest_runs_best_configs({"unknown": 1.0}, "binary", 3, 3) == []
@@ -300,14 +353,23 @@ def test_trials_for_fingerprint_loads_earlier_runs_on_the_same_data(store):
     assert [(t["run_id"], t["trial_id"]) for t in loaded] == [(first, 0)]
     assert loaded[0]["config"] == {"model": "lgbm", "i": 0} and loaded[0]["space_version"] == "1"
     with_failed = store.trials_for_fingerprint("a" * 32, "binary", "roc_auc", include_failed=True)
-    assert [(t["run_id"], t["trial_id"]) for t in with_failed] == [(first, 0), (first, 1), (current, 0)]
-    assert [run["id"] for run in store.runs_with_fingerprint("a" * 32, "binary")] == \
-        [current, other_metric, first]
+    assert [(t["run_id"], t["trial_id"]) for t in with_failed] == [
+        (first, 0),
+        (first, 1),
+        (current, 0),
+    ]
+    assert [run["id"] for run in store.runs_with_fingerprint("a" * 32, "binary")] == [
+        current,
+        other_metric,
+        first,
+    ]
     assert store.runs_with_fingerprint("a" * 32, "regression") == []
 
 
 def test_fingerprint_follows_the_content():
-    frame = pd.DataFrame({"age": [30, 40, 50], "city": ["a", "b", "a"], "income": [1.0, 2.5, np.nan]})
+    frame = pd.DataFrame(
+        {"age": [30, 40, 50], "city": ["a", "b", "a"], "income": [1.0, 2.5, np.nan]}
+    )
     y = np.array([0, 1, 0])
     fingerprint = dataset_fingerprint(frame, y)
     assert len(fingerprint) == 32 and fingerprint == dataset_fingerprint(frame.copy(), y.copy())
@@ -318,14 +380,19 @@ def test_fingerprint_follows_the_content():
     assert dataset_fingerprint(frame.astype({"age": float}), y) != fingerprint
     assert dataset_fingerprint(frame, np.array([1, 1, 0])) != fingerprint
     assert dataset_fingerprint(frame.set_axis([5, 6, 7]), y) == fingerprint  # index is not data
-    code = ("import numpy as np, pandas as pd; from automl.history import dataset_fingerprint; "
-            "print(dataset_fingerprint(pd.DataFrame({'age': [30, 40, 50], 'city': ['a', 'b', 'a'], "
-            "'income': [1.0, 2.5, np.nan]}), np.array([0, 1, 0])))")
-    other_process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = (
+        "import numpy as np, pandas as pd; from automl.history import dataset_fingerprint; "
+        "print(dataset_fingerprint(pd.DataFrame({'age': [30, 40, 50], 'city': ['a', 'b', 'a'], "
+        "'income': [1.0, 2.5, np.nan]}), np.array([0, 1, 0])))"
+    )
+    other_process = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert other_process.stdout.strip() == fingerprint
 
 
 # -- export and prune ------------------------------------------------------------------------
+
 
 def _two_runs(store):
     first = _run(store, dataset_name="credit")
@@ -373,7 +440,12 @@ def test_prune_by_age_status_and_count(store):
         store.record_trial(run_id, _trial(0, 0.5))
     for age, run_id in zip([40, 30, 20, 2, 1], ids):
         started = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(days=age)
-        _sql(store, "UPDATE runs SET started_at = :started WHERE id = :id", started=started, id=run_id)
+        _sql(
+            store,
+            "UPDATE runs SET started_at = :started WHERE id = :id",
+            started=started,
+            id=run_id,
+        )
     store.end_run(ids[1], "failed")
 
     with pytest.raises(ValueError, match="prune needs"):
@@ -389,6 +461,7 @@ def test_prune_by_age_status_and_count(store):
 
 
 # -- command line ----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def recorded(tmp_path):
@@ -410,7 +483,7 @@ def test_cli_list_and_show(recorded, capsys):
     out = capsys.readouterr().out
     assert first in out and "credit" in out and "MemoryError" in out
     lines = out.splitlines()
-    table = lines[lines.index(next(line for line in lines if line.startswith("TRIAL"))) + 1:]
+    table = lines[lines.index(next(line for line in lines if line.startswith("TRIAL"))) + 1 :]
     assert [line.split()[0] for line in table] == ["0", "1"]
 
     assert main(["history", "show", first, "--json", "--history", path]) == 0
@@ -439,7 +512,10 @@ def test_cli_errors_are_one_line_with_exit_code_2(recorded, tmp_path, capsys):
     for argv, expected in [
         (["history", "show", "zzz", "--history", path], "no run 'zzz'"),
         (["history", "prune", "--history", path], "say what to prune"),
-        (["history", "show", "abc", "--history", str(tmp_path / "absent.sqlite")], "nothing recorded yet"),
+        (
+            ["history", "show", "abc", "--history", str(tmp_path / "absent.sqlite")],
+            "nothing recorded yet",
+        ),
     ]:
         with pytest.raises(SystemExit) as caught:
             main(argv)

@@ -36,15 +36,17 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_interrupt_keeps_finished_trials_and_the_best_model():
-    with subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE,
-                          text=True) as process:
+    with subprocess.Popen(
+        [sys.executable, "-c", SCRIPT], stdout=subprocess.PIPE, text=True
+    ) as process:
         try:
             assert process.stdout.readline().strip() == "start"
             # Ctrl-C once a trial has finished, however long the workers took to start
             assert any(line.startswith("trial ") for line in process.stdout)
             process.send_signal(signal.SIGINT)
-            result = next((line.split()[1:] for line in process.stdout
-                           if line.startswith("result ")), None)
+            result = next(
+                (line.split()[1:] for line in process.stdout if line.startswith("result ")), None
+            )
             assert process.wait(timeout=BUDGET) == 0 and result
         finally:
             if process.poll() is None:  # a failed check must not leave the fit running

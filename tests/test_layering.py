@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from declared_plugins import declared
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +27,9 @@ def imported_modules(path: Path) -> set[str]:
     """Every module ``path`` imports, anywhere in it (inside functions too), by absolute name;
     ``importlib.import_module("...")`` and ``__import__("...")`` with a literal name count."""
     tree = ast.parse(path.read_text(), filename=str(path))
-    package = module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" \
-        else module_name(path)
+    package = (
+        module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" else module_name(path)
+    )
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -37,7 +37,7 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:  # relative: resolve against this module's package
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 prefix = ".".join(base + ([node.module] if node.module else []))
             else:
                 prefix = node.module or ""
@@ -58,27 +58,37 @@ def test_the_checker_sees_imports_of_every_kind(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     (tmp_path / "automl").mkdir()
     module = tmp_path / "automl" / "sneaky.py"
-    module.write_text("import importlib\n"
-                      "def f():\n"
-                      "    from metalearning.metabase import Metabase\n"
-                      "    import metalearning.recommend as r\n"
-                      "    return importlib.import_module('metalearning.build')\n"
-                      "from . import data\n")
-    assert {"metalearning.metabase", "metalearning.recommend", "metalearning.build",
-            "automl.data"} <= imported_modules(module)
+    module.write_text(
+        "import importlib\n"
+        "def f():\n"
+        "    from metalearning.metabase import Metabase\n"
+        "    import metalearning.recommend as r\n"
+        "    return importlib.import_module('metalearning.build')\n"
+        "from . import data\n"
+    )
+    assert {
+        "metalearning.metabase",
+        "metalearning.recommend",
+        "metalearning.build",
+        "automl.data",
+    } <= imported_modules(module)
 
 
 @pytest.mark.parametrize("path", sources("automl"), ids=lambda p: module_name(p))
 def test_automl_never_imports_metalearning(path):
-    offending = sorted(m for m in imported_modules(path)
-                       if m == "metalearning" or m.startswith("metalearning."))
+    offending = sorted(
+        m for m in imported_modules(path) if m == "metalearning" or m.startswith("metalearning.")
+    )
     assert not offending, f"{module_name(path)} imports {offending}: use an entry point"
 
 
 def test_no_import_cycle_between_the_packages():
     """No chain of imports leads from a metalearning module back into it through automl."""
-    graph = {module_name(p): {m for m in imported_modules(p) if m.split(".")[0] in PACKAGES}
-             for package in PACKAGES for p in sources(package)}
+    graph = {
+        module_name(p): {m for m in imported_modules(p) if m.split(".")[0] in PACKAGES}
+        for package in PACKAGES
+        for p in sources(package)
+    }
     assert any(m.startswith("automl") for m in graph["metalearning.recommend"])  # it builds on it
     for start in (m for m in graph if m.startswith("metalearning")):
         reached, todo = set(), [m for m in graph[start] if m.startswith("automl")]
@@ -93,14 +103,16 @@ def test_no_import_cycle_between_the_packages():
 
 
 def test_importing_all_of_automl_loads_nothing_of_metalearning():
-    modules = [module_name(p) for p in sources("automl")
-               if not module_name(p).endswith("__main__")]
-    code = ("import importlib, sys\n"
-            f"for name in {modules!r}:\n"
-            "    importlib.import_module(name)\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'metalearning'))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
+    modules = [module_name(p) for p in sources("automl") if not module_name(p).endswith("__main__")]
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'metalearning'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
 

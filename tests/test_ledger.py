@@ -17,8 +17,14 @@ def trial(trial_id, loss, *, fidelity=1.0, status=OK):
 
 def test_ranking_full_fidelity_first_then_loss_then_trial_id():
     ledger = TrialLedger()
-    for t in [trial(0, 0.3), trial(1, 0.1, fidelity=1 / 3), trial(2, 0.2), trial(3, 0.2),
-              trial(4, 0.05, status=TIMEOUT), trial(5, 0.4)]:
+    for t in [
+        trial(0, 0.3),
+        trial(1, 0.1, fidelity=1 / 3),
+        trial(2, 0.2),
+        trial(3, 0.2),
+        trial(4, 0.05, status=TIMEOUT),
+        trial(5, 0.4),
+    ]:
         ledger.add(t)
     assert [t.trial_id for t in ledger.ranked()] == [2, 3, 0, 5, 1]
     assert [t.trial_id for t in ledger.ranked(full_fidelity=True)] == [2, 3, 0, 5]
@@ -38,8 +44,12 @@ def test_ties_do_not_depend_on_arrival_order():
 
 def test_rank_key_orders_leaderboard_rows_like_trials():
     rows = [(1.0, 0.3, 2), (1 / 9, 0.1, 0), (1.0, 0.3, 1), (1 / 3, 0.2, 5)]
-    assert sorted(rows, key=lambda r: rank_key(*r)) == [(1.0, 0.3, 1), (1.0, 0.3, 2),
-                                                       (1 / 3, 0.2, 5), (1 / 9, 0.1, 0)]
+    assert sorted(rows, key=lambda r: rank_key(*r)) == [
+        (1.0, 0.3, 1),
+        (1.0, 0.3, 2),
+        (1 / 3, 0.2, 5),
+        (1 / 9, 0.1, 0),
+    ]
 
 
 def test_subscribers_are_told_every_trial_in_subscription_order():

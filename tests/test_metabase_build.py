@@ -8,10 +8,10 @@ import json
 
 import pandas as pd
 import pytest
+from declared_plugins import installed_as_declared
 from sklearn.datasets import make_classification, make_regression
 
 from automl.cli import main as automl_main
-from declared_plugins import installed_as_declared
 from metalearning.metabase import load_metabase
 
 
@@ -37,12 +37,27 @@ def built(tmp_path_factory):
     write_dataset(data, "three-classes", X, y, "multiclass")
     X, y = make_regression(150, 4, noise=1.0, random_state=2)
     write_dataset(data, "linear", X, y, "regression")
-    command = ["metabase", "build", "--datasets", str(data), "--out", str(out),
-               "--search-budget", "10", "--top", "2", "--eval-time-limit", "10", "--parallel", "2"]
+    command = [
+        "metabase",
+        "build",
+        "--datasets",
+        str(data),
+        "--out",
+        str(out),
+        "--search-budget",
+        "10",
+        "--top",
+        "2",
+        "--eval-time-limit",
+        "10",
+        "--parallel",
+        "2",
+    ]
     assert main(command) == 0
     return data, out, command
 
 
+@pytest.mark.slow
 def test_build_writes_a_loadable_metabase(built, capsys):
     _, out, _ = built
     metabase = load_metabase(out)
@@ -53,8 +68,9 @@ def test_build_writes_a_loadable_metabase(built, capsys):
     # every configuration evaluated on every dataset of its task group, and nowhere else
     for cid, entry in metabase.configurations.items():
         datasets = set(perf.loc[perf["config_id"] == cid, "dataset"])
-        expected = {"linear"} if entry["task_group"] == "regression" else {"binary-a",
-                                                                          "three-classes"}
+        expected = (
+            {"linear"} if entry["task_group"] == "regression" else {"binary-a", "three-classes"}
+        )
         assert datasets == expected
     assert perf.loc[perf["status"] == "ok", "loss"].notna().all()
     record = json.loads((out / "build.json").read_text())
@@ -63,6 +79,7 @@ def test_build_writes_a_loadable_metabase(built, capsys):
     assert record["search_seconds"] > 0 and record["space_version"] == "1"
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_work(built, capsys):
     _, out, command = built
     before = (out / "performance.csv").read_text()
@@ -74,6 +91,7 @@ def test_rerun_skips_finished_work(built, capsys):
     assert (out / "performance.csv").read_text() == before
 
 
+@pytest.mark.slow
 def test_a_lost_evaluation_is_redone(built, capsys):
     _, out, command = built
     path = out / "evaluations" / "linear.csv"
@@ -84,12 +102,14 @@ def test_a_lost_evaluation_is_redone(built, capsys):
     assert len(pd.read_csv(path)) == len(rows)
 
 
+@pytest.mark.slow
 def test_unknown_dataset_names_are_refused(built):
     data, out, _ = built
     with pytest.raises(SystemExit, match="not in .*: nope"):
         main(["metabase", "build", "--datasets", str(data), "--out", str(out), "--only", "nope"])
 
 
+@pytest.mark.slow
 def test_the_module_runs_the_same_command(built, capsys):
     from metalearning import build
 

@@ -11,12 +11,14 @@ from automl.metafeatures import compute_metafeatures, metafeature_names
 
 
 def small_frame() -> tuple[pd.DataFrame, np.ndarray]:
-    X = pd.DataFrame({
-        "a": [1.0, 2.0, 3.0, np.nan, 5.0, 6.0, 7.0, 8.0],
-        "b": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 10.0],
-        "color": pd.Categorical(["r", "g", "b", "r", "g", "b", "r", None]),
-        "flat": [4.0] * 8,
-    })
+    X = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, 3.0, np.nan, 5.0, 6.0, 7.0, 8.0],
+            "b": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 10.0],
+            "color": pd.Categorical(["r", "g", "b", "r", "g", "b", "r", None]),
+            "flat": [4.0] * 8,
+        }
+    )
     y = np.array([0, 1, 0, 1, 0, 1, 0, 1])
     return X, y
 
@@ -81,13 +83,18 @@ def test_landmarkers_see_simple_structure():
 
 
 def test_awkward_data_gives_every_feature_without_crashing():
-    X = pd.DataFrame({
-        "text": ["a", "b", None, "a"] * 10,
-        "all_missing": [np.nan] * 40,
-        "const": [1] * 40,
-    })
-    for task, y in (("binary", np.array([0, 1] * 20)), ("regression", np.arange(40.0)),
-                    ("multiclass", np.array([0, 1, 2, 3] * 10))):
+    X = pd.DataFrame(
+        {
+            "text": ["a", "b", None, "a"] * 10,
+            "all_missing": [np.nan] * 40,
+            "const": [1] * 40,
+        }
+    )
+    for task, y in (
+        ("binary", np.array([0, 1] * 20)),
+        ("regression", np.arange(40.0)),
+        ("multiclass", np.array([0, 1, 2, 3] * 10)),
+    ):
         m = compute_metafeatures(X, y, task)
         assert list(m) == metafeature_names(task)
         assert math.isfinite(m["n_rows"]) and math.isfinite(m["landmark_1nn"])
@@ -147,7 +154,10 @@ def test_landmarkers_equal_cross_validated_scores(task):
         }
     else:
         folds = KFold(3, shuffle=True, random_state=0)
-        expected = {"landmark_1nn": cross_val_score(KNeighborsRegressor(1), standard, y, cv=folds,
-                                                    scoring="r2")}
+        expected = {
+            "landmark_1nn": cross_val_score(
+                KNeighborsRegressor(1), standard, y, cv=folds, scoring="r2"
+            )
+        }
     for name, scores in expected.items():
         assert values[name] == pytest.approx(float(np.clip(scores.mean(), -1, 1)), abs=1e-12)

@@ -7,9 +7,9 @@ from sklearn.model_selection import GroupKFold, KFold
 
 from automl.data import prepare_training_data
 from automl.metrics import get_metric
+from automl.space import PipelineSpace
 from automl.trials.evaluation import evaluate
 from automl.trials.resampling import CV_FOLDS, CV_MAX_ROWS, make_resampling
-from automl.space import PipelineSpace
 
 
 def test_auto_resampling_uses_cv_on_small_data_and_holdout_on_large():
@@ -49,8 +49,17 @@ def test_evaluate_keeps_out_of_fold_predictions_and_scores_them():
     resampling = make_resampling("cv", task="binary", y=prepared.y)
     metric = get_metric("roc_auc", "binary")
     config = PipelineSpace("binary", 200).default_config("logistic_regression")
-    result = evaluate(0, config, prepared.X, prepared.y, task="binary", categorical=[],
-                      n_classes=2, resampling=resampling, metric=metric)
+    result = evaluate(
+        0,
+        config,
+        prepared.X,
+        prepared.y,
+        task="binary",
+        categorical=[],
+        n_classes=2,
+        resampling=resampling,
+        metric=metric,
+    )
     assert result.status == "ok"
     assert result.predictions.shape == (200, 2)
     assert np.allclose(result.predictions.sum(axis=1), 1.0)
@@ -65,7 +74,16 @@ def test_a_fold_missing_a_class_still_gets_full_width_predictions():
     prepared = prepare_training_data(X, y, classification=True)
     resampling = make_resampling(KFold(2), task="multiclass", y=prepared.y)  # unshuffled
     config = PipelineSpace("multiclass", 40).default_config("xgboost")
-    result = evaluate(0, config, prepared.X, prepared.y, task="multiclass", categorical=[],
-                      n_classes=3, resampling=resampling, metric=get_metric(None, "multiclass"))
+    result = evaluate(
+        0,
+        config,
+        prepared.X,
+        prepared.y,
+        task="multiclass",
+        categorical=[],
+        n_classes=3,
+        resampling=resampling,
+        metric=get_metric(None, "multiclass"),
+    )
     assert result.predictions.shape == (40, 3)
     assert np.all(result.predictions[20:, 2] == 0)  # trained on the first half: no class 2

@@ -29,6 +29,7 @@ def test_a_model_saved_before_the_reshaping_loads_and_predicts_the_same():
 
 def test_old_module_paths_are_aliases_of_their_new_homes():
     from automl.runner import FoldModels  # type: ignore[import-not-found]
+
     from automl.trials import evaluation
 
     assert FoldModels is evaluation.FoldModels

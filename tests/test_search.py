@@ -30,8 +30,13 @@ def branin_space(seed: int = 0) -> ConfigurationSpace:
     x1, x2 = Float("x1", (-5.0, 10.0), default=0.0), Float("x2", (0.0, 15.0), default=0.0)
     z = Float("z", (0.0, 1.0), default=0.5)
     space.add([branch, x1, x2, z])
-    space.add([EqualsCondition(x1, branch, "branin"), EqualsCondition(x2, branch, "branin"),
-               EqualsCondition(z, branch, "flat")])
+    space.add(
+        [
+            EqualsCondition(x1, branch, "branin"),
+            EqualsCondition(x2, branch, "branin"),
+            EqualsCondition(z, branch, "flat"),
+        ]
+    )
     return space
 
 
@@ -74,8 +79,9 @@ def test_strategies_are_reproducible_and_propose_valid_new_configs(name):
     space = PipelineSpace("binary", 2000)
 
     def run(seed: int) -> list[dict]:
-        strategy = make_strategy(name, space.configspace, seed=seed,
-                                 initial_configs=space.initial_configs()[:2])
+        strategy = make_strategy(
+            name, space.configspace, seed=seed, initial_configs=space.initial_configs()[:2]
+        )
         asked = []
         for i in range(30):
             config = strategy.ask()
@@ -106,7 +112,7 @@ def test_parallel_asks_without_results_differ():
 def test_failed_trials_do_not_break_the_surrogate():
     space = branin_space()
     strategy = make_strategy("bo", space, seed=1)
-    for i in range(40):
+    for _ in range(40):
         config = strategy.ask()
         # every "flat" trial crashes: the model must learn to avoid that branch
         loss = float("inf") if config["branch"] == "flat" else branin_loss(config)
@@ -207,4 +213,3 @@ def test_plain_scheduler_is_the_strategy():
     assert isinstance(request, Request) and request.fidelity == 1.0
     scheduler.tell(request, 1.0)
     assert strategy.observations == [(request.config, 1.0)]
-

@@ -1,13 +1,20 @@
 """scikit-learn's own conformance suite (clone / Pipeline / cross_val_score: test_estimator.py)."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from automl import AutoMLClassifier, AutoMLRegressor
 
 # Small, deterministic settings: a fixed number of cheap trials keeps each check fast and
 # reproducible (the checks fit dozens of times on tiny data).
-FAST = dict(time_budget=30, max_trials=2, n_jobs=1, random_state=0, verbose=0,
-            include=["logistic_regression", "ridge"])
+FAST = dict(
+    time_budget=30,
+    max_trials=2,
+    n_jobs=1,
+    random_state=0,
+    verbose=0,
+    include=["logistic_regression", "ridge"],
+)
 
 # No check is expected to fail: the estimators pass the whole suite.
 EXPECTED_FAILURES: dict = {}
@@ -17,5 +24,6 @@ EXPECTED_FAILURES: dict = {}
     [AutoMLClassifier(**FAST), AutoMLRegressor(**FAST)],
     expected_failed_checks=lambda est: EXPECTED_FAILURES,
 )
+@pytest.mark.slow
 def test_sklearn_checks(estimator, check):
     check(estimator)

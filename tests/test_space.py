@@ -10,7 +10,6 @@ from ConfigSpace.exceptions import IllegalValueError
 from sklearn.dummy import DummyClassifier
 
 from automl.data import prepare_training_data
-from automl.trials.evaluation import describe_data, fit_pipeline
 from automl.space import (
     BUILTIN_FAMILIES,
     FAMILIES,
@@ -28,6 +27,7 @@ from automl.space import (
 from automl.space.families import boosting, defined_families
 from automl.space.preprocessing import PREPROCESSING_MODULES
 from automl.space.registry import BUILTIN_ORDER, check_order
+from automl.trials.evaluation import describe_data, fit_pipeline
 
 
 def mixed_data(n=120, task="binary"):
@@ -113,8 +113,9 @@ def test_complete_fills_defaults_and_rejects_out_of_range():
     space = PipelineSpace("binary", 100)
     config = space.complete({"model": "lightgbm", "lightgbm:num_leaves": 7})
     assert config["lightgbm:num_leaves"] == 7 and config["lightgbm:n_estimators"] == 100
-    with pytest.raises(IllegalValueError, match="not allowed for hyperparameter with name "
-                       "'lightgbm:num_leaves'"):
+    with pytest.raises(
+        IllegalValueError, match="not allowed for hyperparameter with name 'lightgbm:num_leaves'"
+    ):
         space.complete({"model": "lightgbm", "lightgbm:num_leaves": 10**6})
 
 
@@ -130,9 +131,7 @@ def test_hist_gradient_boosting_copes_with_more_than_255_categories():
     assert pipeline[-1].is_categorical_ is None  # no categorical column reaches the model
     assert len(pipeline.predict(prepared.X)) == 600
     # a native-categorical family without a declared cap gets the column as it is
-    assert [n for n, _ in build_pipeline(space.default_config("lightgbm"), data).steps] == [
-        "model"
-    ]
+    assert [n for n, _ in build_pipeline(space.default_config("lightgbm"), data).steps] == ["model"]
 
 
 @pytest.mark.parametrize("task", ["binary", "regression"])
@@ -149,8 +148,9 @@ def test_a_configuration_builds_the_same_model_for_a_fold_and_for_the_refit(task
             build_pipeline(config, DataDescription(task, n_rows, ("a", "b", "c"), {}))[-1]
             for n_rows in (460, 576)
         ]
-        params = [{k: v for k, v in m.get_params().items() if "n_neighbors" not in k}
-                  for m in models]
+        params = [
+            {k: v for k, v in m.get_params().items() if "n_neighbors" not in k} for m in models
+        ]
         assert repr(params[0]) == repr(params[1]), config
 
 
@@ -178,14 +178,32 @@ def _build_tiny(params, context):
     return DummyClassifier(strategy="prior")
 
 
-TINY = ModelFamily("tiny", True, False, _tiny_space, _build_tiny, native_categorical=True,
-                   preload=("sklearn.dummy",), group="baselines")
+TINY = ModelFamily(
+    "tiny",
+    True,
+    False,
+    _tiny_space,
+    _build_tiny,
+    native_categorical=True,
+    preload=("sklearn.dummy",),
+    group="baselines",
+)
 
 
 def test_the_default_order_is_every_builtin_family_strongest_first():
     assert family_order() == [
-        "lightgbm", "hist_gradient_boosting", "xgboost", "extra_trees", "random_forest",
-        "logistic_regression", "ridge", "mlp", "svm", "knn", "elastic_net", "naive_bayes",
+        "lightgbm",
+        "hist_gradient_boosting",
+        "xgboost",
+        "extra_trees",
+        "random_forest",
+        "logistic_regression",
+        "ridge",
+        "mlp",
+        "svm",
+        "knn",
+        "elastic_net",
+        "naive_bayes",
     ]
     assert [f.name for f in BUILTIN_ORDER] == family_order()
     assert {f.name for f in defined_families()} == BUILTIN_FAMILIES == set(family_order())
@@ -213,9 +231,9 @@ def test_groups_are_declared_by_their_families():
 
 
 def test_every_builtin_family_preloads_the_module_its_model_comes_from():
-    assert set(preload_modules()) == {
-        m for f in BUILTIN_ORDER for m in f.preload
-    } | set(PREPROCESSING_MODULES)
+    assert set(preload_modules()) == {m for f in BUILTIN_ORDER for m in f.preload} | set(
+        PREPROCESSING_MODULES
+    )
     assert len(preload_modules()) == len(set(preload_modules()))
     assert all(importlib.util.find_spec(m) is not None for m in preload_modules())
     for family in BUILTIN_ORDER:
@@ -227,7 +245,9 @@ def test_every_builtin_family_preloads_the_module_its_model_comes_from():
             model = getattr(model, "regressor", model)  # a standardized-target wrapper
             module = type(model).__module__
             assert any(module == m or module.startswith(m + ".") for m in family.preload), (
-                family.name, module)
+                family.name,
+                module,
+            )
 
 
 def test_a_registered_family_is_offered_preloaded_grouped_and_built():
@@ -278,12 +298,21 @@ def test_target_encoding_is_reproducible():
     """The target encoder's cross-fitting shuffle is seeded: the same configuration fit twice
     (in processes whose global random state differs) gives the same model."""
     rng = np.random.default_rng(0)
-    X = pd.DataFrame({"city": pd.Categorical(rng.choice([f"c{i}" for i in range(40)], 300)),
-                      "x": rng.normal(size=300)})
+    X = pd.DataFrame(
+        {
+            "city": pd.Categorical(rng.choice([f"c{i}" for i in range(40)], 300)),
+            "x": rng.normal(size=300),
+        }
+    )
     y = (rng.random(300) < 0.5).astype(int)
     space = PipelineSpace("binary", 300)
-    config = space.complete({"model": "logistic_regression", "high_cardinality_encoding": "target",
-                             "onehot_max_categories": 5})
+    config = space.complete(
+        {
+            "model": "logistic_regression",
+            "high_cardinality_encoding": "target",
+            "onehot_max_categories": 5,
+        }
+    )
     fitted = []
     for seed in (1, 2):
         np.random.seed(seed)  # what an unseeded encoder would draw from

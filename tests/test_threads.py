@@ -6,19 +6,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from automl.space import PipelineSpace
+from automl.space.pipeline_space import DataDescription, build_pipeline
 from automl.trials.executor import LocalExecutor
 from automl.trials.request import TrialData
 from automl.trials.resampling import make_resampling
-from automl.space import PipelineSpace
-from automl.space.pipeline_space import DataDescription, build_pipeline
 
 
 def report_threads(data, request, *, n_threads):
     """Runs inside a trial process: what the thread pools are limited to there."""
     from threadpoolctl import threadpool_info
 
-    return {"allotted": n_threads,
-            "pools": sorted({pool["num_threads"] for pool in threadpool_info()})}
+    return {
+        "allotted": n_threads,
+        "pools": sorted({pool["num_threads"] for pool in threadpool_info()}),
+    }
 
 
 @pytest.mark.parametrize("family", ["lightgbm", "xgboost", "random_forest", "extra_trees", "knn"])
@@ -32,8 +34,14 @@ def test_models_get_the_allotted_thread_count(family):
 
 def test_trial_thread_pools_are_limited_to_the_allotment():
     y = np.arange(10) % 2
-    data = TrialData(X=pd.DataFrame({"a": np.arange(10.0)}), y=y, task="binary", categorical=(),
-                     n_classes=2, resampling=make_resampling(2, task="binary", y=y))
+    data = TrialData(
+        X=pd.DataFrame({"a": np.arange(10.0)}),
+        y=y,
+        task="binary",
+        categorical=(),
+        n_classes=2,
+        resampling=make_resampling(2, task="binary", y=y),
+    )
     executor = LocalExecutor(data, n_workers=2, n_threads_per_trial=1)
     try:
         import numpy  # noqa: F401  (loads a BLAS pool, so there is one to limit)

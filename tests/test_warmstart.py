@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from declared_plugins import installed_as_declared
 from sklearn.datasets import make_classification
 
 from automl import AutoMLClassifier, plugins
@@ -20,9 +21,7 @@ from automl.warm_start import (
     installed_source,
     usable_config,
 )
-from declared_plugins import installed_as_declared
 from metalearning.metabase import Metabase, MetabaseWarning, config_id, load_metabase
-from metalearning.runtimes import fit_run_times, shape_terms, trained_rows
 from metalearning.recommend import (
     dataset_distances,
     greedy_portfolio,
@@ -30,6 +29,7 @@ from metalearning.recommend import (
     order_by_gain_per_second,
     warm_start_configs,
 )
+from metalearning.runtimes import fit_run_times, shape_terms, trained_rows
 
 
 def logistic(c: float) -> dict:
@@ -45,21 +45,31 @@ def tiny_metabase() -> Metabase:
     metafeatures = pd.DataFrame.from_dict(rows, orient="index")
     metafeatures.index.name = "dataset"
     configs = {
-        "c_small": logistic(0.01), "c_medium": logistic(1.0), "c_large": logistic(100.0),
+        "c_small": logistic(0.01),
+        "c_medium": logistic(1.0),
+        "c_large": logistic(100.0),
         "c_robust": logistic(10.0),
     }
-    configurations = {cid: {"config": c, "task_group": "classification",
-                            "found_on": [cid[2:]] if cid != "c_robust" else ["small", "large"]}
-                      for cid, c in configs.items()}
+    configurations = {
+        cid: {
+            "config": c,
+            "task_group": "classification",
+            "found_on": [cid[2:]] if cid != "c_robust" else ["small", "large"],
+        }
+        for cid, c in configs.items()
+    }
     losses = {  # dataset -> config -> loss; c_robust is second everywhere
         "small": {"c_small": 0.10, "c_medium": 0.50, "c_large": 0.90, "c_robust": 0.20},
         "medium": {"c_small": 0.50, "c_medium": 0.10, "c_large": 0.50, "c_robust": 0.20},
         "large": {"c_small": 0.90, "c_medium": 0.50, "c_large": 0.10, "c_robust": 0.20},
     }
-    performance = pd.DataFrame([
-        {"dataset": d, "config_id": c, "loss": loss, "duration": 1.0, "status": "ok"}
-        for d, row in losses.items() for c, loss in row.items()
-    ])
+    performance = pd.DataFrame(
+        [
+            {"dataset": d, "config_id": c, "loss": loss, "duration": 1.0, "status": "ok"}
+            for d, row in losses.items()
+            for c, loss in row.items()
+        ]
+    )
     return Metabase(metafeatures, configurations, performance)
 
 
@@ -76,7 +86,8 @@ def test_save_and_load_round_trip(tmp_path):
     pd.testing.assert_frame_equal(
         loaded.performance.sort_values(["dataset", "config_id"]).reset_index(drop=True),
         metabase.performance.sort_values(["dataset", "config_id"]).reset_index(drop=True),
-        check_dtype=False)
+        check_dtype=False,
+    )
 
 
 def test_missing_files_and_untranslatable_versions_are_explained(tmp_path):
@@ -122,8 +133,9 @@ def test_greedy_portfolio_covers_datasets():
 
 def test_warm_start_alternates_neighbours_and_portfolio():
     target = {n: 1.9 for n in metafeature_names("binary")}
-    configs = warm_start_configs(tiny_metabase(), target, "binary", space(),
-                                 n_neighbors=2, portfolio_size=2)
+    configs = warm_start_configs(
+        tiny_metabase(), target, "binary", space(), n_neighbors=2, portfolio_size=2
+    )
     chosen = [c["logistic_regression:C"] for c in configs]
     # neighbour 1 (large) -> c_large, portfolio 1 -> c_robust, neighbour 2 (medium) -> c_medium
     assert chosen[:3] == [100.0, 10.0, 1.0]
@@ -137,11 +149,13 @@ def test_configurations_predicted_slow_go_behind_the_cheap_ones():
     perf.loc[perf["config_id"] == "c_large", "duration"] = 60.0  # 1.5 s for the others
     target = {n: 1.9 for n in metafeature_names("binary")}
     target["n_rows"] = 300.0
-    unbounded = warm_start_configs(metabase, target, "binary", space(), n_neighbors=2,
-                                   portfolio_size=2)
+    unbounded = warm_start_configs(
+        metabase, target, "binary", space(), n_neighbors=2, portfolio_size=2
+    )
     assert unbounded[0]["logistic_regression:C"] == 100.0
-    bounded = warm_start_configs(metabase, target, "binary", space(), n_neighbors=2,
-                                 portfolio_size=2, time_budget=60)
+    bounded = warm_start_configs(
+        metabase, target, "binary", space(), n_neighbors=2, portfolio_size=2, time_budget=60
+    )
     # per second, c_robust (good everywhere) gains most, then c_medium; c_large is 40x slower
     assert [c["logistic_regression:C"] for c in bounded] == [10.0, 1.0, 100.0]
 
@@ -151,39 +165,54 @@ def test_unusable_configurations_are_skipped_or_warned():
     target = {n: 0.0 for n in metafeature_names("binary")}
     excluded = PipelineSpace("binary", 200, exclude=["logistic_regression"])
     assert warm_start_configs(metabase, target, "binary", excluded) == []  # user's choice
-    metabase.configurations["c_small"]["config"] = {"model": "logistic_regression",
-                                                    "logistic_regression:renamed": 1.0}
+    metabase.configurations["c_small"]["config"] = {
+        "model": "logistic_regression",
+        "logistic_regression:renamed": 1.0,
+    }
     with pytest.warns(MetabaseWarning, match="no longer fit"):
         configs = warm_start_configs(metabase, target, "binary", space())
     assert all("logistic_regression:renamed" not in c for c in configs)
 
 
+@pytest.mark.slow
 def test_estimator_starts_from_the_metabase():
     X, y = make_classification(200, 6, random_state=0)
     metafeatures = compute_metafeatures(pd.DataFrame(X), y, "binary")
     metabase = tiny_metabase()
     metabase.metafeatures.loc["medium", list(metafeatures)] = list(metafeatures.values())
-    expected = warm_start_configs(metabase, metafeatures, "binary", PipelineSpace("binary", 200),
-                                  time_budget=30)
+    expected = warm_start_configs(
+        metabase, metafeatures, "binary", PipelineSpace("binary", 200), time_budget=30
+    )
     assert 1.0 in [c["logistic_regression:C"] for c in expected]  # the nearest one's winner
-    model = AutoMLClassifier(time_budget=30, max_trials=4, n_jobs=1, warm_start=metabase,
-                             history=None, random_state=0).fit(X, y)
+    model = AutoMLClassifier(
+        time_budget=30, max_trials=4, n_jobs=1, warm_start=metabase, history=None, random_state=0
+    ).fit(X, y)
     trials = sorted(model.trials_, key=lambda t: t["trial_id"])
     assert [t["config"] for t in trials[:4]] == expected[:4]
     assert model.metafeatures_ == pytest.approx(metafeatures, nan_ok=True)
     assert model.n_warm_start_ == len(expected) >= 3
 
 
+@pytest.mark.slow
 def test_warm_start_with_a_list_of_configurations():
     X, y = make_classification(120, 4, random_state=0)
-    model = AutoMLClassifier(time_budget=30, max_trials=2, n_jobs=1, history=None,
-                             warm_start=[logistic(0.5), logistic(2.0)], random_state=0).fit(X, y)
-    configs = [t["config"]["logistic_regression:C"] for t in sorted(
-        model.trials_, key=lambda t: t["trial_id"])]
+    model = AutoMLClassifier(
+        time_budget=30,
+        max_trials=2,
+        n_jobs=1,
+        history=None,
+        warm_start=[logistic(0.5), logistic(2.0)],
+        random_state=0,
+    ).fit(X, y)
+    configs = [
+        t["config"]["logistic_regression:C"]
+        for t in sorted(model.trials_, key=lambda t: t["trial_id"])
+    ]
     assert configs == [0.5, 2.0]
     with pytest.raises(ValueError, match="configuration 0 names hyperparameters.*'nope'"):
-        AutoMLClassifier(time_budget=10, history=None,
-                         warm_start=[{"model": "lightgbm", "nope": 1}]).fit(X, y)
+        AutoMLClassifier(
+            time_budget=10, history=None, warm_start=[{"model": "lightgbm", "nope": 1}]
+        ).fit(X, y)
     with pytest.raises(ValueError, match="warm_start must be one of"):
         AutoMLClassifier(warm_start="everything").fit(X, y)
 
@@ -192,15 +221,20 @@ def test_shipped_metabase_is_complete_and_usable():
     metabase = load_metabase()
     assert len(metabase.datasets) >= 30
     assert {"classification", "regression"} <= {
-        c["task_group"] for c in metabase.configurations.values()}
+        c["task_group"] for c in metabase.configurations.values()
+    }
     assert set(metabase.performance["config_id"]) <= set(metabase.configurations)
     for cid, entry in metabase.configurations.items():
         assert cid == config_id(entry["config"], entry["task_group"])
     X, y = make_classification(300, 8, random_state=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", MetabaseWarning)
-        configs = warm_start_configs(metabase, compute_metafeatures(pd.DataFrame(X), y, "binary"),
-                                     "binary", PipelineSpace("binary", 300))
+        configs = warm_start_configs(
+            metabase,
+            compute_metafeatures(pd.DataFrame(X), y, "binary"),
+            "binary",
+            PipelineSpace("binary", 300),
+        )
     assert len(configs) >= 5
     assert len({json.dumps(c, sort_keys=True) for c in configs}) == len(configs)
 
@@ -221,25 +255,33 @@ def test_the_early_window_fills_with_the_largest_gains_that_still_fit():
     # a and b each win on one dataset: together they beat the all-rounder c
     losses = pd.DataFrame({"a": [0.0, 0.6], "b": [0.6, 0.0], "c": [0.2, 0.2], "d": [0.9, 0.9]})
     seconds = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.1}
-    assert order_by_gain_per_second(list(losses), losses, seconds, early_seconds=2.0)[:2] == \
-        ["c", "a"]  # the best bet, then what adds most to it, both within 2 s
+    assert order_by_gain_per_second(list(losses), losses, seconds, early_seconds=2.0)[:2] == [
+        "c",
+        "a",
+    ]  # the best bet, then what adds most to it, both within 2 s
     # 1.5 s holds only one of the 1 s configurations; the cheap d fits the rest but adds
     # nothing, so the window closes and gain per second orders the others (d, no gain, last)
-    assert order_by_gain_per_second(list(losses), losses, seconds, early_seconds=1.5) == \
-        ["c", "a", "b", "d"]
+    assert order_by_gain_per_second(list(losses), losses, seconds, early_seconds=1.5) == [
+        "c",
+        "a",
+        "b",
+        "d",
+    ]
 
 
 def test_the_search_own_starting_configurations_fill_the_window_only_as_a_last_resort():
     losses = pd.DataFrame({"default": [0.1, 0.1], "tuned": [0.3, 0.0], "slow": [0.0, 0.0]})
     seconds = {"default": 0.5, "tuned": 0.5, "slow": 50.0}
     # the default is the better bet, but the search runs it right after the warm start anyway
-    ordered = order_by_gain_per_second(list(losses), losses, seconds, early_seconds=0.6,
-                                       fallbacks=frozenset({"default"}))
+    ordered = order_by_gain_per_second(
+        list(losses), losses, seconds, early_seconds=0.6, fallbacks=frozenset({"default"})
+    )
     assert ordered[0] == "tuned"
     # nothing else fits in time: then the default comes first after all
     seconds["tuned"] = 5.0
-    ordered = order_by_gain_per_second(list(losses), losses, seconds, early_seconds=0.6,
-                                       fallbacks=frozenset({"default"}))
+    ordered = order_by_gain_per_second(
+        list(losses), losses, seconds, early_seconds=0.6, fallbacks=frozenset({"default"})
+    )
     assert ordered[0] == "default"
 
 
@@ -248,10 +290,18 @@ def timed_metabase(seconds_by_rows: dict[int, float], status: str = "ok") -> Met
     metabase = tiny_metabase()
     names = [f"d{rows}" for rows in seconds_by_rows]
     metafeatures = pd.DataFrame({"task": "binary", "n_rows": list(seconds_by_rows)}, index=names)
-    performance = pd.DataFrame([
-        {"dataset": f"d{rows}", "config_id": "c_small", "loss": 0.1,
-         "duration": 0.1 + seconds, "status": status}
-        for rows, seconds in seconds_by_rows.items()])
+    performance = pd.DataFrame(
+        [
+            {
+                "dataset": f"d{rows}",
+                "config_id": "c_small",
+                "loss": 0.1,
+                "duration": 0.1 + seconds,
+                "status": status,
+            }
+            for rows, seconds in seconds_by_rows.items()
+        ]
+    )
     return Metabase(metafeatures, metabase.configurations, performance)
 
 
@@ -268,7 +318,7 @@ def test_run_times_scale_with_the_power_of_the_rows_measured_across_sizes():
 
 
 def test_run_time_exponent_is_bounded_and_linear_without_a_size_range():
-    steep = fit_run_times(timed_metabase({n: 1e-9 * n ** 3 for n in [500, 5_000, 50_000]}))
+    steep = fit_run_times(timed_metabase({n: 1e-9 * n**3 for n in [500, 5_000, 50_000]}))
     assert steep.per_config["c_small"][1] == 1.2  # a cubic looking fit is noise at these sizes
     narrow = fit_run_times(timed_metabase({1_000: 0.2, 1_500: 0.2, 2_000: 0.2}))
     assert narrow.per_config["c_small"][1] == 1.0  # within a factor of 4: no exponent to tell
@@ -283,16 +333,32 @@ def test_run_times_grow_with_the_classes_of_multiclass_data_for_the_family_that_
     # configurations of one family; rows and classes vary independently across the datasets
     shapes = [(500, 2), (2_000, 2), (8_000, 2), (500, 6), (2_000, 4), (8_000, 8), (1_000, 10)]
     names = [f"d{i}" for i in range(len(shapes))]
-    metafeatures = pd.DataFrame({"task": ["binary" if k == 2 else "multiclass" for _, k in shapes],
-                                 "n_rows": [n for n, _ in shapes], "n_features": 10,
-                                 "n_classes": [k for _, k in shapes]}, index=names)
-    configurations = {cid: {"config": {"model": "lightgbm"}, "task_group": "classification"}
-                      for cid in ["boost_a", "boost_b"]}
-    performance = pd.DataFrame([
-        {"dataset": name, "config_id": cid, "loss": 0.1, "status": "ok",
-         "duration": 0.1 + scale * 1e-4 * trained_rows(n) * (k if k > 2 else 1)}
-        for cid, scale in [("boost_a", 1.0), ("boost_b", 3.0)]
-        for name, (n, k) in zip(names, shapes)])
+    metafeatures = pd.DataFrame(
+        {
+            "task": ["binary" if k == 2 else "multiclass" for _, k in shapes],
+            "n_rows": [n for n, _ in shapes],
+            "n_features": 10,
+            "n_classes": [k for _, k in shapes],
+        },
+        index=names,
+    )
+    configurations = {
+        cid: {"config": {"model": "lightgbm"}, "task_group": "classification"}
+        for cid in ["boost_a", "boost_b"]
+    }
+    performance = pd.DataFrame(
+        [
+            {
+                "dataset": name,
+                "config_id": cid,
+                "loss": 0.1,
+                "status": "ok",
+                "duration": 0.1 + scale * 1e-4 * trained_rows(n) * (k if k > 2 else 1),
+            }
+            for cid, scale in [("boost_a", 1.0), ("boost_b", 3.0)]
+            for name, (n, k) in zip(names, shapes)
+        ]
+    )
     fits = fit_run_times(Metabase(metafeatures, configurations, performance))
     binary = {"n_rows": 4_000, "n_features": 10, "n_classes": 2}
     ten_classes = {**binary, "n_classes": 10}
@@ -307,8 +373,7 @@ def test_run_times_grow_with_the_classes_of_multiclass_data_for_the_family_that_
 def test_shape_terms_count_classes_only_when_there_are_more_than_two():
     assert shape_terms({"n_features": 1, "n_classes": 2})[1] == 0.0
     assert shape_terms({"n_features": 1, "n_classes": float("nan")})[1] == 0.0
-    assert shape_terms({"n_features": 20, "n_classes": 5}) == pytest.approx(
-        [np.log(20), np.log(5)])
+    assert shape_terms({"n_features": 20, "n_classes": 5}) == pytest.approx([np.log(20), np.log(5)])
 
 
 # -- automl finds the metabase without importing metalearning ---------------------------------
@@ -319,10 +384,12 @@ def test_the_default_warm_start_is_the_installed_metabase():
     with installed_as_declared():
         shipped = installed_source("metabase")
         assert isinstance(shipped, Metabase) and len(shipped.datasets) >= 30
-        model = AutoMLClassifier(time_budget=30, max_trials=2, n_jobs=1, history=None,
-                                 random_state=0).fit(X, y)  # warm_start="auto"
-    expected = shipped.warm_start_configs(model.metafeatures_, "binary",
-                                          PipelineSpace("binary", 200), time_budget=30)
+        model = AutoMLClassifier(
+            time_budget=30, max_trials=2, n_jobs=1, history=None, random_state=0
+        ).fit(X, y)  # warm_start="auto"
+    expected = shipped.warm_start_configs(
+        model.metafeatures_, "binary", PipelineSpace("binary", 200), time_budget=30
+    )
     assert model.n_warm_start_ == len(expected) >= 5
     trials = sorted(model.trials_, key=lambda t: t["trial_id"])
     assert [t["config"] for t in trials] == expected[:2]
@@ -334,8 +401,14 @@ def test_without_an_installed_source_the_search_starts_cold_with_a_warning(monke
     X, y = make_classification(120, 4, random_state=0)
     try:
         with pytest.warns(RuntimeWarning, match="No warm-start source 'metabase' is installed"):
-            model = AutoMLClassifier(time_budget=30, max_trials=1, n_jobs=1, history=None,
-                                     warm_start="metabase", random_state=0).fit(X, y)
+            model = AutoMLClassifier(
+                time_budget=30,
+                max_trials=1,
+                n_jobs=1,
+                history=None,
+                warm_start="metabase",
+                random_state=0,
+            ).fit(X, y)
     finally:
         installed_source.cache_clear()
     assert model.n_warm_start_ == 0 and len(model.trials_) == 1
@@ -372,8 +445,9 @@ def test_any_object_with_the_interface_is_a_warm_start():
     with pytest.raises(ValueError, match="warm_start must be one of"):
         check_warm_start(object())
     X, y = make_classification(120, 4, random_state=0)
-    model = AutoMLClassifier(time_budget=30, max_trials=1, n_jobs=1, history=None,
-                             warm_start=source, random_state=0).fit(X, y)
+    model = AutoMLClassifier(
+        time_budget=30, max_trials=1, n_jobs=1, history=None, warm_start=source, random_state=0
+    ).fit(X, y)
     assert source.asked == [("binary", 30.0)]
     assert model.trials_[0]["config"]["logistic_regression:C"] == 3.0
 
@@ -393,13 +467,16 @@ def test_configurations_carried_over_and_given_are_checked_by_one_rule():
 
 def test_config_ids_hash_the_search_own_config_key():
     config = logistic(2.0)
-    assert config_id(config, "classification") == config_id(dict(reversed(config.items())),
-                                                             "classification")
+    assert config_id(config, "classification") == config_id(
+        dict(reversed(config.items())), "classification"
+    )
     assert config_id(config, "classification") != config_id(config, "regression")
     import hashlib
 
-    assert config_id(config, "regression") == hashlib.sha1(
-        ("regression" + config_key(config)).encode()).hexdigest()[:12]
+    assert (
+        config_id(config, "regression")
+        == hashlib.sha1(("regression" + config_key(config)).encode()).hexdigest()[:12]
+    )
 
 
 def test_metabase_and_history_rank_neighbours_by_the_same_distance():
@@ -407,8 +484,10 @@ def test_metabase_and_history_rank_neighbours_by_the_same_distance():
     metabase.metafeatures.loc["large", "n_rows"] = np.nan  # missing: left out, not "far"
     target = {n: 1.9 for n in metafeature_names("binary")}
     by_metabase = dataset_distances(metabase, target, "binary")
-    recorded = {d: {k: (None if pd.isna(v) else v) for k, v in row.items() if k != "task"}
-                for d, row in metabase.metafeatures.iterrows()}
+    recorded = {
+        d: {k: (None if pd.isna(v) else v) for k, v in row.items() if k != "task"}
+        for d, row in metabase.metafeatures.iterrows()
+    }
     by_history = rank_by_distance(target, recorded)
     assert [d for d, _ in by_history] == list(by_metabase.index) == ["large", "medium", "small"]
     assert [d for _, d in by_history] == pytest.approx(list(by_metabase))

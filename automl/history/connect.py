@@ -19,9 +19,9 @@ from __future__ import annotations
 import importlib.util
 import os
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -54,8 +54,9 @@ def _sqlite_engine(url: sa.URL) -> Engine:
     database = url.database or ""
     in_memory = database in ("", ":memory:") or "mode=memory" in database
     if in_memory:
-        engine = sa.create_engine(url, poolclass=StaticPool,
-                                  connect_args={"check_same_thread": False})
+        engine = sa.create_engine(
+            url, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
     else:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
@@ -68,7 +69,9 @@ def _sqlite_engine(url: sa.URL) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode = WAL")
-                cursor.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL survives a killed process
+                cursor.execute(
+                    "PRAGMA synchronous = NORMAL"
+                )  # WAL + NORMAL survives a killed process
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()

@@ -11,13 +11,38 @@ from __future__ import annotations
 import csv
 import json
 import math
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable, TextIO
+from typing import Any, TextIO
 
-RUN_FIELDS = ("run_id", "user", "host", "started_at", "ended_at", "dataset_name", "fingerprint",
-              "task", "metric", "time_budget", "space_version", "run_status")
-TRIAL_FIELDS = ("trial_id", "status", "loss", "score", "fidelity", "duration", "fit_time",
-                "peak_memory_mb", "started", "recorded_at", "error", "config")
+RUN_FIELDS = (
+    "run_id",
+    "user",
+    "host",
+    "started_at",
+    "ended_at",
+    "dataset_name",
+    "fingerprint",
+    "task",
+    "metric",
+    "time_budget",
+    "space_version",
+    "run_status",
+)
+TRIAL_FIELDS = (
+    "trial_id",
+    "status",
+    "loss",
+    "score",
+    "fidelity",
+    "duration",
+    "fit_time",
+    "peak_memory_mb",
+    "started",
+    "recorded_at",
+    "error",
+    "config",
+)
 
 
 def write_json(runs: Iterable[dict[str, Any]], stream: TextIO, *, schema_version: int) -> None:

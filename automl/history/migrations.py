@@ -20,7 +20,7 @@ and set ``SCHEMA_VERSION = n``.
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -55,7 +55,7 @@ def upgrade(engine: Engine) -> int:
             racing = any(sign in str(error.orig).lower() for sign in _RACE_SIGNS)
             if not racing or attempt == _ATTEMPTS - 1:
                 raise
-            time.sleep(0.05 * 2 ** attempt)  # another process is creating the tables: look again
+            time.sleep(0.05 * 2**attempt)  # another process is creating the tables: look again
     raise AssertionError("unreachable")
 
 
@@ -90,7 +90,8 @@ def _upgrade(connection: Connection) -> int:
         MIGRATIONS[target](connection)
     if version < SCHEMA_VERSION:
         connection.execute(
-            schema.meta.update().where(schema.meta.c.key == _VERSION_KEY)
+            schema.meta.update()
+            .where(schema.meta.c.key == _VERSION_KEY)
             .values(value=str(SCHEMA_VERSION))
         )
     return SCHEMA_VERSION

@@ -8,7 +8,7 @@ dataset fingerprint, possibly with nulls).
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -23,9 +23,13 @@ def rank_by_distance(
     if not candidates:
         return []
     table = pd.DataFrame.from_dict(
-        {key: dict(features) for key, features in sorted(candidates.items())}, orient="index")
+        {key: dict(features) for key, features in sorted(candidates.items())}, orient="index"
+    )
     table = table.apply(pd.to_numeric, errors="coerce")  # JSON nulls (and anything odd): NaN
     numbers = pd.to_numeric(pd.Series(dict(query), dtype=object), errors="coerce")
     distances = metafeature_distances(numbers.to_dict(), table)
-    return [(str(key), float(distance)) for key, distance in distances.items()
-            if math.isfinite(distance)]
+    return [
+        (str(key), float(distance))
+        for key, distance in distances.items()
+        if math.isfinite(distance)
+    ]

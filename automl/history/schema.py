@@ -52,7 +52,9 @@ trials = sa.Table(
     "trials",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("trial_id", sa.Integer, nullable=False),
     sa.Column("config", sa.Text, nullable=False),
     sa.Column("loss", sa.Float, nullable=False),

@@ -21,9 +21,10 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Mapping, TextIO, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -53,14 +54,21 @@ from automl.history.rows import (
 T = TypeVar("T")
 
 _WRITE_ATTEMPTS = 5
-_TRANSIENT_SIGNS = ("locked", "busy", "could not serialize", "deadlock", "server closed",
-                    "connection reset", "terminating connection")
+_TRANSIENT_SIGNS = (
+    "locked",
+    "busy",
+    "could not serialize",
+    "deadlock",
+    "server closed",
+    "connection reset",
+    "terminating connection",
+)
 _CORRUPT_SIGNS = ("file is not a database", "malformed", "not a database")
 _MAX_ERROR_CHARS = 20_000
 _DELETE_CHUNK = 500
 
 
-def open_store(url_or_path: str | os.PathLike[str], *, create: bool = True) -> "HistoryStore":
+def open_store(url_or_path: str | os.PathLike[str], *, create: bool = True) -> HistoryStore:
     """Open (creating or upgrading the schema as needed) the store at a URL or file path.
 
     ``"auto"`` means what ``history="auto"`` means (see :func:`resolve_history`). With
@@ -81,7 +89,9 @@ class HistoryStore:
         try:
             self._engine = make_engine(url)
         except NoSuchModuleError as error:  # before ArgumentError, its base class
-            raise HistoryError(f"{self.url} names an unknown kind of database: {reason(error)}") from error
+            raise HistoryError(
+                f"{self.url} names an unknown kind of database: {reason(error)}"
+            ) from error
         except (ArgumentError, ValueError) as error:
             raise HistoryError(f"{self.url} is not a valid history URL: {reason(error)}") from error
         except ModuleNotFoundError as error:
@@ -121,9 +131,11 @@ class HistoryStore:
             raise ValueError(f"task must be one of {', '.join(schema.TASKS)}, not {task!r}")
         if library_versions is None:
             from automl.versions import library_versions as current_versions
+
             library_versions = current_versions()
         if space_version is None:
             from automl.space import SPACE_VERSION
+
             space_version = SPACE_VERSION
         run_id = run_id or str(uuid.uuid4())
         values = {
@@ -134,8 +146,9 @@ class HistoryStore:
             "ended_at": None,
             "dataset_name": dataset_name,
             "fingerprint": fingerprint,
-            "metafeatures": dumps({name: float_or_none(value)
-                                    for name, value in (metafeatures or {}).items()}),
+            "metafeatures": dumps(
+                {name: float_or_none(value) for name, value in (metafeatures or {}).items()}
+            ),
             "task": task,
             "metric": metric,
             "time_budget": float_or_none(time_budget),
@@ -171,17 +184,22 @@ class HistoryStore:
             "started": float(trial.get("started") or 0.0),
             "recorded_at": utcnow(),
         }
-        self._write("write to", lambda c: upsert(c, schema.trials, values, ("run_id", "trial_id"),
-                                                  update=True))
+        self._write(
+            "write to",
+            lambda c: upsert(c, schema.trials, values, ("run_id", "trial_id"), update=True),
+        )
 
     def end_run(self, run_id: str, status: str = "finished") -> None:
         """Mark a run ``finished``, ``interrupted`` or ``failed``, with its end time."""
         if status not in schema.RUN_STATUSES:
-            raise ValueError(f"status must be one of {', '.join(schema.RUN_STATUSES)}, not {status!r}")
+            raise ValueError(
+                f"status must be one of {', '.join(schema.RUN_STATUSES)}, not {status!r}"
+            )
 
         def work(connection: Connection) -> int:
             return connection.execute(
-                schema.runs.update().where(schema.runs.c.id == run_id)
+                schema.runs.update()
+                .where(schema.runs.c.id == run_id)
                 .values(status=status, ended_at=utcnow())
             ).rowcount
 
@@ -209,8 +227,9 @@ class HistoryStore:
             raise ValueError("keep_last must be 0 or more")
 
         def work(connection: Connection) -> int:
-            query = sa.select(schema.runs.c.id, schema.runs.c.started_at, schema.runs.c.status) \
-                .order_by(schema.runs.c.started_at.desc(), schema.runs.c.id)
+            query = sa.select(
+                schema.runs.c.id, schema.runs.c.started_at, schema.runs.c.status
+            ).order_by(schema.runs.c.started_at.desc(), schema.runs.c.id)
             rows = connection.execute(query).all()
             if keep_last is not None:
                 rows = rows[keep_last:]
@@ -222,8 +241,10 @@ class HistoryStore:
             ids = [row.id for row in rows]
             if not dry_run:
                 for start in range(0, len(ids), _DELETE_CHUNK):
-                    chunk = ids[start:start + _DELETE_CHUNK]
-                    connection.execute(schema.trials.delete().where(schema.trials.c.run_id.in_(chunk)))
+                    chunk = ids[start : start + _DELETE_CHUNK]
+                    connection.execute(
+                        schema.trials.delete().where(schema.trials.c.run_id.in_(chunk))
+                    )
                     connection.execute(schema.runs.delete().where(schema.runs.c.id.in_(chunk)))
             return len(ids)
 
@@ -238,6 +259,7 @@ class HistoryStore:
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run with its ``trials``; ``run_id`` may be any unique prefix of the id."""
+
         def work(connection: Connection) -> dict[str, Any]:
             wanted = run_id.strip().lower()
             rows = connection.execute(runs_query(schema.runs.c.id == wanted)).all()
@@ -249,7 +271,9 @@ class HistoryStore:
                 raise HistoryError(f"no run {run_id!r} in the history store {self.url}")
             if len(rows) > 1:
                 shown = ", ".join(row.id[:12] for row in rows[:5])
-                raise HistoryError(f"{run_id!r} matches several runs ({shown}, ...); give more of the id")
+                raise HistoryError(
+                    f"{run_id!r} matches several runs ({shown}, ...); give more of the id"
+                )
             found = run_dict(rows[0])
             found["trials"] = trials(connection, schema.trials.c.run_id == found["id"])
             return found
@@ -280,8 +304,11 @@ class HistoryStore:
         with its own because data, task and metric are the same. Only successful trials,
         unless ``include_failed``. Each trial carries its run's ``space_version``.
         """
-        conditions = [schema.runs.c.fingerprint == fingerprint, schema.runs.c.task == task,
-                      schema.runs.c.metric == metric]
+        conditions = [
+            schema.runs.c.fingerprint == fingerprint,
+            schema.runs.c.task == task,
+            schema.runs.c.metric == metric,
+        ]
         if exclude_run_id is not None:
             conditions.append(schema.runs.c.id != exclude_run_id)
         if not include_failed:
@@ -310,8 +337,11 @@ class HistoryStore:
         """
         if k_datasets <= 0 or per_dataset <= 0:
             return []
-        return self._read(lambda c: nearest_best_configs(c, metafeatures, task, k_datasets, per_dataset,
-                                             exclude_fingerprint, metric))
+        return self._read(
+            lambda c: nearest_best_configs(
+                c, metafeatures, task, k_datasets, per_dataset, exclude_fingerprint, metric
+            )
+        )
 
     def export(self, format: str, path_or_stream: str | os.PathLike[str] | TextIO) -> None:
         """Write every run with its trials as ``"json"`` or ``"csv"`` to a file or stream."""
@@ -346,7 +376,7 @@ class HistoryStore:
         """Close the store's connections; the object is unusable afterwards."""
         self._engine.dispose()
 
-    def __enter__(self) -> "HistoryStore":
+    def __enter__(self) -> HistoryStore:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -370,10 +400,11 @@ class HistoryStore:
                     return work(connection)
             except OperationalError as error:
                 transient = error.connection_invalidated or any(
-                    sign in reason(error).lower() for sign in _TRANSIENT_SIGNS)
+                    sign in reason(error).lower() for sign in _TRANSIENT_SIGNS
+                )
                 if not transient or attempt == _WRITE_ATTEMPTS - 1:
                     raise self._error(action, error) from error
-                time.sleep(min(2.0, 0.05 * 2 ** attempt))
+                time.sleep(min(2.0, 0.05 * 2**attempt))
             except SQLAlchemyError as error:
                 raise self._error(action, error) from error
         raise AssertionError("unreachable")
@@ -381,8 +412,9 @@ class HistoryStore:
     def _error(self, action: str, error: BaseException) -> HistoryError:
         why = reason(error)
         if any(sign in why.lower() for sign in _CORRUPT_SIGNS):
-            return HistoryError(f"{self.url} is not a valid history database (corrupt or not "
-                                f"SQLite): {why}")
+            return HistoryError(
+                f"{self.url} is not a valid history database (corrupt or not SQLite): {why}"
+            )
         return HistoryError(f"cannot {action} the history store {self.url}: {why}")
 
     def _check_file(self, url: str, create: bool) -> None:
@@ -390,7 +422,11 @@ class HistoryStore:
             parsed = sa.make_url(url)
         except ArgumentError:
             return  # reported with the engine
-        if create or parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        if (
+            create
+            or parsed.get_backend_name() != "sqlite"
+            or parsed.database in (None, "", ":memory:")
+        ):
             return
         if not Path(parsed.database).expanduser().exists():
             raise HistoryError(f"no history store at {parsed.database} (nothing recorded yet)")

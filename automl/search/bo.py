@@ -91,7 +91,7 @@ class BayesianOptimization(SearchStrategy):
         return self.random_config()
 
     def _maximize(
-        self, acquisition: "_Acquisition", observed: np.ndarray, y_observed: np.ndarray
+        self, acquisition: _Acquisition, observed: np.ndarray, y_observed: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Random candidates plus local search; every evaluated candidate is returned.
 
@@ -101,7 +101,9 @@ class BayesianOptimization(SearchStrategy):
         random_values = acquisition(random)
         n_best = N_LOCAL_STARTS // 2
         best_observed = np.argsort(y_observed, kind="stable")[:n_best]
-        best_random = np.argsort(-random_values, kind="stable")[: N_LOCAL_STARTS - len(best_observed)]
+        best_random = np.argsort(-random_values, kind="stable")[
+            : N_LOCAL_STARTS - len(best_observed)
+        ]
         current = np.vstack([observed[best_observed], random[best_random]])
         current_values = np.concatenate([acquisition(current), random_values[best_random]])
         pool, pool_values = [random], [random_values]

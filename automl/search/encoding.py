@@ -40,8 +40,10 @@ class VectorSpace:
         self._hps = [space[name] for name in self.names]
         index = {name: i for i, name in enumerate(self.names)}
         self.n_choices = np.array(
-            [len(hp.choices) if isinstance(hp, CategoricalHyperparameter) else 0
-             for hp in self._hps]
+            [
+                len(hp.choices) if isinstance(hp, CategoricalHyperparameter) else 0
+                for hp in self._hps
+            ]
         )
         self._conditions: list[list[tuple[int, np.ndarray]]] = [[] for _ in self.names]
         for condition in space.conditions:
@@ -94,13 +96,15 @@ class VectorSpace:
             vectors[:, i] = self._random_values(i, n, rng)
         return self._enforce_conditions(vectors, rng, fresh=np.ones_like(vectors, bool))
 
-    def neighbours(self, points: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def neighbours(
+        self, points: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The one-exchange neighbourhoods of ``points`` (one per row), stacked.
 
-        Each neighbour changes one active hyperparameter: categoricals move to every other
-        choice, numerics take one Gaussian step of each size in ``_NEIGHBOUR_STEPS``. Children that become active
-        get random values, those that become inactive are cleared -- the moves of ConfigSpace's
-        one-exchange neighbourhood, vectorized over all points at once. Returns the
+        Each neighbour changes one active hyperparameter: categoricals move to every other choice,
+        numerics take one Gaussian step of each size in ``_NEIGHBOUR_STEPS``. Children that become
+        active get random values, those that become inactive are cleared -- the moves of
+        ConfigSpace's one-exchange neighbourhood, vectorized over all points at once. Returns the
         neighbours and, for each, the row of ``points`` it came from.
         """
         points = np.atleast_2d(points)
@@ -129,9 +133,9 @@ class VectorSpace:
             return np.empty((0, self._dim)), np.empty(0, dtype=int)
         rows = np.concatenate(blocks)
         # after a categorical move, inactive children may become active and need a value
-        fresh = np.concatenate([
-            np.isnan(b) if r else np.zeros_like(b, dtype=bool) for b, r in zip(blocks, refresh)
-        ])
+        fresh = np.concatenate(
+            [np.isnan(b) if r else np.zeros_like(b, dtype=bool) for b, r in zip(blocks, refresh)]
+        )
         return self._enforce_conditions(rows, rng, fresh=fresh), np.concatenate(origins)
 
     def mutate(self, vector: np.ndarray, rng: np.random.Generator) -> np.ndarray:

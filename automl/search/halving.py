@@ -42,7 +42,7 @@ def halving_fidelities(n_train_rows: int, setting: bool | str = "auto") -> tuple
     """The rungs' fidelities, smallest first; ``(1.0,)`` means successive halving is off."""
     if setting is False or (setting == "auto" and n_train_rows < AUTO_MIN_ROWS):
         return (1.0,)
-    rungs = [ETA ** -k for k in range(MAX_RUNGS) if n_train_rows * ETA ** -k >= MIN_RUNG_ROWS]
+    rungs = [ETA**-k for k in range(MAX_RUNGS) if n_train_rows * ETA**-k >= MIN_RUNG_ROWS]
     return tuple(sorted(rungs or [1.0]))
 
 

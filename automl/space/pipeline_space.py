@@ -7,8 +7,9 @@ name ``SPACE_VERSION`` so later versions can translate them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 from ConfigSpace import Categorical, Configuration, ConfigurationSpace, InCondition
@@ -91,7 +92,8 @@ class PipelineSpace:
                     + (f" ({wrong_task} do not support it)." if wrong_task else ".")
                 )
         families = [
-            f for f in candidates
+            f
+            for f in candidates
             if f.name not in excluded and (f.max_rows is None or n_rows <= f.max_rows)
         ]
         if not families:
@@ -157,8 +159,11 @@ class PipelineSpace:
         cache = self.__dict__.setdefault("_defaults_cache", {})
         if family not in cache:
             prefix = f"{family}:"
-            cache[family] = {name: hp.default_value for name, hp in self.configspace.items()
-                             if name.startswith(prefix)}
+            cache[family] = {
+                name: hp.default_value
+                for name, hp in self.configspace.items()
+                if name.startswith(prefix)
+            }
         return dict(cache[family])
 
 
@@ -181,8 +186,10 @@ def _holds(condition: Any, chosen: dict[str, Any]) -> bool:
     parent = condition.parent.name
     if parent not in chosen:
         return False
-    return chosen[parent] in condition.values if hasattr(condition, "values") else (
-        chosen[parent] == condition.value
+    return (
+        chosen[parent] in condition.values
+        if hasattr(condition, "values")
+        else (chosen[parent] == condition.value)
     )
 
 
@@ -221,12 +228,13 @@ def _make_configspace(
     return space
 
 
-def build_pipeline(config: dict[str, Any], data: DataDescription, *, n_threads: int = 1,
-                   random_state: int = 0) -> Pipeline:
+def build_pipeline(
+    config: dict[str, Any], data: DataDescription, *, n_threads: int = 1, random_state: int = 0
+) -> Pipeline:
     """The unfitted scikit-learn Pipeline a configuration stands for."""
     family = FAMILIES[config[MODEL]]
     prefix = f"{family.name}:"
-    params = {k[len(prefix):]: v for k, v in config.items() if k.startswith(prefix)}
+    params = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
     for hp in family.hyperparameters(data.task):  # tolerate configs missing a newer parameter
         params.setdefault(hp.name, hp.default_value)
     context = BuildContext(

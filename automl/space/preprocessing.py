@@ -86,8 +86,9 @@ def encoded_steps(
     high = [c for c in categorical if c not in set(low)]
     blocks = []
     if numeric:
-        imputer = SimpleImputer(strategy=params["imputer"], add_indicator=True,
-                                keep_empty_features=True)
+        imputer = SimpleImputer(
+            strategy=params["imputer"], add_indicator=True, keep_empty_features=True
+        )
         blocks.append(("numeric", imputer, numeric))
     if low:
         onehot = OneHotEncoder(
@@ -99,8 +100,9 @@ def encoded_steps(
     if high:
         if params["high_cardinality_encoding"] == "target":
             # seeded: its cross-fitting shuffles rows, and unseeded it made trials irreproducible
-            encoder = TargetEncoder(target_type="continuous" if task == REGRESSION else "auto",
-                                    random_state=0)
+            encoder = TargetEncoder(
+                target_type="continuous" if task == REGRESSION else "auto", random_state=0
+            )
         else:
             encoder = OrdinalEncoder(
                 handle_unknown="use_encoded_value",
@@ -108,9 +110,7 @@ def encoded_steps(
                 min_frequency=min_frequency,
             )
         blocks.append(("high", Pipeline([("fill", _category_filler()), ("encode", encoder)]), high))
-    steps: list = [
-        ("encode", ColumnTransformer(blocks, remainder="drop", sparse_threshold=0.0))
-    ]
+    steps: list = [("encode", ColumnTransformer(blocks, remainder="drop", sparse_threshold=0.0))]
     if scaled:
         steps.append(("scale", _scaler(params["scaler"], n_rows)))
     steps.extend(_feature_preprocessor(params, task))
@@ -155,7 +155,7 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
     def __init__(self, columns: list[str]) -> None:
         self.columns = columns
 
-    def fit(self, X: pd.DataFrame, y: Any = None) -> "CategoryCodes":
+    def fit(self, X: pd.DataFrame, y: Any = None) -> CategoryCodes:
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:

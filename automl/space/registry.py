@@ -46,12 +46,16 @@ def check_order(order: Sequence[ModelFamily], defined: Iterable[ModelFamily]) ->
     in_order = {id(f) for f in order}
     missing = [f.name for f in defined if id(f) not in in_order]
     if missing:
-        raise ValueError(f"Model families {missing} are defined but missing from the order, "
-                         "so they would never be offered.")
+        raise ValueError(
+            f"Model families {missing} are defined but missing from the order, "
+            "so they would never be offered."
+        )
     undefined = [f.name for f in order if id(f) not in {id(d) for d in defined}]
     if undefined:
-        raise ValueError(f"Model families {undefined} are in the order but not defined among "
-                         "the built-in families.")
+        raise ValueError(
+            f"Model families {undefined} are in the order but not defined among "
+            "the built-in families."
+        )
 
 
 def family_order() -> list[str]:
@@ -82,8 +86,10 @@ def register_family(family: ModelFamily) -> None:
             return
         raise ValueError(f"A model family named {family.name!r} already exists.")
     if not (family.classification or family.regression):
-        raise ValueError(f"Model family {family.name!r} supports neither classification nor "
-                         "regression, so it would never be offered.")
+        raise ValueError(
+            f"Model family {family.name!r} supports neither classification nor "
+            "regression, so it would never be offered."
+        )
     _add(family)
 
 

@@ -103,12 +103,15 @@ class FoldModels:
         self.folds, self.task, self.width = folds, task, width
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        return np.mean([_predict(m, X, self.task, present, self.width) for m, present in self.folds],
-                       axis=0)
+        return np.mean(
+            [_predict(m, X, self.task, present, self.width) for m, present in self.folds], axis=0
+        )
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         if self.task == REGRESSION:
-            return np.mean([_predict(m, X, self.task, None, 1)[:, 0] for m, _ in self.folds], axis=0)
+            return np.mean(
+                [_predict(m, X, self.task, None, 1)[:, 0] for m, _ in self.folds], axis=0
+            )
         return np.argmax(self.predict_proba(X), axis=1)
 
 

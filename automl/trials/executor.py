@@ -16,8 +16,9 @@ import socket
 import tempfile
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 import joblib
 from joblib.externals.loky import get_reusable_executor
@@ -88,27 +89,54 @@ class TrialExecutor(ABC):
     n_threads: int  # threads a trial uses by default
     local: bool  # workers share this machine's disk (fold models can be saved to it)
 
-    def evaluate(self, request: TrialRequest, *, deadline: float | None = None,
-                 time_limit: float | None = None,
-                 memory_limit_mb: float | None = None) -> Future:
+    def evaluate(
+        self,
+        request: TrialRequest,
+        *,
+        deadline: float | None = None,
+        time_limit: float | None = None,
+        memory_limit_mb: float | None = None,
+    ) -> Future:
         """Evaluate a trial; past ``deadline`` (wall clock) or ``time_limit`` it is killed."""
-        return self._submit(run_trial, request, deadline, time_limit, memory_limit_mb,
-                            self._threads(None))
+        return self._submit(
+            run_trial, request, deadline, time_limit, memory_limit_mb, self._threads(None)
+        )
 
-    def refit(self, request: RefitRequest, *, time_limit: float | None = None,
-              memory_limit_mb: float | None = None, n_threads: int | None = None) -> Future:
+    def refit(
+        self,
+        request: RefitRequest,
+        *,
+        time_limit: float | None = None,
+        memory_limit_mb: float | None = None,
+        n_threads: int | None = None,
+    ) -> Future:
         """Fit a configuration on all rows; the future's ``Outcome`` holds the fitted model."""
-        return self._submit(run_refit, request, None, time_limit, memory_limit_mb,
-                            self._threads(n_threads))
+        return self._submit(
+            run_refit, request, None, time_limit, memory_limit_mb, self._threads(n_threads)
+        )
 
     _pool: Any  # a concurrent.futures-style executor
     _data: Any  # what a worker gets as its data: a file path, or a cluster future
 
-    def _submit(self, function: Callable[..., Any], request: Any, deadline: float | None,
-                time_limit: float | None, memory_limit_mb: float | None,
-                n_threads: int) -> Future:
-        return self._pool.submit(_run_task, self._data, function, request, deadline,
-                                 time_limit, memory_limit_mb, n_threads)
+    def _submit(
+        self,
+        function: Callable[..., Any],
+        request: Any,
+        deadline: float | None,
+        time_limit: float | None,
+        memory_limit_mb: float | None,
+        n_threads: int,
+    ) -> Future:
+        return self._pool.submit(
+            _run_task,
+            self._data,
+            function,
+            request,
+            deadline,
+            time_limit,
+            memory_limit_mb,
+            n_threads,
+        )
 
     def _threads(self, requested: int | None) -> int:
         return requested or self.n_threads
@@ -155,14 +183,24 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
     try:
         outcome = future.result()
     except Exception as error:  # the worker itself died: still a recorded trial
-        return TrialResult(request.trial_id, request.config, TrialStatus.CRASHED,
-                           error=f"worker failed: {error!r}", started=began,
-                           fidelity=request.fidelity)
+        return TrialResult(
+            request.trial_id,
+            request.config,
+            TrialStatus.CRASHED,
+            error=f"worker failed: {error!r}",
+            started=began,
+            fidelity=request.fidelity,
+        )
     if outcome.status == TrialStatus.OK:
         result: TrialResult = outcome.value()
     else:
-        result = TrialResult(request.trial_id, request.config, outcome.status,
-                             error=outcome.error, fidelity=request.fidelity)
+        result = TrialResult(
+            request.trial_id,
+            request.config,
+            outcome.status,
+            error=outcome.error,
+            fidelity=request.fidelity,
+        )
     result.duration = outcome.elapsed
     result.peak_memory_mb = outcome.peak_memory_mb
     result.started = began
@@ -217,8 +255,15 @@ def _run_task(
     if deadline is not None:  # wall-clock deadline, so time spent waiting for a worker counts
         remaining = deadline - time.time()
         limit = remaining if limit is None else min(limit, remaining)
-    return run_limited(_with_threads, function, data, request, n_threads, time_limit=limit,
-                       memory_limit_mb=memory_limit_mb)
+    return run_limited(
+        _with_threads,
+        function,
+        data,
+        request,
+        n_threads,
+        time_limit=limit,
+        memory_limit_mb=memory_limit_mb,
+    )
 
 
 def _with_threads(function: Callable, data: TrialData, request: Any, n_threads: int) -> Any:
@@ -229,6 +274,8 @@ def _with_threads(function: Callable, data: TrialData, request: Any, n_threads: 
     warnings.simplefilter("ignore")  # model chatter from inside a trial helps nobody
     with threadpool_limits(limits=n_threads):
         result = function(data, request, n_threads=n_threads)
-    if isinstance(result, TrialResult):  # this is the trial's forked child; its parent is the worker
+    if isinstance(
+        result, TrialResult
+    ):  # this is the trial's forked child; its parent is the worker
         result.worker = f"{socket.gethostname()}:{os.getppid()}"
     return result

@@ -15,8 +15,9 @@ import signal
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 
@@ -75,9 +76,15 @@ def _child(path: str, function: Callable, args: tuple, kwargs: dict) -> None:
         faulthandler.disable()  # a crash is reported as a status, not a traceback dump
         os.setpgid(0, 0)  # its own process group, so helpers it starts die with it
         try:
-            payload = (TrialStatus.OK, pickle.dumps(function(*args, **kwargs), pickle.HIGHEST_PROTOCOL))
+            payload = (
+                TrialStatus.OK,
+                pickle.dumps(function(*args, **kwargs), pickle.HIGHEST_PROTOCOL),
+            )
         except BaseException as error:  # everything must be reported, even SystemExit
-            payload = (TrialStatus.CRASHED, f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}")
+            payload = (
+                TrialStatus.CRASHED,
+                f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}",
+            )
         with open(path, "wb") as handle:
             pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
@@ -107,12 +114,20 @@ def _watch(
         peak = max(peak, memory)
         if time_limit is not None and elapsed > time_limit:
             _kill(pid)
-            return Outcome(TrialStatus.TIMEOUT, error=f"stopped after {time_limit:.1f} s (time limit)",
-                           elapsed=elapsed, peak_memory_mb=peak or None)
+            return Outcome(
+                TrialStatus.TIMEOUT,
+                error=f"stopped after {time_limit:.1f} s (time limit)",
+                elapsed=elapsed,
+                peak_memory_mb=peak or None,
+            )
         if memory_limit_mb is not None and memory > memory_limit_mb:
             _kill(pid)
-            return Outcome(TrialStatus.MEMOUT, error=f"stopped at {memory:.0f} MB (memory limit "
-                           f"{memory_limit_mb:.0f} MB)", elapsed=elapsed, peak_memory_mb=peak)
+            return Outcome(
+                TrialStatus.MEMOUT,
+                error=f"stopped at {memory:.0f} MB (memory limit {memory_limit_mb:.0f} MB)",
+                elapsed=elapsed,
+                peak_memory_mb=peak,
+            )
         time.sleep(delay)
         delay = min(_POLL_MAX, delay * 2)
 
@@ -122,15 +137,24 @@ def _finished(status: int, path: str, elapsed: float, peak: float | None) -> Out
         signum = os.WTERMSIG(status)
         name = signal.Signals(signum).name if signum in signal.valid_signals() else str(signum)
         hint = " (often the system running out of memory)" if signum == signal.SIGKILL else ""
-        return Outcome(TrialStatus.CRASHED, error=f"the trial process was killed by {name}{hint}",
-                       elapsed=elapsed, peak_memory_mb=peak)
+        return Outcome(
+            TrialStatus.CRASHED,
+            error=f"the trial process was killed by {name}{hint}",
+            elapsed=elapsed,
+            peak_memory_mb=peak,
+        )
     try:
         with open(path, "rb") as handle:
             kind, value = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError) as error:
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
-        return Outcome(TrialStatus.CRASHED, error=f"the trial process exited with code {code} and no "
-                       f"result ({type(error).__name__})", elapsed=elapsed, peak_memory_mb=peak)
+        return Outcome(
+            TrialStatus.CRASHED,
+            error=f"the trial process exited with code {code} and no "
+            f"result ({type(error).__name__})",
+            elapsed=elapsed,
+            peak_memory_mb=peak,
+        )
     if kind == TrialStatus.OK:
         return Outcome(TrialStatus.OK, payload=value, elapsed=elapsed, peak_memory_mb=peak)
     return Outcome(TrialStatus.CRASHED, error=value, elapsed=elapsed, peak_memory_mb=peak)

@@ -115,18 +115,36 @@ def _build_hgb(p: dict[str, Any], ctx: BuildContext) -> Any:
 
 
 LIGHTGBM = ModelFamily(
-    "lightgbm", True, True, _lightgbm_space, _build_lightgbm,
-    native_categorical=True, low_cost={"n_estimators": 10, "num_leaves": 4},
-    preload=("lightgbm",), group="gbm",
+    "lightgbm",
+    True,
+    True,
+    _lightgbm_space,
+    _build_lightgbm,
+    native_categorical=True,
+    low_cost={"n_estimators": 10, "num_leaves": 4},
+    preload=("lightgbm",),
+    group="gbm",
 )
 HIST_GRADIENT_BOOSTING = ModelFamily(
-    "hist_gradient_boosting", True, True, _hgb_space, _build_hgb,
-    native_categorical=True, low_cost={"max_iter": 10, "max_leaf_nodes": 4},
+    "hist_gradient_boosting",
+    True,
+    True,
+    _hgb_space,
+    _build_hgb,
+    native_categorical=True,
+    low_cost={"max_iter": 10, "max_leaf_nodes": 4},
     native_category_limit=255,  # scikit-learn refuses wider categorical features
-    preload=("sklearn.ensemble",), group="gbm",
+    preload=("sklearn.ensemble",),
+    group="gbm",
 )
 XGBOOST = ModelFamily(
-    "xgboost", True, True, _xgboost_space, _build_xgboost,
-    native_categorical=True, low_cost={"n_estimators": 10, "max_depth": 2},
-    preload=("xgboost",), group="gbm",
+    "xgboost",
+    True,
+    True,
+    _xgboost_space,
+    _build_xgboost,
+    native_categorical=True,
+    low_cost={"n_estimators": 10, "max_depth": 2},
+    preload=("xgboost",),
+    group="gbm",
 )

@@ -54,14 +54,32 @@ def _build_elastic_net(p: dict[str, Any], ctx: BuildContext) -> Any:
 
 
 LOGISTIC_REGRESSION = ModelFamily(
-    "logistic_regression", True, False, _logistic_space, _build_logistic,
-    needs_scaling=True, preload=("sklearn.linear_model",), group="linear",
+    "logistic_regression",
+    True,
+    False,
+    _logistic_space,
+    _build_logistic,
+    needs_scaling=True,
+    preload=("sklearn.linear_model",),
+    group="linear",
 )
 RIDGE = ModelFamily(
-    "ridge", False, True, _ridge_space, _build_ridge,
-    needs_scaling=True, preload=("sklearn.linear_model",), group="linear",
+    "ridge",
+    False,
+    True,
+    _ridge_space,
+    _build_ridge,
+    needs_scaling=True,
+    preload=("sklearn.linear_model",),
+    group="linear",
 )
 ELASTIC_NET = ModelFamily(
-    "elastic_net", False, True, _elastic_net_space, _build_elastic_net,
-    needs_scaling=True, preload=("sklearn.linear_model",), group="linear",
+    "elastic_net",
+    False,
+    True,
+    _elastic_net_space,
+    _build_elastic_net,
+    needs_scaling=True,
+    preload=("sklearn.linear_model",),
+    group="linear",
 )

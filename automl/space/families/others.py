@@ -90,18 +90,41 @@ def _build_naive_bayes(p: dict[str, Any], ctx: BuildContext) -> Any:
 
 
 KNN = ModelFamily(
-    "knn", True, True, _knn_space, _build_knn, needs_scaling=True, max_rows=100_000,
-    low_cost={"n_neighbors": 5}, preload=("sklearn.neighbors",),
+    "knn",
+    True,
+    True,
+    _knn_space,
+    _build_knn,
+    needs_scaling=True,
+    max_rows=100_000,
+    low_cost={"n_neighbors": 5},
+    preload=("sklearn.neighbors",),
 )
 MLP = ModelFamily(
-    "mlp", True, True, _mlp_space, _build_mlp, needs_scaling=True,
-    low_cost={"hidden_units": 16}, preload=("sklearn.neural_network",),
+    "mlp",
+    True,
+    True,
+    _mlp_space,
+    _build_mlp,
+    needs_scaling=True,
+    low_cost={"hidden_units": 16},
+    preload=("sklearn.neural_network",),
 )
 SVM = ModelFamily(
-    "svm", True, True, _svm_space, _build_svm, needs_scaling=True, max_rows=5_000,
+    "svm",
+    True,
+    True,
+    _svm_space,
+    _build_svm,
+    needs_scaling=True,
+    max_rows=5_000,
     preload=("sklearn.svm",),
 )
 NAIVE_BAYES = ModelFamily(
-    "naive_bayes", True, False, _naive_bayes_space, _build_naive_bayes,
+    "naive_bayes",
+    True,
+    False,
+    _naive_bayes_space,
+    _build_naive_bayes,
     preload=("sklearn.naive_bayes",),
 )

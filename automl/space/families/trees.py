@@ -58,10 +58,22 @@ def _forest_builder(kind: str) -> Callable[[dict[str, Any], BuildContext], Any]:
 
 
 RANDOM_FOREST = ModelFamily(
-    "random_forest", True, True, _forest_space(True), _forest_builder("rf"),
-    low_cost={"n_estimators": 10}, preload=("sklearn.ensemble",), group="trees",
+    "random_forest",
+    True,
+    True,
+    _forest_space(True),
+    _forest_builder("rf"),
+    low_cost={"n_estimators": 10},
+    preload=("sklearn.ensemble",),
+    group="trees",
 )
 EXTRA_TREES = ModelFamily(
-    "extra_trees", True, True, _forest_space(False), _forest_builder("et"),
-    low_cost={"n_estimators": 10}, preload=("sklearn.ensemble",), group="trees",
+    "extra_trees",
+    True,
+    True,
+    _forest_space(False),
+    _forest_builder("et"),
+    low_cost={"n_estimators": 10},
+    preload=("sklearn.ensemble",),
+    group="trees",
 )
