@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
 from automl.versions import library_versions
 from automl.warm_start import WarmStart, describe, warm_start
+
+if TYPE_CHECKING:  # the store imports SQLAlchemy: only fits with a history need it
+    from automl.history import HistoryStore
 
 log = logging.getLogger("automl")
 
@@ -61,7 +64,7 @@ def run_search(
     settings: Settings,
     *,
     started: float,
-    history: Any = None,
+    history: HistoryStore | None = None,
     groups: np.ndarray | None = None,
     progress: Progress | None = None,
 ) -> SearchOutcome:
@@ -216,7 +219,7 @@ class _SearchStart:
 def _prepare_search(
     prepared: PreparedData,
     settings: Settings,
-    history: Any,
+    history: HistoryStore | None,
     space: PipelineSpace,
     resampling: Resampling,
     metric: Metric,

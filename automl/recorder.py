@@ -11,9 +11,12 @@ import getpass
 import logging
 import socket
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from automl.trials.result import TrialResult
+
+if TYPE_CHECKING:
+    from automl.history import HistoryStore
 
 log = logging.getLogger("automl")
 
@@ -23,7 +26,7 @@ class HistoryWarning(UserWarning):
 
 
 class RunRecorder:
-    def __init__(self, store: Any, *, strict: bool = False) -> None:
+    def __init__(self, store: HistoryStore, *, strict: bool = False) -> None:
         self.store = store
         self.strict = strict
         self.run_id: str | None = None

@@ -17,12 +17,15 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from automl import plugins
 from automl.data import PreparedData
 from automl.metafeatures import compute_metafeatures
 from automl.space import PipelineSpace
+
+if TYPE_CHECKING:
+    from automl.history import HistoryStore
 
 log = logging.getLogger("automl")
 
@@ -100,7 +103,7 @@ def warm_start(
     *,
     metafeatures: dict[str, float] | None,
     time_budget: float | None = None,
-    history: Any = None,
+    history: HistoryStore | None = None,
     fingerprint: str | None = None,
     metric: str | None = None,
 ) -> WarmStart:
@@ -162,7 +165,7 @@ def warm_start(
 
 
 def _from_history(
-    history: Any,
+    history: HistoryStore | None,
     task: str,
     metafeatures: dict[str, float],
     fingerprint: str | None,
