@@ -1,16 +1,20 @@
 """The progress bar draws only when asked to."""
 
 import io
-from types import SimpleNamespace
 
+from automl.ledger import TrialLedger
 from automl.progress import ProgressBar
+from automl.trials.result import TrialResult
+from automl.trials.status import TrialStatus
 
 
 def test_bar_shows_time_trials_and_best_score():
     stream = io.StringIO()
     bar = ProgressBar(60, enabled=True, stream=stream)
-    trials = [SimpleNamespace(status="ok"), SimpleNamespace(status="timeout")]
-    bar.update(30, trials, SimpleNamespace(score=0.91234))
+    ledger = TrialLedger()
+    ledger.add(TrialResult(0, {"model": "m"}, TrialStatus.OK, loss=-0.91234, score=0.91234))
+    ledger.add(TrialResult(1, {"model": "m"}, TrialStatus.TIMEOUT))
+    bar.update(30, ledger)
     bar.close()
     text = stream.getvalue()
     assert "30/60s" in text and "trials 2 (1 failed)" in text and "0.91234" in text
@@ -20,6 +24,6 @@ def test_bar_shows_time_trials_and_best_score():
 def test_disabled_bar_is_silent():
     stream = io.StringIO()
     bar = ProgressBar(60, enabled=False, stream=stream)
-    bar.update(30, [], None)
+    bar.update(30, TrialLedger())
     bar.close()
     assert stream.getvalue() == ""
