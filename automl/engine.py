@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from automl.data import PreparedData
-from automl.final_model import FinalKind, FinalModelBuilder, FinalModelReport
+from automl.final_model import FOLD_FALLBACKS, FinalKind, FinalModelBuilder, FinalModelReport
 from automl.fold_store import FoldStore
 from automl.interrupts import deferred_interrupt
 from automl.ledger import TrialLedger
 from automl.metrics import Metric, get_metric
 from automl.recorder import RunRecorder
-from automl.reserve import Reserve
+from automl.reserve import ENSEMBLE_CANDIDATES, Reserve
 from automl.search import SuccessiveHalving, halving_fidelities, make_strategy
 from automl.search_loop import Progress, SearchLoop
 from automl.settings import Settings
@@ -120,7 +120,9 @@ def run_search(
         f", successive halving {scheduler.fidelities}" if scheduler.enabled else "",
     )
     interrupted = False
-    folds = FoldStore(ledger) if settings.ensemble_size > 1 and executor.local else None
+    # the best trials' fold models, wherever trials run: the final model's fallback
+    capacity = ENSEMBLE_CANDIDATES if settings.ensemble_size > 1 else FOLD_FALLBACKS
+    folds = FoldStore(ledger, capacity)
     if recorder is not None:
         recorder.start(
             dataset_name=settings.dataset_name,
@@ -187,8 +189,7 @@ def run_search(
         status = "interrupted" if interrupted else "finished"
     finally:
         executor.close()
-        if folds is not None:
-            folds.close()
+        folds.close()
         if recorder is not None:
             recorder.end(status)
     return SearchOutcome(

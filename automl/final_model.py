@@ -21,14 +21,16 @@ from automl.ledger import TrialLedger
 from automl.metrics import Metric
 from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
 from automl.settings import Settings
-from automl.trials.executor import TrialExecutor, collect_refit
+from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
 from automl.trials.request import RefitRequest
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
+from automl.trials.status import TrialStatus
 
 log = logging.getLogger("automl")
 
-SINGLE_REFIT_TRIES = 3  # the best trials tried in turn for the single final model
+SINGLE_REFIT_TRIES = 3  # the best trials a single final model may come from
+FOLD_FALLBACKS = SINGLE_REFIT_TRIES  # fold models kept for the single model's fallback
 
 
 class FitOn(str, Enum):
@@ -44,6 +46,7 @@ class FoldReason(str, Enum):
     NO_REFIT = "ensemble_refit=False"
     WOULD_OVERRUN = "a refit would overrun the budget"
     REFIT_FAILED = "its refit failed"
+    REFIT_CUT_OFF = "its refit ran out of time"
 
 
 class FinalKind(str, Enum):
@@ -116,6 +119,12 @@ class FinalModelReport:
         if self.kind == FinalKind.CONSTANT:
             return f"constant baseline ({self.constant_reason.value})"
         if self.kind == FinalKind.SINGLE:
+            member = self.members[0]
+            if member.fitted_on == FitOn.FOLD_MODELS:
+                return (
+                    f"the {self.resampled} fold models of trial {member.trial_id} "
+                    f"({member.fold_reason.value})"
+                )
             after = f" (after {self.failed_refits} failed refit(s))" if self.failed_refits else ""
             return "refit on all rows" + after
         folds = self.on_fold_models
@@ -178,23 +187,77 @@ class FinalModelBuilder:
             n_threads=threads,
         )
 
+    def _refit_threads(self, n_refits: int) -> int:
+        """Threads per refit when ``n_refits`` run at once, one per worker."""
+        return max(1, self.cores // max(1, min(self.executor.n_workers, n_refits)))
+
+    def _fold_reason(self, outcome: RefitOutcome | None) -> FoldReason:
+        if outcome is None:
+            return FoldReason.WOULD_OVERRUN
+        return (
+            FoldReason.REFIT_CUT_OFF
+            if outcome.status == TrialStatus.TIMEOUT
+            else (FoldReason.REFIT_FAILED)
+        )
+
     def single(self) -> FinalModel:
-        """Refit the best trial on all rows; if that fails, the next best, then a constant."""
+        """The best trial refit on all rows. If its refit fails, is cut off, or is predicted
+        not to finish in the time left: the best trial's own fold models, which scored exactly
+        its validation loss. Only when those are missing too, the next best trials (their
+        refits run in parallel with the best's); a constant only when no trial finished."""
         ranked = self.ledger.ranked()
-        failed = 0
+        if not ranked:
+            report = FinalModelReport(FinalKind.CONSTANT, constant_reason=ConstantReason.NO_TRIAL)
+            return FinalModel(constant_model(self.prepared), None, report, [])
+        candidates = []  # the best, and the next ones while those before have no fold models
         for trial in ranked[:SINGLE_REFIT_TRIES]:
-            limit = self._time_left()
-            if limit <= 0.5:
+            candidates.append(trial)
+            if self.folds is not None and self.folds.has(trial.trial_id):
                 break
-            model, failure = collect_refit(self._submit_refit(trial, limit, self.cores))
-            if failure is None:
-                report = FinalModelReport(FinalKind.SINGLE, failed_refits=failed)
-                return FinalModel(model, trial, report, [EnsembleMember.of(trial, 1.0)])
-            failed += 1
-            log.warning("refit of trial %d failed (%s)", trial.trial_id, failure)
-        reason = ConstantReason.REFITS_FAILED if ranked else ConstantReason.NO_TRIAL
-        report = FinalModelReport(FinalKind.CONSTANT, constant_reason=reason)
+        limit = self._time_left()
+        to_refit = [
+            t for t in candidates if limit > 0.5 and refit_estimate(t, self.resampling) <= limit
+        ]
+        threads = self._refit_threads(len(to_refit))
+        futures = {t.trial_id: self._submit_refit(t, limit, threads) for t in to_refit}
+        outcomes = {trial_id: collect_refit(future) for trial_id, future in futures.items()}
+        failed = 0
+        for trial in candidates:
+            outcome = outcomes.get(trial.trial_id)
+            if outcome is not None and outcome.ok:
+                member = EnsembleMember.of(trial, 1.0)
+                report = FinalModelReport(
+                    FinalKind.SINGLE,
+                    failed_refits=failed,
+                    members=(member,),
+                    resampled=self._resampled(),
+                )
+                return FinalModel(outcome.model, trial, report, [member])
+            if outcome is not None:
+                failed += 1
+                log.warning(
+                    "refit of trial %d failed (%s: %s)",
+                    trial.trial_id,
+                    outcome.status,
+                    outcome.error,
+                )
+            if self.folds is not None and self.folds.has(trial.trial_id):
+                member = EnsembleMember.of(
+                    trial, 1.0, FitOn.FOLD_MODELS, self._fold_reason(outcome)
+                )
+                report = FinalModelReport(
+                    FinalKind.SINGLE,
+                    failed_refits=failed,
+                    members=(member,),
+                    resampled=self._resampled(),
+                )
+                log.warning("final model: %s", report)
+                return FinalModel(self.folds.load(trial.trial_id), trial, report, [member])
+        report = FinalModelReport(FinalKind.CONSTANT, constant_reason=ConstantReason.REFITS_FAILED)
         return FinalModel(constant_model(self.prepared), None, report, [])
+
+    def _resampled(self) -> str:
+        return "holdout" if len(self.resampling.splits) == 1 else "cv"
 
     def ensemble(self, single: FinalModel) -> FinalModel | None:
         """Ensemble selection on the stored predictions; the other members refit in parallel.
@@ -257,24 +320,29 @@ class FinalModelBuilder:
             if not self.settings.ensemble_refit and use_folds(trial, weight, FoldReason.NO_REFIT):
                 continue
             if refit_trial is not None and trial.trial_id == refit_trial.trial_id:
-                fitted.append((EnsembleMember.of(trial, weight), single.model))
+                how = single.members[0]  # reused as it is: refit, or its fold models
+                member = EnsembleMember.of(trial, weight, how.fitted_on, how.fold_reason)
+                fitted.append((member, single.model))
             elif refit_estimate(trial, self.resampling) > limit and use_folds(
                 trial, weight, FoldReason.WOULD_OVERRUN
             ):
                 continue
             else:
                 to_fit.append((trial, weight))
-        threads = max(1, self.cores // max(1, min(self.executor.n_workers, len(to_fit))))
+        threads = self._refit_threads(len(to_fit))
         futures = [
             (trial, weight, self._submit_refit(trial, limit, threads)) for trial, weight in to_fit
         ]
         for trial, weight, future in futures:
-            model, failure = collect_refit(future)
-            if failure is None:
-                fitted.append((EnsembleMember.of(trial, weight), model))
-            elif not use_folds(trial, weight, FoldReason.REFIT_FAILED):
+            outcome = collect_refit(future)
+            if outcome.ok:
+                fitted.append((EnsembleMember.of(trial, weight), outcome.model))
+            elif not use_folds(trial, weight, self._fold_reason(outcome)):
                 log.warning(
-                    "refit of ensemble member %d failed (%s); dropped", trial.trial_id, failure
+                    "refit of ensemble member %d failed (%s: %s); dropped",
+                    trial.trial_id,
+                    outcome.status,
+                    outcome.error,
                 )
         if len(fitted) < minimum:
             return None
@@ -291,7 +359,7 @@ class FinalModelBuilder:
             dropped=len(picked) - len(members),
             metric=self.metric.name,
             validation_score=self.metric.to_score(selection.loss),
-            resampled="holdout" if len(self.resampling.splits) == 1 else "cv",
+            resampled=self._resampled(),
         )
         model = Ensemble(
             [(m.weight, fitted_model) for m, fitted_model in fitted], self.prepared.task

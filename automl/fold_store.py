@@ -1,44 +1,59 @@
-"""Fold models of the best trials, on local disk: a final model that needs no refit.
+"""Fold models of the best trials: a final model, or an ensemble member, that needs no refit.
 
-Trials save their cross-validation (or holdout) fold models here when they run on this
-machine; only the ``ENSEMBLE_CANDIDATES`` best full-fidelity trials' files are kept (the store
-subscribes to the ledger and prunes the rest), so disk use is bounded whatever the number of
-trials.
+A trial's cross-validation (or holdout) models come back with its result, pickled, when its
+loss could place it among the best ``capacity`` full-fidelity trials (``threshold()``, asked
+when the trial is submitted). The store subscribes to the ledger, writes them to this machine's
+disk (whatever machine the trial ran on), drops them from the result, and deletes the files of
+trials that fall out of the best ``capacity``: disk use is bounded whatever the number of
+trials, and the main process never holds more than one trial's models in memory.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import pickle
 import shutil
 import tempfile
 from typing import Any
 
 from automl.ledger import TrialLedger
-from automl.reserve import ENSEMBLE_CANDIDATES
 from automl.trials.result import TrialResult
 
 
 class FoldStore:
-    def __init__(self, ledger: TrialLedger) -> None:
+    def __init__(self, ledger: TrialLedger, capacity: int) -> None:
         self.folder = tempfile.mkdtemp(prefix="automl-folds-")
-        self.ledger = ledger
-        ledger.subscribe(self._prune)
+        self.ledger, self.capacity = ledger, capacity
+        self._stored: set[int] = set()
+        ledger.subscribe(self._keep)
+
+    def threshold(self) -> float:
+        """The loss a new trial must beat for its fold models to be worth sending back: that
+        of the ``capacity``-th best trial with stored models (inf until there are that many)."""
+        kept = [t for t in self.ledger.ranked(full_fidelity=True) if t.trial_id in self._stored]
+        return kept[self.capacity - 1].loss if len(kept) >= self.capacity else math.inf
 
     def path(self, trial_id: int) -> str:
-        return os.path.join(self.folder, f"trial_{trial_id}.joblib")
+        return os.path.join(self.folder, f"trial_{trial_id}.pkl")
 
     def has(self, trial_id: int) -> bool:
-        return os.path.exists(self.path(trial_id))
+        return trial_id in self._stored
 
     def load(self, trial_id: int) -> Any:
-        import joblib
+        with open(self.path(trial_id), "rb") as handle:
+            return pickle.load(handle)
 
-        return joblib.load(self.path(trial_id))
-
-    def _prune(self, result: TrialResult) -> None:
-        if not result.ok:
+    def _keep(self, result: TrialResult) -> None:
+        payload, result.fold_models = result.fold_models, None
+        if payload is None or not result.ok:
             return
-        for trial in self.ledger.ranked(full_fidelity=True)[ENSEMBLE_CANDIDATES:]:
+        with open(self.path(result.trial_id), "wb") as handle:
+            handle.write(payload)
+        self._stored.add(result.trial_id)
+        ranked = [t for t in self.ledger.ranked(full_fidelity=True) if t.trial_id in self._stored]
+        for trial in ranked[self.capacity :]:
+            self._stored.discard(trial.trial_id)
             try:
                 os.unlink(self.path(trial.trial_id))
             except OSError:

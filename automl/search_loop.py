@@ -128,10 +128,10 @@ class SearchLoop:
         )
         proposal = self.scheduler.ask(budget)
         trial_id = self.submitted
+        # a trial that ends among the best `capacity` beats the threshold at its submission
+        # (it only falls), so the final best trials always have their fold models
         keep = (
-            self.folds.path(trial_id)
-            if self.folds is not None and proposal.fidelity == 1.0
-            else None
+            self.folds.threshold() if self.folds is not None and proposal.fidelity == 1.0 else None
         )
         request = TrialRequest(
             trial_id=trial_id,
@@ -139,7 +139,7 @@ class SearchLoop:
             metric=self.settings.metric,
             random_state=self.settings.random_state,
             fidelity=proposal.fidelity,
-            keep_models_path=keep,
+            keep_models_below=keep,
         )
         future = self.executor.evaluate(
             request,

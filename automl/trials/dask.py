@@ -26,8 +26,6 @@ class DaskExecutor(TrialExecutor):
     """Closing with ``kill`` cancels queued trials; running ones end at their time limit or
     the search deadline, whichever comes first (a dask worker cannot be killed from here)."""
 
-    local = False
-
     def __init__(self, client: Any, data: TrialData, n_workers: int) -> None:
         slots, threads = dask_slots(client)
         self.n_workers = min(n_workers, slots)

@@ -7,6 +7,7 @@ Running it under time and memory limits is ``automl.trials.limits``' job.
 
 from __future__ import annotations
 
+import pickle
 import time
 import warnings
 from typing import Any
@@ -45,15 +46,16 @@ def evaluate(
     n_threads: int = 1,
     random_state: int = 0,
     fidelity: float = 1.0,
-    keep_models_path: str | None = None,
+    keep_models_below: float | None = None,
 ) -> TrialResult:
     """Fit the configuration on each split and score its out-of-fold predictions.
 
     With ``fidelity`` < 1 the model sees only that share of each split's training rows (the
     same rows for every configuration), but is scored on the full validation rows, so losses
     at different fidelities are comparable (successive halving relies on that).
-    With ``keep_models_path`` the fitted fold models are saved there (a ``FoldModels``), so
-    an ensemble can use them instead of refitting the configuration on all rows.
+    With ``keep_models_below``, when the loss is not above it, the fitted fold models come back
+    with the result (a pickled ``FoldModels``): a final model, or an ensemble member, that
+    needs no refit on all rows.
     """
     width = n_classes if task != REGRESSION else 1
     predictions = np.full((len(y), width), np.nan)
@@ -69,7 +71,7 @@ def evaluate(
         started = time.perf_counter()
         predictions[val] = _predict(pipeline, X.iloc[val], task, fitted_classes, width)
         predict_time += time.perf_counter() - started
-        if keep_models_path is not None:
+        if keep_models_below is not None:
             folds.append((pipeline, fitted_classes))
     rows = resampling.validation_rows
     if task == REGRESSION:
@@ -77,10 +79,10 @@ def evaluate(
     if not np.isfinite(predictions[rows]).all():
         raise ValueError("the model produced non-finite predictions")
     loss = metric.loss(y[rows], predictions[rows])
-    if keep_models_path is not None:
-        import joblib
-
-        joblib.dump(FoldModels(folds, task, width), keep_models_path)
+    fold_models = None
+    if keep_models_below is not None and loss <= keep_models_below:
+        # pickled here, in the trial's process: the process that watches it never unpickles
+        fold_models = pickle.dumps(FoldModels(folds, task, width), pickle.HIGHEST_PROTOCOL)
     return TrialResult(
         trial_id=trial_id,
         config=config,
@@ -91,6 +93,7 @@ def evaluate(
         predict_time=predict_time,
         fidelity=fidelity,
         predictions=predictions.astype(np.float32),  # kept for every trial: half the memory
+        fold_models=fold_models,
     )
 
 

@@ -18,6 +18,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 import joblib
@@ -87,7 +88,6 @@ class TrialExecutor(ABC):
 
     n_workers: int
     n_threads: int  # threads a trial uses by default
-    local: bool  # workers share this machine's disk (fold models can be saved to it)
 
     def evaluate(
         self,
@@ -152,8 +152,6 @@ class TrialExecutor(ABC):
 class LocalExecutor(TrialExecutor):
     """Worker processes on this machine, reused between fits (loky's reusable executor)."""
 
-    local = True
-
     def __init__(self, data: TrialData, n_workers: int, n_threads_per_trial: int) -> None:
         self.n_workers = n_workers
         self.n_threads = n_threads_per_trial
@@ -207,15 +205,28 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
     return result
 
 
-def collect_refit(future: Future) -> tuple[Any, str | None]:
-    """(the fitted model, None) or (None, why the refit failed)."""
+@dataclass
+class RefitOutcome:
+    """A refit's fitted model, or how it failed."""
+
+    model: Any
+    status: TrialStatus  # CRASHED also when the worker process itself died
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == TrialStatus.OK
+
+
+def collect_refit(future: Future) -> RefitOutcome:
+    """Wait for a refit and take its outcome, whatever happened to it."""
     try:
         outcome = future.result()
     except Exception as error:  # the worker process itself died
-        return None, f"lost its worker: {error!r}"
+        return RefitOutcome(None, TrialStatus.CRASHED, f"lost its worker: {error!r}")
     if outcome.status == TrialStatus.OK:
-        return outcome.value(), None
-    return None, f"{outcome.status}: {outcome.error}"
+        return RefitOutcome(outcome.value(), TrialStatus.OK)
+    return RefitOutcome(None, outcome.status, outcome.error)
 
 
 # ---------------------------------------------------------------- worker side

@@ -27,14 +27,15 @@ class TrialData:
 @dataclass(frozen=True)
 class TrialRequest:
     """Evaluate ``config`` on the resampling splits, fit on a ``fidelity`` share of each
-    split's training rows; with ``keep_models_path`` the fold models are saved there."""
+    split's training rows; the fold models come back with the result when its loss is not above
+    ``keep_models_below`` (``inf``: always; None: never)."""
 
     trial_id: int
     config: dict[str, Any]
     metric: Any  # the user's metric setting (a name or a scorer), resolved in the worker
     random_state: int
     fidelity: float = 1.0
-    keep_models_path: str | None = None
+    keep_models_below: float | None = None
 
 
 @dataclass(frozen=True)

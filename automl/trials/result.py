@@ -29,6 +29,7 @@ class TrialResult:
     fidelity: float = 1.0  # share of each split's training rows the model was fit on
     worker: str | None = None  # "host:pid" of the worker process that ran the trial
     predictions: np.ndarray | None = field(default=None, repr=False)
+    fold_models: bytes | None = field(default=None, repr=False)  # a pickled FoldModels
 
     @property
     def ok(self) -> bool:

@@ -39,7 +39,7 @@ def run_trial(data: TrialData, request: TrialRequest, *, n_threads: int) -> Tria
         n_threads=n_threads,
         random_state=request.random_state,
         fidelity=request.fidelity,
-        keep_models_path=request.keep_models_path,
+        keep_models_below=request.keep_models_below,
     )
 
 
