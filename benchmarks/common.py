@@ -205,10 +205,28 @@ def git_rev() -> str:
         return "unknown"
 
 
-def child_env() -> dict[str, str]:
-    """Environment of a benchmark's child process: this checkout's packages come first."""
+def child_env(omp_wait_policy: str = "") -> dict[str, str]:
+    """Environment of a benchmark's child process: this checkout's packages come first; with
+    ``omp_wait_policy``, OpenMP threads wait that way (``PASSIVE``: sleep, as benchmark
+    harnesses and containers often set it; ``ACTIVE``: spin)."""
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
-    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+    if omp_wait_policy:
+        env["OMP_WAIT_POLICY"] = omp_wait_policy
+    return env
+
+
+PEERS = Path(os.environ.get("PEERS_ROOT") or REPO.parent / "peers")  # setup_peers.sh's default
+
+
+def interpreter(peer: str | None) -> str:
+    """The Python that runs a system: its peer virtual environment's when one was built
+    (``../shared/peers/setup_peers.sh``; ``PEERS_ROOT`` moves it), else this one."""
+    if peer is not None:
+        candidate = PEERS / peer / "bin" / "python"
+        if candidate.exists():
+            return str(candidate)
+    return sys.executable
 
 
 # ------------------------------------------------------------------ resumable results CSVs
@@ -247,6 +265,8 @@ def row_key(row: Mapping[str, Any], columns: Sequence[str]) -> tuple:
     """The values of ``columns``, numbers as floats: ``60``, ``60.0`` and ``"60.0"`` match."""
 
     def value(v: Any) -> Any:
+        if v is None:  # a column an older CSV lacks: its default, the empty string
+            return ""
         try:
             return float(v)
         except (TypeError, ValueError):

@@ -15,7 +15,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import traceback
@@ -23,8 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from automl.trials.limits import process_tree_rss_mb
-from benchmarks.common import REPO, child_env, split, test_score
+from benchmarks.common import REPO, child_env, interpreter, split, test_score
 from benchmarks.systems import SYSTEMS
 
 POLL_SECONDS = 0.1
@@ -39,6 +37,7 @@ class RunSpec:
     system: str
     budget: float
     n_jobs: int
+    omp_wait_policy: str = ""  # "" leaves the environment's setting as it is
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -67,8 +66,6 @@ def run_one(spec: RunSpec, result_file: str) -> int:
 
     faulthandler.enable()  # a segfault in native code (LightGBM, XGBoost, ...) leaves a stack
     try:
-        import psutil
-
         data = split(spec.dataset, spec.seed)
         notes.append(data.note)
         res.update(
@@ -78,8 +75,8 @@ def run_one(spec: RunSpec, result_file: str) -> int:
             n_train=int(len(data.X_train)),
             n_test=int(len(data.X_test)),
         )
-        me = psutil.Process()
-        res["base_rss_mb"] = process_tree_rss_mb(me)
+        rss = _own_tree_rss()
+        res["base_rss_mb"] = rss()
         Path(result_file + ".fit").write_text("fit")  # tells the parent that fit starts now
         t0 = time.perf_counter()
         try:
@@ -114,7 +111,7 @@ def run_one(spec: RunSpec, result_file: str) -> int:
         # The parent samples every 0.1 s and can miss a fit+predict shorter than that: also take
         # one sample here, at the end of predict (the model and data are still alive).
         # (ru_maxrss is no use: on Linux the child inherits the parent's high-water mark.)
-        res["end_rss_mb"] = process_tree_rss_mb(me)
+        res["end_rss_mb"] = rss()
         res["score"] = test_score(data.task, data.y_test, classes, output, data.all_classes)
         if not math.isfinite(res["score"]):
             raise ValueError(f"non-finite test score {res['score']}")
@@ -124,6 +121,19 @@ def run_one(spec: RunSpec, result_file: str) -> int:
         res["error"] = f"{type(exc).__name__}: {exc}"[:1000]
     write()
     return 0
+
+
+def _own_tree_rss() -> Any:
+    """A function giving this process tree's RSS in MB (None where psutil is missing: a peer's
+    environment may lack it; the parent measures peak memory from outside anyway)."""
+    try:
+        import psutil
+
+        from automl.trials.limits import process_tree_rss_mb
+    except ImportError:
+        return lambda: None
+    me = psutil.Process()
+    return lambda: process_tree_rss_mb(me)
 
 
 # ------------------------------------------------------------------ parent side
@@ -162,12 +172,14 @@ def run_child(spec: RunSpec, log_path: Path, timeout_s: float) -> dict[str, Any]
     Returns the child's result, with ``wall_time`` and ``peak_rss_mb`` added."""
     import psutil
 
+    from automl.trials.limits import process_tree_rss_mb
+
     fd, result_file = tempfile.mkstemp(prefix="automl-bench-", suffix=".json")
     os.close(fd)
     os.unlink(result_file)
     fit_flag = result_file + ".fit"
     cmd = [
-        sys.executable,
+        interpreter(SYSTEMS[spec.system].peer),
         "-m",
         "benchmarks.run",
         "--one",
@@ -184,7 +196,7 @@ def run_child(spec: RunSpec, log_path: Path, timeout_s: float) -> dict[str, Any]
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env=child_env(),
+            env=child_env(spec.omp_wait_policy),
             cwd=str(REPO),
         )
     known: dict[int, Any] = {}

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib
 import math
 import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,8 @@ from benchmarks.systems import SYSTEMS
 
 DEFAULT_OUT = common.RESULTS / "results.csv"
 DEFAULT_TABLE = common.BENCHMARKS / "RESULTS.md"
-KEY = ("dataset", "seed", "system", "budget", "n_jobs")  # a run; an ok row means it is done
+# a run; an ok row means it is done
+KEY = ("dataset", "seed", "system", "budget", "n_jobs", "omp_wait_policy")
 COLUMNS = [
     "dataset",
     "task",
@@ -46,6 +47,7 @@ COLUMNS = [
     "system",
     "budget",
     "n_jobs",
+    "omp_wait_policy",
     "metric",
     "score",
     "status",
@@ -88,14 +90,18 @@ def resolve_systems(names: list[str]) -> tuple[list[str], list[str]]:
         raise SystemExit(f"error: unknown system(s) {bad}; choose from {', '.join(SYSTEMS)}")
     systems, notes = [], []
     for name in names:
-        requires = SYSTEMS[name].requires
-        if requires is not None:
-            try:
-                importlib.import_module(requires)
-            except Exception as exc:  # noqa: BLE001 - optional extra
+        system = SYSTEMS[name]
+        if system.requires is not None:
+            python = common.interpreter(system.peer)
+            check = subprocess.run(
+                [python, "-c", f"import {system.requires}"], capture_output=True, text=True
+            )
+            if check.returncode != 0:
+                error = (check.stderr.strip().splitlines() or ["?"])[-1]
                 notes.append(
-                    f"{name} skipped: not importable ({type(exc).__name__}: {exc}); "
-                    'install it with `pip install ".[benchmark]"`'
+                    f"{name} skipped: {system.requires} not importable by {python} ({error}); "
+                    "build its peer environment with ../shared/peers/setup_peers.sh or "
+                    '`pip install ".[benchmark]"`'
                 )
                 continue
         systems.append(name)
@@ -137,7 +143,7 @@ def run_benchmark(
     rev = common.git_rev()
     logs_dir = out.parent / "logs"
     plan = [
-        RunSpec(d.name, seed, system, args.budget, args.n_jobs)
+        RunSpec(d.name, seed, system, args.budget, args.n_jobs, args.omp_wait_policy)
         for d in datasets.itertuples()
         for seed in seeds
         for system in systems
@@ -152,7 +158,8 @@ def run_benchmark(
     for i, spec in enumerate(todo, 1):
         d = by_name.loc[spec.dataset]
         log_path = logs_dir / (
-            f"{spec.dataset}__seed{spec.seed}__{spec.system}__b{args.budget:g}__j{args.n_jobs}.log"
+            f"{spec.dataset}__seed{spec.seed}__{spec.system}__b{args.budget:g}__j{args.n_jobs}"
+            f"{'__omp' + args.omp_wait_policy if args.omp_wait_policy else ''}.log"
         )
         log(
             f"[{i}/{len(todo)}] {spec.dataset} ({d.task}, {d.n_rows} rows) seed={spec.seed} "
@@ -168,6 +175,7 @@ def run_benchmark(
             "system": spec.system,
             "budget": float(args.budget),
             "n_jobs": args.n_jobs,
+            "omp_wait_policy": args.omp_wait_policy,
             "metric": common.METRIC_FOR_TASK[d.task],
             "git_rev": rev,
             "timestamp": now,
@@ -218,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--budget", type=float, default=60.0, help="time budget (s) of automl/flaml")
     p.add_argument("--n-jobs", type=int, default=2)
+    p.add_argument(
+        "--omp-wait-policy",
+        default="",
+        choices=["", "PASSIVE", "ACTIVE"],
+        help="OMP_WAIT_POLICY for every system's process (default: the environment's)",
+    )
     p.add_argument("--seeds", default="0", help="comma-separated split/model seeds")
     p.add_argument("--systems", default=",".join(SYSTEMS))
     p.add_argument("--out", default=str(DEFAULT_OUT), help="results CSV (appended to)")

@@ -43,6 +43,8 @@ class System:
     fit: FitFunction
     budgeted: bool  # receives the time budget (the others are fitted once, untuned)
     requires: str | None = None  # a module that must be importable, else the system is skipped
+    # a peer virtual environment (../shared/peers/setup_peers.sh) to run it in, when it exists
+    peer: str | None = None
 
 
 def _budget_value(budget: float) -> float | int:
@@ -258,13 +260,87 @@ def fit_flaml(
     )
 
 
+# ------------------------------------------------------------------ AutoGluon
+
+
+AUTOGLUON_METRIC = {
+    "binary": "roc_auc",
+    "multiclass": "log_loss",
+    "regression": "root_mean_squared_error",
+}
+
+
+def _autogluon(preset: str) -> FitFunction:
+    def fit_autogluon(
+        task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float, n_jobs: int
+    ) -> Fitted:
+        import atexit
+        import shutil
+        import tempfile
+
+        from autogluon.tabular import TabularPredictor
+
+        label = "__target__"
+        while label in X.columns:
+            label += "_"
+        train = X.copy()
+        train[label] = y.to_numpy() if hasattr(y, "to_numpy") else y
+        path = tempfile.mkdtemp(prefix="autogluon-")  # it writes its models there
+        atexit.register(shutil.rmtree, path, True)
+        predictor = TabularPredictor(
+            label=label,
+            problem_type=task,
+            eval_metric=AUTOGLUON_METRIC[task],
+            path=path,
+            verbosity=0,
+        )
+        predictor.fit(
+            train, time_limit=_budget_value(budget), presets=preset, num_cpus=n_jobs, num_gpus=0
+        )
+
+        def predict(Xt: Any) -> tuple[Any, Any]:
+            if task == "regression":
+                return None, predictor.predict(Xt).to_numpy()
+            proba = predictor.predict_proba(Xt, as_multiclass=True)
+            return list(proba.columns), proba.to_numpy()
+
+        board = predictor.leaderboard(silent=True)
+        return Fitted(
+            predict,
+            n_trials=len(board),
+            best_score=float(board["score_val"].iloc[0]) if len(board) else None,
+            best_config=short_json({"best": predictor.model_best, "preset": preset}),
+        )
+
+    fit_autogluon.__name__ = f"fit_autogluon_{preset}"
+    return fit_autogluon
+
+
 SYSTEMS: dict[str, System] = {
     s.name: s
     for s in [
         System("automl", "automl", fit_automl, budgeted=True),
         System("lightgbm", "default LightGBM", fit_lightgbm, budgeted=False),
         System("hgb", "default HistGradientBoosting", fit_hgb, budgeted=False),
-        System("flaml", "FLAML (same budget)", fit_flaml, budgeted=True, requires="flaml"),
+        System(
+            "flaml", "FLAML (same budget)", fit_flaml, budgeted=True, requires="flaml", peer="flaml"
+        ),
+        System(
+            "autogluon",
+            "AutoGluon medium_quality (same budget)",
+            _autogluon("medium_quality"),
+            budgeted=True,
+            requires="autogluon.tabular",
+            peer="autogluon",
+        ),
+        System(
+            "autogluon_best",
+            "AutoGluon best_quality (same budget)",
+            _autogluon("best_quality"),
+            budgeted=True,
+            requires="autogluon.tabular",
+            peer="autogluon",
+        ),
     ]
 }
 BUDGETED = tuple(name for name, s in SYSTEMS.items() if s.budgeted)
