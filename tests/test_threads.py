@@ -53,3 +53,33 @@ def test_trial_thread_pools_are_limited_to_the_allotment():
     for report in reports:
         assert report["pools"], "no thread pool found in the trial process"
         assert max(report["pools"]) <= report["allotted"], report
+
+
+@pytest.mark.parametrize(
+    "policy, expected", [("PASSIVE", 1), ("passive", 1), ("ACTIVE", 2), ("", 2)]
+)
+def test_openmp_models_get_one_thread_when_openmp_waits_passively(monkeypatch, policy, expected):
+    """Measured (benchmarks/REFIT_THREADS.md): under OMP_WAIT_POLICY=PASSIVE a second thread
+    makes LightGBM, XGBoost and HistGradientBoosting slower; random forests still scale."""
+    from automl.space import FAMILIES
+    from automl.trials.request import RefitRequest
+    from automl.trials.worker import run_refit
+
+    monkeypatch.setenv("OMP_WAIT_POLICY", policy)
+    y = np.arange(40) % 2
+    X = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 3})
+    data = TrialData(
+        X=X,
+        y=y,
+        task="binary",
+        categorical=(),
+        n_classes=2,
+        resampling=make_resampling(2, task="binary", y=y),
+    )
+    space = PipelineSpace("binary", 40)
+    for family in ("lightgbm", "xgboost", "hist_gradient_boosting"):
+        assert FAMILIES[family].threads(2) == expected
+        model = run_refit(data, RefitRequest(space.default_config(family), 0), n_threads=2)
+        params = model[-1].get_params()
+        assert params.get("n_jobs", expected) == expected, (family, params)
+    assert FAMILIES["random_forest"].threads(2) == 2  # joblib threads, not OpenMP

@@ -3,6 +3,7 @@ must know about it (tasks, preprocessing path, size limit, worker imports, group
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,11 @@ class ModelFamily:
     # trial, instead of every forked trial paying for them.
     preload: tuple[str, ...] = ()
     group: str | None = None  # a name users may write in include/exclude for several families
+    # Multi-threaded through OpenMP: with OMP_WAIT_POLICY=PASSIVE (set by many harnesses and
+    # containers) its idle threads sleep between parallel regions, and a second thread makes a
+    # boosting fit several times slower instead of faster (benchmarks/REFIT_THREADS.md), so
+    # such a model then gets one thread.
+    openmp: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.preload, str) or not all(isinstance(m, str) for m in self.preload):
@@ -60,5 +66,16 @@ class ModelFamily:
                 f"{self.name}: native_category_limit applies only to native_categorical families."
             )
 
+    def threads(self, allotted: int) -> int:
+        """The threads this family's model uses when ``allotted`` are available here."""
+        if self.openmp and openmp_waits_passively():
+            return 1
+        return allotted
+
     def supports(self, task: str) -> bool:
         return self.regression if task == REGRESSION else self.classification
+
+
+def openmp_waits_passively() -> bool:
+    """Whether this process's OpenMP threads sleep when idle (``OMP_WAIT_POLICY=PASSIVE``)."""
+    return os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from automl.metrics import get_metric
-from automl.space import register_family
+from automl.space import FAMILIES, MODEL, register_family
 from automl.trials.evaluation import evaluate, fit_pipeline
 from automl.trials.request import RefitRequest, TrialData, TrialRequest
 from automl.trials.result import TrialResult
@@ -23,9 +25,21 @@ def _known_families(data: TrialData) -> None:
         register_family(family)
 
 
+def _threads(config: dict, allotted: int) -> int:
+    """Threads for this configuration's model: fewer than allotted where more would be slower
+    (OpenMP models under a passive wait policy, see ``ModelFamily.threads``)."""
+    return FAMILIES[config[MODEL]].threads(allotted)
+
+
 def run_trial(data: TrialData, request: TrialRequest, *, n_threads: int) -> TrialResult:
     """One trial: the requested configuration resampled on the worker's data."""
     _known_families(data)
+    n_threads = _threads(request.config, n_threads)
+    with threadpool_limits(limits=n_threads):
+        return _evaluate(data, request, n_threads)
+
+
+def _evaluate(data: TrialData, request: TrialRequest, n_threads: int) -> TrialResult:
     return evaluate(
         request.trial_id,
         request.config,
@@ -46,6 +60,12 @@ def run_trial(data: TrialData, request: TrialRequest, *, n_threads: int) -> Tria
 def run_refit(data: TrialData, request: RefitRequest, *, n_threads: int) -> Any:
     """A configuration fitted on all of the worker's rows (the final model or a member)."""
     _known_families(data)
+    n_threads = _threads(request.config, n_threads)
+    with threadpool_limits(limits=n_threads):
+        return _refit(data, request, n_threads)
+
+
+def _refit(data: TrialData, request: RefitRequest, n_threads: int) -> Any:
     return fit_pipeline(
         request.config,
         data.X,

@@ -122,6 +122,7 @@ LIGHTGBM = ModelFamily(
     _build_lightgbm,
     native_categorical=True,
     low_cost={"n_estimators": 10, "num_leaves": 4},
+    openmp=True,
     preload=("lightgbm",),
     group="gbm",
 )
@@ -134,6 +135,7 @@ HIST_GRADIENT_BOOSTING = ModelFamily(
     native_categorical=True,
     low_cost={"max_iter": 10, "max_leaf_nodes": 4},
     native_category_limit=255,  # scikit-learn refuses wider categorical features
+    openmp=True,
     preload=("sklearn.ensemble",),
     group="gbm",
 )
@@ -145,6 +147,7 @@ XGBOOST = ModelFamily(
     _build_xgboost,
     native_categorical=True,
     low_cost={"n_estimators": 10, "max_depth": 2},
+    openmp=True,
     preload=("xgboost",),
     group="gbm",
 )
