@@ -10,6 +10,7 @@ import logging
 import pickle
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -20,9 +21,17 @@ from sklearn.utils.validation import check_is_fitted
 
 from automl.data import align_columns, prepare_training_data, to_model_frame
 from automl.engine import run_search
-from automl.history import open_store, resolve_history
+from automl.history import (
+    ENV_VARIABLE,
+    HistoryError,
+    HistoryStore,
+    is_default,
+    open_store,
+    resolve_history,
+)
 from automl.ledger import rank_key
 from automl.progress import ProgressBar
+from automl.recorder import HistoryWarning
 from automl.settings import make_settings
 from automl.space import SPACE_VERSION
 from automl.versions import library_versions, warn_if_different
@@ -99,7 +108,7 @@ class _AutoMLBase(BaseEstimator):
                 raise ValueError(
                     f"groups has {len(groups)} values but X has {len(prepared.y)} rows."
                 )
-        history = open_history(self.history)  # a store that can't open: an error now
+        history = open_history(self.history, strict=self.history_strict)
         bar = ProgressBar(settings.time_budget, enabled=self.verbose > 0 and sys.stderr.isatty())
         try:
             outcome = run_search(
@@ -228,8 +237,28 @@ def _measure_model(model: Any, X: pd.DataFrame, classification: bool) -> tuple[f
     return latency, len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def open_history(setting: Any) -> Any:
-    """The store a ``history=`` setting names (None when off); opening it here, before the
-    search, turns an unreachable or corrupt store into an error that names its URL."""
+def open_history(setting: Any, *, strict: bool = False) -> HistoryStore | None:
+    """The store a ``history=`` setting names (None when off), opened before the search.
+
+    A store the user named (a path, a URL, ``AUTOML_HISTORY``) that cannot be opened is an
+    error naming it. The per-user default file is a convenience nobody asked for by name: if
+    it cannot be used (a home directory that is not writable, a read-only or corrupt file),
+    the fit goes on without recording, with one ``HistoryWarning`` (``history_strict=True``:
+    the error instead).
+    """
     url = resolve_history(setting)
-    return None if url is None else open_store(url)
+    if url is None:
+        return None
+    try:
+        return open_store(url)
+    except HistoryError as error:
+        if strict or not is_default(setting):
+            raise
+        warnings.warn(
+            f"The default history store cannot be used ({error}); this fit is not recorded. "
+            f"Point {ENV_VARIABLE} or history= at a writable place, or pass history=None to "
+            "turn recording off.",
+            HistoryWarning,
+            stacklevel=3,
+        )
+        return None

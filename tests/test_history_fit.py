@@ -132,7 +132,7 @@ class FailingStore:
 def test_a_store_failing_mid_run_warns_and_the_fit_goes_on(data, monkeypatch):
     import automl.estimator as estimator
 
-    monkeypatch.setattr(estimator, "open_history", lambda setting: FailingStore())
+    monkeypatch.setattr(estimator, "open_history", lambda setting, strict: FailingStore())
     with pytest.warns(HistoryWarning, match="failed to record a trial.*history_strict=True"):
         model = fit(data, "ignored")
     assert len(model.trials_) == 6 and model.best_score_ > 0.5
@@ -181,3 +181,47 @@ def test_killed_fit_keeps_every_finished_trial(tmp_path):
     assert run["status"] == "running"  # it never got to say goodbye
     stored = {t["trial_id"] for t in store.trials(run["id"])}
     assert set(finished) <= stored
+
+
+@pytest.fixture()
+def unusable_home(tmp_path, monkeypatch):
+    """A home directory where the default store's folder cannot be created (as in a container
+    whose home is not writable): ``.local`` is a file."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".local").write_text("not a folder")
+    monkeypatch.delenv("AUTOML_HISTORY", raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    return home
+
+
+@pytest.mark.slow
+def test_an_unusable_default_store_warns_once_and_the_fit_goes_on(data, unusable_home):
+    with pytest.warns(HistoryWarning, match="default history store cannot be used") as caught:
+        model = fit(data, "auto", max_trials=2)
+    assert len([w for w in caught if issubclass(w.category, HistoryWarning)]) == 1
+    assert model.history_run_id_ is None
+    assert [t["status"] for t in model.trials_] == ["ok", "ok"]
+
+
+def test_an_unusable_default_store_is_an_error_when_strict(data, unusable_home):
+    with pytest.raises(HistoryError, match="cannot create the history store .*Not a directory"):
+        fit(data, "auto", history_strict=True)
+
+
+def test_an_unusable_store_the_user_named_is_an_error_naming_it(data, unusable_home):
+    named = unusable_home / ".local" / "h.sqlite"  # under a file: its folder cannot exist
+    with pytest.raises(HistoryError, match=f"cannot create the history store .*{named.name}"):
+        fit(data, str(named))
+
+
+@pytest.mark.slow
+def test_a_corrupt_default_store_warns_and_the_fit_goes_on(data, tmp_path, monkeypatch):
+    monkeypatch.delenv("AUTOML_HISTORY", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    (tmp_path / "automl").mkdir()
+    (tmp_path / "automl" / "history.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.warns(HistoryWarning, match="default history store cannot be used"):
+        model = fit(data, "auto", max_trials=2)
+    assert model.history_run_id_ is None and len(model.trials_) == 2

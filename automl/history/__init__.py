@@ -8,7 +8,7 @@ tested) on its own, and the engine can import it without a cycle.
 
 from automl.history.errors import HistoryError
 from automl.history.fingerprint import dataset_fingerprint
-from automl.history.location import ENV_VARIABLE, default_path, resolve_history
+from automl.history.location import ENV_VARIABLE, default_path, is_default, resolve_history
 from automl.history.migrations import SCHEMA_VERSION
 from automl.history.store import HistoryStore, open_store
 
@@ -19,6 +19,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "dataset_fingerprint",
     "default_path",
+    "is_default",
     "open_store",
     "resolve_history",
 ]

@@ -39,6 +39,12 @@ def resolve_history(setting: str | os.PathLike[str] | None | bool) -> str | None
     return sqlite_url(Path(text))
 
 
+def is_default(setting: str | os.PathLike[str] | None | bool) -> bool:
+    """Whether the setting names the per-user default file, which nobody asked for by name:
+    ``"auto"`` (or True) without ``AUTOML_HISTORY``."""
+    return (setting is True or setting == "auto") and os.environ.get(ENV_VARIABLE) is None
+
+
 def default_path() -> Path:
     """The per-user SQLite file: ``$XDG_DATA_HOME/automl`` or ``~/.local/share/automl`` on
     Linux, ``~/Library/Application Support/automl`` on macOS, ``%LOCALAPPDATA%\\automl`` on

@@ -99,6 +99,11 @@ class HistoryStore:
                 f"the history store {self.url} needs a database driver that is not installed "
                 f"({error}); for PostgreSQL: pip install 'automl[postgres]'"
             ) from error
+        except OSError as error:  # e.g. its folder cannot be created
+            raise HistoryError(
+                f"cannot create the history store {self.url}: {error.strerror or error} "
+                f"({getattr(error, 'filename', None) or 'its folder'})"
+            ) from error
         try:
             self.schema_version = upgrade(self._engine)
         except HistoryError:
