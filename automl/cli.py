@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -128,6 +129,31 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     predict.set_defaults(run=_predict)
 
+    importance = commands.add_parser(
+        "importance",
+        help="which columns a saved model relies on",
+        description="Permutation importance of a saved model's columns on DATA.csv (which "
+        "must hold the target column): the increase of the fit's loss when a column is "
+        "shuffled, with its spread over the repeats.",
+    )
+    importance.add_argument("model", metavar="MODEL", help="a model saved by 'automl fit'")
+    importance.add_argument("data", metavar="DATA.csv", help="rows with the target column")
+    importance.add_argument("--repeats", type=int, default=5, help="shuffles per column")
+    importance.add_argument(
+        "--max-rows", type=int, default=5000, help="rows used at most, a random sample (0: all)"
+    )
+    importance.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="no new repeat after this many seconds",
+    )
+    importance.add_argument("--random-state", type=int, default=0)
+    importance.add_argument("--out", help="CSV file for the table (default: print it)")
+    importance.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    importance.set_defaults(run=_importance)
+
     add_history_commands(commands)
     _add_installed_commands(commands)
     return parser
@@ -225,22 +251,62 @@ def _infer_task(y: pd.Series) -> str:
     return "regression"
 
 
-def _predict(args: argparse.Namespace) -> int:
-    if not Path(args.model).is_file():
-        raise UsageError(f"model file not found: {args.model}")
+def _load_model(path: str) -> Any:
+    if not Path(path).is_file():
+        raise UsageError(f"model file not found: {path}")
     try:
-        estimator = joblib.load(args.model)
+        estimator = joblib.load(path)
     except Exception as error:
-        raise UsageError(f"cannot load a model from {args.model}: {error}") from error
+        raise UsageError(f"cannot load a model from {path}: {error}") from error
     if not isinstance(estimator, (AutoMLClassifier, AutoMLRegressor)):
-        raise UsageError(f"{args.model} does not hold a model saved by 'automl fit'.")
+        raise UsageError(f"{path} does not hold a model saved by 'automl fit'.")
+    return estimator
+
+
+def _read_rows(estimator: Any, path: str) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The rows of a CSV as the model was fitted on them, and its target column if present."""
     names = getattr(estimator, "feature_names_in_", None)
     known = set(names if names is not None else [])
     categorical = [c for c in estimator.schema_.categorical if c in known]
-    frame = _read_csv(args.data, categorical)
+    frame = _read_csv(path, categorical)
     target = getattr(estimator, "target_name_", None)
     if target in frame.columns and (names is None or target not in set(names)):
-        frame = frame.drop(columns=[target])
+        return frame.drop(columns=[target]), frame[target]
+    return frame, None
+
+
+def _importance(args: argparse.Namespace) -> int:
+    estimator = _load_model(args.model)
+    frame, y = _read_rows(estimator, args.data)
+    if y is None:
+        target = getattr(estimator, "target_name_", None) or "the target"
+        raise UsageError(f"{args.data} has no column {target!r}: importance needs the true values.")
+    try:
+        table = estimator.feature_importance(
+            frame,
+            y,
+            n_repeats=args.repeats,
+            max_rows=args.max_rows or None,
+            time_limit=args.time_limit,
+            random_state=args.random_state,
+        )
+    except (ValueError, TypeError) as error:
+        raise UsageError(str(error)) from error
+    if args.out:
+        table.to_csv(args.out, index=False)
+        print(f"automl: importance of {len(table)} columns written to {args.out}", file=sys.stderr)
+    else:
+        print(
+            f"loss increase on {estimator.metric_} when the column is shuffled "
+            f"({table.attrs['rows']} rows, {int(table['repeats'].min())}+ repeats)"
+        )
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    estimator = _load_model(args.model)
+    frame, _ = _read_rows(estimator, args.data)
     try:
         output = pd.DataFrame({"prediction": estimator.predict(frame)})
         if args.proba:

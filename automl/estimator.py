@@ -185,6 +185,43 @@ class _AutoMLBase(BaseEstimator):
         table.insert(0, "rank", np.arange(1, len(table) + 1))
         return table.drop(columns=["loss"])
 
+    def feature_importance(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        n_repeats: int = 5,
+        max_rows: int | None = 5_000,
+        time_limit: float | None = 60.0,
+        random_state: int = 0,
+    ) -> pd.DataFrame:
+        """Permutation importance of the final model in your own columns, on the fit's metric.
+
+        Each column of ``X`` is shuffled ``n_repeats`` times and the loss measured again on
+        ``X, y`` (held-out rows give the honest answer; the training rows show what the model
+        learned). Returns one row per column, most important first: ``importance`` (mean
+        increase of the loss, i.e. drop of the score), ``std`` over the repeats and
+        ``repeats`` made. Bounded: at most ``max_rows`` rows (a random sample), and no new
+        repeat starts after ``time_limit`` seconds (one full repeat is always made), so it
+        costs at most about ``n_repeats x columns`` predictions on ``max_rows`` rows. ``X``
+        must have the fitted columns (an error names any that differ).
+        """
+        from automl.importance import permutation_importance
+        from automl.metrics import get_metric
+
+        check_is_fitted(self, "model_")
+        metric = get_metric(self.metric if callable(self.metric) else self.metric_, self.task_)
+        return permutation_importance(
+            self,
+            metric,
+            X,
+            y,
+            n_repeats=n_repeats,
+            max_rows=max_rows,
+            time_limit=time_limit,
+            random_state=random_state,
+        )
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickling (``joblib.load``): warn if the libraries differ from the saved ones."""
         warn_if_different(state.get("versions_"), f"This {type(self).__name__}")
