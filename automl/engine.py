@@ -127,6 +127,7 @@ def run_search(
         recorder.start(
             dataset_name=settings.dataset_name,
             fingerprint=start.fingerprint,
+            row_sketch=start.row_sketch,
             metafeatures=start.warm.metafeatures,
             task=task,
             metric=metric.name,
@@ -215,6 +216,7 @@ class _SearchStart:
     scheduler: SuccessiveHalving
     recorder: RunRecorder | None
     fingerprint: str | None
+    row_sketch: list[str] | None  # a sample of this fit's training rows (with a history only)
 
 
 def _prepare_search(
@@ -227,12 +229,15 @@ def _prepare_search(
 ) -> _SearchStart:
     """The warm start, the ledger preloaded with earlier trials, the strategy and scheduler
     seeded with both, and the history recorder."""
-    recorder = fingerprint = None
-    if history is not None:
+    recorder = fingerprint = row_hashes = sketch = None
+    if history is not None:  # imported here: fits without a history never load SQLAlchemy
         from automl.history import dataset_fingerprint
+        from automl.history.fingerprint import row_sketch, training_row_hashes
 
         recorder = RunRecorder(history, strict=settings.history_strict)
         fingerprint = dataset_fingerprint(prepared.X, prepared.y)
+        row_hashes = training_row_hashes(prepared.X, prepared.y)
+        sketch = row_sketch(row_hashes)
     warm_from_data = settings.warm_start is not None and not isinstance(settings.warm_start, list)
     metafeatures = (
         describe(prepared, settings.random_state)
@@ -248,6 +253,7 @@ def _prepare_search(
         history=history if settings.history_warm_start else None,
         fingerprint=fingerprint,
         metric=metric.name,
+        row_hashes=row_hashes,
     )
     ledger = TrialLedger(earlier=[_earlier_trial(i, t) for i, t in enumerate(warm.previous)])
     strategy = make_strategy(
@@ -263,7 +269,7 @@ def _prepare_search(
     scheduler = SuccessiveHalving(
         strategy, halving_fidelities(train_rows, settings.successive_halving)
     )
-    return _SearchStart(warm, ledger, scheduler, recorder, fingerprint)
+    return _SearchStart(warm, ledger, scheduler, recorder, fingerprint, sketch)
 
 
 def _earlier_trial(index: int, trial: dict[str, Any]) -> TrialResult:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+import numpy as np
+
 from automl import plugins
 from automl.data import PreparedData
 from automl.metafeatures import compute_metafeatures
@@ -106,13 +108,17 @@ def warm_start(
     history: HistoryStore | None = None,
     fingerprint: str | None = None,
     metric: str | None = None,
+    row_hashes: np.ndarray | None = None,
 ) -> WarmStart:
     """The warm-start configurations for this dataset and space (possibly none).
 
     From the team history (``"auto"``, ``"history"``, when a store is open): the earlier
     trials on these very data (same fingerprint, task and metric) are loaded, their best
     few re-run first and the rest told to the search without running them again; then the
-    best configurations of the nearest recorded datasets. From a warm-start source: the
+    best configurations of the nearest recorded datasets, leaving out runs that trained on
+    some of these rows and on others (``row_hashes``: the others may be rows this fit holds
+    out, as in another fold of a cross-validation over the estimator). From a warm-start
+    source: the
     installed ``metabase`` (``"auto"``, ``"metabase"``) or the one given. History first.
     """
     if setting is None:
@@ -125,7 +131,9 @@ def warm_start(
         metafeatures = describe(prepared, 0)
     warm = WarmStart(metafeatures=metafeatures)
     if setting in ("auto", "history") and history is not None:
-        previous, nearest = _from_history(history, prepared.task, metafeatures, fingerprint, metric)
+        previous, nearest = _from_history(
+            history, prepared.task, metafeatures, fingerprint, metric, row_hashes
+        )
         for trial in previous:
             config = usable_config(trial["config"], space)
             if config is not None:
@@ -170,6 +178,7 @@ def _from_history(
     metafeatures: dict[str, float],
     fingerprint: str | None,
     metric: str | None,
+    row_hashes: np.ndarray | None = None,
 ) -> tuple[list, list]:
     """Earlier trials on the same data, and the nearest recorded datasets' best configs;
     a store that fails here only costs the warm start (with a warning)."""
@@ -188,6 +197,7 @@ def _from_history(
             HISTORY_PER_DATASET,
             exclude_fingerprint=fingerprint,
             metric=metric,
+            row_hashes=row_hashes,
         )
         return previous, nearest
     except Exception as error:

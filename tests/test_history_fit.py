@@ -225,3 +225,39 @@ def test_a_corrupt_default_store_warns_and_the_fit_goes_on(data, tmp_path, monke
     with pytest.warns(HistoryWarning, match="default history store cannot be used"):
         model = fit(data, "auto", max_trials=2)
     assert model.history_run_id_ is None and len(model.trials_) == 2
+
+
+@pytest.mark.slow
+def test_cross_validating_the_estimator_does_not_leak_through_the_history(data, tmp_path):
+    """Fold k's fit must not warm-start from the runs of the other folds: they trained on
+    fold k's held-out rows. With a seeded search, the scores are those of no history at all."""
+    from sklearn.model_selection import cross_validate
+
+    def scores(**params):
+        model = AutoMLClassifier(
+            time_budget=30, max_trials=4, n_jobs=1, random_state=0, verbose=0, **params
+        )
+        result = cross_validate(model, *data, cv=3, return_estimator=True)
+        return list(result["test_score"]), [m.n_warm_start_ for m in result["estimator"]]
+
+    path = str(tmp_path / "h.sqlite")
+    with_history, warm = scores(history=path, warm_start="history")
+    assert warm == [0, 0, 0]  # the earlier folds' runs were left out
+    without, _ = scores(history=None, warm_start=None)
+    assert with_history == without
+    # runs on other rows still transfer: a fit on the first 100 rows overlaps every fold's
+    # training rows partly (none is used), one on the other 100 is disjoint from it (used)
+    X, y = data
+    first, second = (
+        AutoMLClassifier(
+            time_budget=30,
+            max_trials=4,
+            n_jobs=1,
+            random_state=0,
+            verbose=0,
+            history=path,
+            warm_start="history",
+        ).fit(X.iloc[rows], y[rows])
+        for rows in (slice(0, 100), slice(100, 200))
+    )
+    assert first.n_warm_start_ == 0 and second.n_warm_start_ > 0

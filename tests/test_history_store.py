@@ -105,18 +105,61 @@ def test_pending_migrations_run_once_in_order(tmp_path, monkeypatch):
     open_store(path).close()
     applied = []
 
+    following = SCHEMA_VERSION + 1
+
     def add_note_column(connection):
-        applied.append(2)
+        applied.append(following)
         connection.exec_driver_sql("ALTER TABLE runs ADD COLUMN note TEXT")
 
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(migrations, "MIGRATIONS", {2: add_note_column})
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", following)
+    monkeypatch.setattr(
+        migrations, "MIGRATIONS", {**migrations.MIGRATIONS, following: add_note_column}
+    )
     with open_store(path) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == following
         columns = {column["name"] for column in sa.inspect(store._engine).get_columns("runs")}
         assert "note" in columns
     open_store(path).close()
-    assert applied == [2]
+    assert applied == [following]
+
+
+def test_a_schema_1_store_gains_row_sketches_and_keeps_its_runs(tmp_path):
+    path = tmp_path / "history.sqlite"
+    with open_store(path) as store:  # made into a schema-1 store: no row_sketch column
+        old_run = _run(store)
+        _sql(store, "ALTER TABLE runs DROP COLUMN row_sketch")
+        _sql(store, "UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with open_store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION >= 2
+        assert store.run(old_run)["row_sketch"] is None
+        new_run = _run(store, fingerprint="b" * 32, row_sketch=["00000000000000ff"])
+        assert store.run(new_run)["row_sketch"] == '["00000000000000ff"]'
+
+
+def test_warm_start_leaves_out_runs_that_saw_rows_this_fit_holds_out(store):
+    from automl.history.fingerprint import row_sketch
+
+    rng = np.random.default_rng(0)  # row hashes are uniform 64-bit values
+    rows = rng.integers(0, 2**63, size=1_000, dtype=np.uint64)
+    train = rows[:800]  # this fit's training rows; rows[800:] it may be holding out
+    runs = {
+        "other fold": rows[200:],  # trained on held-out rows too: would leak
+        "subset": rows[:400],  # saw only rows this fit has
+        "other data": rng.integers(0, 2**63, size=1_000, dtype=np.uint64),  # disjoint
+        "no sketch": None,  # recorded before sketches existed
+    }
+    for i, (name, trained) in enumerate(runs.items()):
+        run_id = _run(
+            store,
+            fingerprint=str(i) * 32,
+            dataset_name=name,
+            row_sketch=None if trained is None else row_sketch(trained),
+        )
+        store.record_trial(run_id, _trial(0, 0.1, config={"model": name}))
+    kept = store.nearest_runs_best_configs({"n_rows": 100.0}, "binary", 10, 1, row_hashes=train)
+    assert {b["dataset_name"] for b in kept} == {"subset", "other data", "no sketch"}
+    everything = store.nearest_runs_best_configs({"n_rows": 100.0}, "binary", 10, 1)
+    assert {b["dataset_name"] for b in everything} == set(runs)
 
 
 # -- writing and reading ---------------------------------------------------------------------

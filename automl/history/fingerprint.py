@@ -37,6 +37,37 @@ def dataset_fingerprint(X: Any, y: Any) -> str:
     return digest.hexdigest()[:FINGERPRINT_LENGTH]
 
 
+SKETCH_SIZE = 256
+
+
+def training_row_hashes(X: Any, y: Any) -> np.ndarray:
+    """One uint64 per training row, over its features and its target together."""
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+    features = _row_hashes(frame)
+    target = _row_hashes(pd.Series(np.asarray(y).ravel()).to_frame())
+    return hash_pandas_object(pd.DataFrame({"x": features, "y": target}), index=False).to_numpy(
+        dtype=np.uint64
+    )
+
+
+def row_sketch(hashes: np.ndarray, size: int = SKETCH_SIZE) -> list[str]:
+    """The ``size`` smallest distinct row hashes (hex): a uniform sample of the rows, the same
+    rows in every run that holds them, so two runs' samples can be compared."""
+    return [f"{h:016x}" for h in np.unique(hashes)[:size]]
+
+
+def overlaps_partly(sketch: list[str] | None, hashes: np.ndarray) -> bool:
+    """Whether the run behind ``sketch`` trained on some of the rows ``hashes`` (this fit's
+    training rows) and also on rows this fit does not have: rows it may be holding out for
+    validation (another cross-validation fold of the same data). A run on a subset of these
+    rows, or on other data altogether, saw nothing of this fit's held-out rows."""
+    if not sketch:
+        return False  # recorded before sketches existed: nothing to go by
+    sampled = np.array([int(h, 16) for h in sketch], dtype=np.uint64)
+    shared = np.isin(sampled, hashes).sum()
+    return 0 < shared < len(sampled)
+
+
 def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
     """One uint64 per row; cells pandas cannot hash (lists, dicts) are hashed as text."""
     if frame.shape[1] == 0:

@@ -30,8 +30,16 @@ from automl.history import schema
 from automl.history.connect import writing
 from automl.history.errors import HistoryError
 
-SCHEMA_VERSION = 1
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+SCHEMA_VERSION = 2
+
+
+def _add_row_sketch(connection: Connection) -> None:
+    """Schema 2: ``runs.row_sketch``, so that a fit can leave out runs that trained on rows
+    it holds out (older runs have none and stay usable)."""
+    connection.execute(sa.text("ALTER TABLE runs ADD COLUMN row_sketch TEXT"))
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_row_sketch}
 
 _VERSION_KEY = "schema_version"
 _ADVISORY_LOCK_ID = 0x6175746F6D6C  # "automl": serializes schema changes on PostgreSQL

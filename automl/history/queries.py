@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from automl.history import schema
+from automl.history.fingerprint import overlaps_partly
 from automl.history.nearest import rank_by_distance
 from automl.history.rows import loads, trial_dict
 
@@ -75,6 +77,7 @@ def nearest_best_configs(
     per_dataset: int,
     exclude_fingerprint: str | None,
     metric: str | None,
+    row_hashes: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     r, t = schema.runs, schema.trials
     good = sa.and_(t.c.status == "ok", t.c.fidelity >= 1.0)
@@ -91,12 +94,17 @@ def nearest_best_configs(
             r.c.metafeatures,
             r.c.metric,
             r.c.space_version,
+            r.c.row_sketch,
         )
         .where(*conditions)
         .order_by(r.c.started_at.desc(), r.c.id)
     ).all()
     features: dict[str, dict[str, float]] = {}
     runs_by_fingerprint: dict[str, list[Row]] = {}
+    if row_hashes is not None:  # no run that may have trained on this fit's held-out rows
+        candidate_runs = [
+            row for row in candidate_runs if not overlaps_partly(loads(row.row_sketch), row_hashes)
+        ]
     for row in candidate_runs:  # newest first: a dataset's features come from its latest run
         features.setdefault(row.fingerprint, loads(row.metafeatures))
         runs_by_fingerprint.setdefault(row.fingerprint, []).append(row)

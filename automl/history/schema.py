@@ -46,6 +46,8 @@ runs = sa.Table(
     sa.Column("space_version", sa.String(32)),
     sa.Column("status", sa.String(16), nullable=False, default="running"),
     sa.Column("settings", sa.Text, nullable=False, default="{}"),
+    # a sample of the training rows' hashes (schema 2): which runs saw rows this fit holds out
+    sa.Column("row_sketch", sa.Text),
 )
 
 trials = sa.Table(

@@ -26,6 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import (
@@ -130,8 +131,12 @@ class HistoryStore:
         user: str | None = None,
         host: str | None = None,
         run_id: str | None = None,
+        row_sketch: list[str] | None = None,
     ) -> str:
-        """Record the start of a run (status ``running``) and return its id (a UUID string)."""
+        """Record the start of a run (status ``running``) and return its id (a UUID string).
+
+        ``row_sketch`` (``fingerprint.row_sketch``) lets later fits on overlapping data leave
+        this run out of their warm start."""
         if task not in schema.TASKS:
             raise ValueError(f"task must be one of {', '.join(schema.TASKS)}, not {task!r}")
         if library_versions is None:
@@ -161,6 +166,7 @@ class HistoryStore:
             "space_version": str(space_version),
             "status": "running",
             "settings": dumps(dict(settings or {})),
+            "row_sketch": None if row_sketch is None else dumps(list(row_sketch)),
         }
         self._write("write to", lambda c: upsert(c, schema.runs, values, ("id",), update=False))
         return run_id
@@ -329,6 +335,7 @@ class HistoryStore:
         *,
         exclude_fingerprint: str | None = None,
         metric: str | None = None,
+        row_hashes: np.ndarray | None = None,
     ) -> list[dict[str, Any]]:
         """The best configurations recorded on the ``k_datasets`` datasets nearest to
         ``metafeatures`` (same task), ``per_dataset`` each, nearest dataset first.
@@ -336,7 +343,9 @@ class HistoryStore:
         Only successful full-fidelity trials count. Losses of different metrics are not
         comparable, so within a dataset the configurations are ordered by their rank in their
         own run, not by raw loss; duplicates keep their best place. ``metric`` restricts the
-        runs considered; ``exclude_fingerprint`` leaves out the data being fitted now.
+        runs considered; ``exclude_fingerprint`` leaves out the data being fitted now, and
+        ``row_hashes`` (this fit's ``training_row_hashes``) every run that trained on some of
+        these rows and on others besides: those others may be this fit's held-out rows.
         Each result: ``config``, ``loss``, ``score``, ``metric``, ``distance``,
         ``fingerprint``, ``dataset_name``, ``run_id``, ``trial_id``, ``space_version``.
         """
@@ -344,7 +353,14 @@ class HistoryStore:
             return []
         return self._read(
             lambda c: nearest_best_configs(
-                c, metafeatures, task, k_datasets, per_dataset, exclude_fingerprint, metric
+                c,
+                metafeatures,
+                task,
+                k_datasets,
+                per_dataset,
+                exclude_fingerprint,
+                metric,
+                row_hashes,
             )
         )
 
