@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from automl.data import PreparedData
-from automl.final_model import FOLD_FALLBACKS, FinalKind, FinalModelBuilder, FinalModelReport
+from automl.final_model import (
+    FOLD_FALLBACKS,
+    EnsembleMember,
+    FinalKind,
+    FinalModelBuilder,
+    FinalModelReport,
+)
 from automl.fold_store import FoldStore
 from automl.interrupts import deferred_interrupt
 from automl.ledger import TrialLedger
@@ -49,7 +55,7 @@ class SearchOutcome:
     model: Any
     best: TrialResult | None
     report: FinalModelReport
-    members: list[Any]  # EnsembleMember, heaviest first
+    members: list[EnsembleMember]  # heaviest first
     metric: Metric
     space: PipelineSpace
     resampling: Resampling
@@ -231,12 +237,10 @@ def _prepare_search(
     seeded with both, and the history recorder."""
     recorder = fingerprint = row_hashes = sketch = None
     if history is not None:  # imported here: fits without a history never load SQLAlchemy
-        from automl.history import dataset_fingerprint
-        from automl.history.fingerprint import row_sketch, training_row_hashes
+        from automl.history.fingerprint import fingerprint_and_row_hashes, row_sketch
 
         recorder = RunRecorder(history, strict=settings.history_strict)
-        fingerprint = dataset_fingerprint(prepared.X, prepared.y)
-        row_hashes = training_row_hashes(prepared.X, prepared.y)
+        fingerprint, row_hashes = fingerprint_and_row_hashes(prepared.X, prepared.y)
         sketch = row_sketch(row_hashes)
     warm_from_data = settings.warm_start is not None and not isinstance(settings.warm_start, list)
     metafeatures = (

@@ -66,12 +66,13 @@ class Reserve:
             self.metric_seconds = time.perf_counter() - started
 
     def seconds(self) -> float:
-        top = self.ledger.ranked(limit=RESERVED_MEMBERS + 1)
-        if not top:
+        ranked = self.ledger.ranked()  # asked before every submission: rank once
+        if not ranked:
             return REFIT_OVERHEAD
+        top = ranked[: RESERVED_MEMBERS + 1]
         reserve = refit_estimate(top[0], self.resampling) + REFIT_OVERHEAD
         if self.ensemble_size > 1:
-            candidates = min(len(self.ledger.ranked()), ENSEMBLE_CANDIDATES)
+            candidates = min(len(ranked), ENSEMBLE_CANDIDATES)
             reserve += self.ensemble_size * candidates * self.metric_seconds
             others = sum(refit_estimate(t, self.resampling) for t in top[1:])
             reserve += others / self.n_workers

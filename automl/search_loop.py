@@ -74,8 +74,8 @@ class SearchLoop:
             if stop is not None and stop.is_set():  # Ctrl-C, taken here rather than mid-write
                 raise KeyboardInterrupt
             while len(running) < self.executor.n_workers and self._may_submit():
-                request, began = self._submit_next()
-                running[request[0]] = (request[1], began)
+                future, request, began = self._submit_next()
+                running[future] = (request, began)
             if not running:
                 return
             done, _ = wait(running, timeout=POLL, return_when=FIRST_COMPLETED)
@@ -114,7 +114,8 @@ class SearchLoop:
             self._told += 1
         return self._told >= needed
 
-    def _submit_next(self) -> tuple[tuple[Future, TrialRequest], float]:
+    def _submit_next(self) -> tuple[Future, TrialRequest, float]:
+        """Ask for the next trial and submit it: its future, request and hand-out time."""
         now = time.time()
         budget = (
             None
@@ -149,7 +150,7 @@ class SearchLoop:
         )
         self._requests[trial_id] = proposal
         self.submitted += 1
-        return (future, request), now - self.started
+        return future, request, now - self.started
 
     def _tell(self, result: TrialResult) -> None:
         proposal = self._requests.pop(result.trial_id)

@@ -105,6 +105,13 @@ def _build(trials, outcomes, *, keep=(0, 1, 2), budget=60.0, capacity=3):
     return builder.single(), executor, ledger, store
 
 
+def _ranked_families(trials):
+    ledger = TrialLedger()
+    for trial in trials:
+        ledger.add(pickle.loads(pickle.dumps(trial)))
+    return [t.config["model"] for t in ledger.ranked()]
+
+
 def _oof_loss(fold_models):
     """The validation loss of fold models, each predicting the rows it was validated on."""
     predictions = np.zeros((len(PREPARED.y), 2))
@@ -126,10 +133,7 @@ def test_the_best_trial_refit_on_all_rows(trials):
     "how, reason", [("crashed", FoldReason.REFIT_FAILED), ("timeout", FoldReason.REFIT_CUT_OFF)]
 )
 def test_a_failed_refit_gives_the_best_trials_fold_models(trials, how, reason):
-    ledger = TrialLedger()
-    for t in trials:
-        ledger.add(pickle.loads(pickle.dumps(t)))
-    best_family = ledger.best().config["model"]
+    best_family = _ranked_families(trials)[0]
     final, executor, ledger, _ = _build(trials, {best_family: how})
     best = ledger.best()
     assert final.best is best and final.report.kind == FinalKind.SINGLE
@@ -153,10 +157,7 @@ def test_a_refit_predicted_to_overrun_is_not_started(trials):
 
 
 def test_without_fold_models_the_next_trials_refit_in_parallel(trials):
-    ledger = TrialLedger()
-    for t in trials:
-        ledger.add(pickle.loads(pickle.dumps(t)))
-    ranked = [t.config["model"] for t in ledger.ranked()]
+    ranked = _ranked_families(trials)
     final, executor, ledger, _ = _build(trials, {ranked[0]: "crashed"}, keep=())
     assert sorted(executor.refits) == sorted((family, 1) for family in ranked)  # 2 workers
     assert final.best.config["model"] == ranked[1] and final.report.failed_refits == 1

@@ -25,16 +25,7 @@ def dataset_fingerprint(X: Any, y: Any) -> str:
 
     ``X`` is a DataFrame (an array is wrapped in one); ``y`` any 1-d array-like.
     """
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-    target = pd.Series(np.asarray(y).ravel())
-    digest = hashlib.sha256()
-    digest.update(f"{frame.shape[0]}x{frame.shape[1]}\n".encode())
-    for name, dtype in frame.dtypes.items():
-        digest.update(f"{name!s}\t{dtype!s}\n".encode())
-    digest.update(_row_hashes(frame).tobytes())
-    digest.update(f"target\t{target.dtype!s}\n".encode())
-    digest.update(_row_hashes(target.to_frame()).tobytes())
-    return digest.hexdigest()[:FINGERPRINT_LENGTH]
+    return fingerprint_and_row_hashes(X, y)[0]
 
 
 SKETCH_SIZE = 256
@@ -42,12 +33,23 @@ SKETCH_SIZE = 256
 
 def training_row_hashes(X: Any, y: Any) -> np.ndarray:
     """One uint64 per training row, over its features and its target together."""
+    return fingerprint_and_row_hashes(X, y)[1]
+
+
+def fingerprint_and_row_hashes(X: Any, y: Any) -> tuple[str, np.ndarray]:
+    """Both of the above from one pass over the rows (a fit with a history needs both)."""
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-    features = _row_hashes(frame)
-    target = _row_hashes(pd.Series(np.asarray(y).ravel()).to_frame())
-    return hash_pandas_object(pd.DataFrame({"x": features, "y": target}), index=False).to_numpy(
-        dtype=np.uint64
-    )
+    target = pd.Series(np.asarray(y).ravel())
+    features, labels = _row_hashes(frame), _row_hashes(target.to_frame())
+    digest = hashlib.sha256()
+    digest.update(f"{frame.shape[0]}x{frame.shape[1]}\n".encode())
+    for name, dtype in frame.dtypes.items():
+        digest.update(f"{name!s}\t{dtype!s}\n".encode())
+    digest.update(features.tobytes())
+    digest.update(f"target\t{target.dtype!s}\n".encode())
+    digest.update(labels.tobytes())
+    rows = hash_pandas_object(pd.DataFrame({"x": features, "y": labels}), index=False)
+    return digest.hexdigest()[:FINGERPRINT_LENGTH], rows.to_numpy(dtype=np.uint64)
 
 
 def row_sketch(hashes: np.ndarray, size: int = SKETCH_SIZE) -> list[str]:

@@ -36,25 +36,21 @@ def run_trial(data: TrialData, request: TrialRequest, *, n_threads: int) -> Tria
     _known_families(data)
     n_threads = _threads(request.config, n_threads)
     with threadpool_limits(limits=n_threads):
-        return _evaluate(data, request, n_threads)
-
-
-def _evaluate(data: TrialData, request: TrialRequest, n_threads: int) -> TrialResult:
-    return evaluate(
-        request.trial_id,
-        request.config,
-        data.X,
-        data.y,
-        task=data.task,
-        categorical=list(data.categorical),
-        n_classes=data.n_classes,
-        resampling=data.resampling,
-        metric=get_metric(request.metric, data.task),
-        n_threads=n_threads,
-        random_state=request.random_state,
-        fidelity=request.fidelity,
-        keep_models_below=request.keep_models_below,
-    )
+        return evaluate(
+            request.trial_id,
+            request.config,
+            data.X,
+            data.y,
+            task=data.task,
+            categorical=list(data.categorical),
+            n_classes=data.n_classes,
+            resampling=data.resampling,
+            metric=get_metric(request.metric, data.task),
+            n_threads=n_threads,
+            random_state=request.random_state,
+            fidelity=request.fidelity,
+            keep_models_below=request.keep_models_below,
+        )
 
 
 def run_refit(data: TrialData, request: RefitRequest, *, n_threads: int) -> Any:
@@ -62,16 +58,12 @@ def run_refit(data: TrialData, request: RefitRequest, *, n_threads: int) -> Any:
     _known_families(data)
     n_threads = _threads(request.config, n_threads)
     with threadpool_limits(limits=n_threads):
-        return _refit(data, request, n_threads)
-
-
-def _refit(data: TrialData, request: RefitRequest, n_threads: int) -> Any:
-    return fit_pipeline(
-        request.config,
-        data.X,
-        data.y,
-        task=data.task,
-        categorical=list(data.categorical),
-        n_threads=n_threads,
-        random_state=request.random_state,
-    )
+        return fit_pipeline(
+            request.config,
+            data.X,
+            data.y,
+            task=data.task,
+            categorical=list(data.categorical),
+            n_threads=n_threads,
+            random_state=request.random_state,
+        )
