@@ -25,6 +25,7 @@ from automl.final_model import (
     FinalModelBuilder,
     FinalModelReport,
 )
+from automl.fingerprint import fingerprint_and_row_hashes, row_sketch
 from automl.fold_store import FoldStore
 from automl.interrupts import deferred_interrupt
 from automl.ledger import TrialLedger
@@ -63,6 +64,8 @@ class SearchOutcome:
     metafeatures: dict[str, float] | None = None
     warm_configs: int = 0  # how many starting configurations came from the warm start
     run_id: str | None = None  # the run's id in the history store
+    fingerprint: str | None = None  # the training data's (automl.fingerprint)
+    warm_sources: dict[str, int] | None = None  # where the starting configurations came from
 
 
 def run_search(
@@ -212,6 +215,8 @@ def run_search(
         metafeatures=start.warm.metafeatures,
         warm_configs=len(start.warm.configs),
         run_id=None if recorder is None else recorder.run_id,
+        fingerprint=start.fingerprint,
+        warm_sources=dict(start.warm.sources),
     )
 
 
@@ -235,12 +240,11 @@ def _prepare_search(
 ) -> _SearchStart:
     """The warm start, the ledger preloaded with earlier trials, the strategy and scheduler
     seeded with both, and the history recorder."""
-    recorder = fingerprint = row_hashes = sketch = None
-    if history is not None:  # imported here: fits without a history never load SQLAlchemy
-        from automl.history.fingerprint import fingerprint_and_row_hashes, row_sketch
-
+    recorder = sketch = None
+    # the fingerprint names the data on the run card, history or not
+    fingerprint, row_hashes = fingerprint_and_row_hashes(prepared.X, prepared.y)
+    if history is not None:
         recorder = RunRecorder(history, strict=settings.history_strict)
-        fingerprint, row_hashes = fingerprint_and_row_hashes(prepared.X, prepared.y)
         sketch = row_sketch(row_hashes)
     warm_from_data = settings.warm_start is not None and not isinstance(settings.warm_start, list)
     metafeatures = (

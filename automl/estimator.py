@@ -32,6 +32,7 @@ from automl.history import (
 from automl.ledger import rank_key
 from automl.progress import ProgressBar
 from automl.recorder import HistoryWarning
+from automl.run_card import make_run_card
 from automl.settings import make_settings
 from automl.space import SPACE_VERSION
 from automl.versions import library_versions, warn_if_different
@@ -146,6 +147,7 @@ class _AutoMLBase(BaseEstimator):
         self.random_state_ = settings.random_state
         self.interrupted_ = outcome.interrupted
         self.fit_time_ = time.time() - started
+        self.run_card_ = make_run_card(self, prepared, outcome, settings)
         self.n_features_in_ = prepared.schema.n_features_in
         if prepared.schema.from_dataframe:
             self.feature_names_in_ = np.asarray(prepared.schema.input_names, dtype=object)

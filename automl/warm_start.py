@@ -68,6 +68,7 @@ class WarmStart:
     exact: bool = False  # the user's own list: tried first, exactly in its order
     rerun: list[dict[str, Any]] = field(default_factory=list)  # a resumed run's best, first
     previous: list[dict[str, Any]] = field(default_factory=list)  # earlier trials, same data
+    sources: dict[str, int] = field(default_factory=dict)  # where configs came from -> count
 
 
 RERUN_BEST = 3  # a resumed run re-evaluates this many of its best earlier configurations
@@ -124,9 +125,8 @@ def warm_start(
     if setting is None:
         return WarmStart(metafeatures=metafeatures)
     if isinstance(setting, list):
-        return WarmStart(
-            [_user_config(c, i, space) for i, c in enumerate(setting)], metafeatures, exact=True
-        )
+        configs = [_user_config(c, i, space) for i, c in enumerate(setting)]
+        return WarmStart(configs, metafeatures, exact=True, sources={"user list": len(configs)})
     if metafeatures is None:
         metafeatures = describe(prepared, 0)
     warm = WarmStart(metafeatures=metafeatures)
@@ -151,6 +151,8 @@ def warm_start(
             config = usable_config(entry["config"], space)
             if config is not None and config not in warm.configs:
                 warm.configs.append(config)
+        _count(warm, "history: earlier trials on these data", len(warm.previous))
+        _count(warm, "history: runs on similar data", len(warm.configs))
         if warm.previous:
             log.info(
                 "resumed: %d earlier trial(s) on the same data loaded from the history",
@@ -164,12 +166,20 @@ def warm_start(
         else None
     )
     if source is not None:
+        before = len(warm.configs)
         for config in source.warm_start_configs(
             metafeatures, prepared.task, space, time_budget=time_budget
         ):
             if config not in warm.configs:
                 warm.configs.append(config)
+        name = SHIPPED_SOURCE if isinstance(setting, str) else type(source).__name__
+        _count(warm, name, len(warm.configs) - before)
     return warm
+
+
+def _count(warm: WarmStart, source: str, n: int) -> None:
+    if n > 0:
+        warm.sources[source] = n
 
 
 def _from_history(

@@ -137,7 +137,7 @@ def test_a_schema_1_store_gains_row_sketches_and_keeps_its_runs(tmp_path):
 
 
 def test_warm_start_leaves_out_runs_that_saw_rows_this_fit_holds_out(store):
-    from automl.history.fingerprint import row_sketch
+    from automl.fingerprint import row_sketch
 
     rng = np.random.default_rng(0)  # row hashes are uniform 64-bit values
     rows = rng.integers(0, 2**63, size=1_000, dtype=np.uint64)

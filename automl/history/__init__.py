@@ -6,8 +6,8 @@ default store is. Nothing here imports the search engine, so the store can be us
 tested) on its own, and the engine can import it without a cycle.
 """
 
+from automl.fingerprint import dataset_fingerprint
 from automl.history.errors import HistoryError
-from automl.history.fingerprint import dataset_fingerprint
 from automl.history.location import ENV_VARIABLE, default_path, is_default, resolve_history
 from automl.history.migrations import SCHEMA_VERSION
 from automl.history.store import HistoryStore, open_store

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
+from automl.fingerprint import overlaps_partly
 from automl.history import schema
-from automl.history.fingerprint import overlaps_partly
 from automl.history.nearest import rank_by_distance
 from automl.history.rows import loads, trial_dict
 
