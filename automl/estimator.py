@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import pickle
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -110,7 +109,7 @@ class _AutoMLBase(BaseEstimator):
                     f"groups has {len(groups)} values but X has {len(prepared.y)} rows."
                 )
         history = open_history(self.history, strict=self.history_strict)
-        bar = ProgressBar(settings.time_budget, enabled=self.verbose > 0 and sys.stderr.isatty())
+        bar = ProgressBar.for_fit(settings.time_budget, self.verbose)
         try:
             outcome = run_search(
                 prepared,
