@@ -347,11 +347,20 @@ def as_target(y: Any, n_rows: int) -> np.ndarray:
 
 def encode_classes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """Map labels of any type to 0..K-1; returns codes, the original classes and the task."""
+    if y.dtype == object and all(
+        isinstance(v, numbers.Number) and not isinstance(v, bool) for v in y
+    ):  # numbers in an object array (a pandas object column): scikit-learn says "unknown"
+        y = pd.to_numeric(pd.Series(y)).to_numpy()
     kind = type_of_target(y, input_name="y")
     if kind == "continuous":
         raise ValueError(
             "Unknown label type: continuous. y looks like a continuous (regression) target; "
             "use AutoMLRegressor, or convert y to class labels."
+        )
+    if kind == "unknown":
+        kinds = sorted({type(v).__name__ for v in np.ravel(y)})
+        raise ValueError(
+            f"y mixes label types ({', '.join(kinds)}); convert all labels to one type."
         )
     if kind not in ("binary", "multiclass"):
         raise ValueError(f"Unknown label type: {kind}. Only single-label targets are supported.")
