@@ -18,8 +18,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from automl.data import align_columns, prepare_training_data, to_model_frame
-from automl.engine import run_search
+from automl.data import PreparedData, align_columns, prepare_training_data, to_model_frame
+from automl.engine import SearchOutcome, run_search
 from automl.history import (
     ENV_VARIABLE,
     HistoryError,
@@ -30,9 +30,9 @@ from automl.history import (
 )
 from automl.ledger import rank_key
 from automl.progress import ProgressBar
-from automl.recorder import HistoryWarning
+from automl.recorder import HistoryWarning, RunRecorder
 from automl.run_card import make_run_card
-from automl.settings import make_settings
+from automl.settings import Settings, make_settings
 from automl.space import SPACE_VERSION
 from automl.versions import library_versions, warn_if_different
 
@@ -111,18 +111,38 @@ class _AutoMLBase(BaseEstimator):
         history = open_history(self.history, strict=self.history_strict)
         bar = ProgressBar.for_fit(settings.time_budget, self.verbose)
         try:
-            outcome = run_search(
-                prepared,
-                settings,
-                started=started,
-                history=history,
-                groups=groups,
-                progress=bar.update,
-            )
+            try:
+                outcome = run_search(
+                    prepared,
+                    settings,
+                    started=started,
+                    history=history,
+                    groups=groups,
+                    progress=bar.update,
+                )
+            finally:
+                bar.close()
+            self._set_fitted(prepared, settings, outcome, started)
+            if history is not None and outcome.run_id is not None:
+                recorder = RunRecorder(history, strict=self.history_strict)
+                recorder.run_id = outcome.run_id
+                recorder.card(self.run_card_.to_dict())
         finally:
-            bar.close()
             if history is not None:
                 history.close()
+        log.info(
+            "fit done in %.1fs: %d trials, best %s = %s (%s)",
+            self.fit_time_,
+            len(self.trials_),
+            self.metric_,
+            self.best_score_,
+            self.refit_,
+        )
+        return self
+
+    def _set_fitted(
+        self, prepared: PreparedData, settings: Settings, outcome: SearchOutcome, started: float
+    ) -> None:
         best = outcome.best
         self.model_ = outcome.model
         self.schema_ = prepared.schema
@@ -146,21 +166,12 @@ class _AutoMLBase(BaseEstimator):
         self.random_state_ = settings.random_state
         self.interrupted_ = outcome.interrupted
         self.fit_time_ = time.time() - started
-        self.run_card_ = make_run_card(self, prepared, outcome, settings)
         self.n_features_in_ = prepared.schema.n_features_in
         if prepared.schema.from_dataframe:
             self.feature_names_in_ = np.asarray(prepared.schema.input_names, dtype=object)
         if prepared.classes is not None:
             self.classes_ = prepared.classes
-        log.info(
-            "fit done in %.1fs: %d trials, best %s = %s (%s)",
-            self.fit_time_,
-            len(self.trials_),
-            self.metric_,
-            self.best_score_,
-            self.refit_,
-        )
-        return self
+        self.run_card_ = make_run_card(self, prepared, outcome, settings)
 
     # ---------------------------------------------------------------- predict
 

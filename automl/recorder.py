@@ -40,8 +40,15 @@ class RunRecorder:
     def trial(self, result: TrialResult) -> None:
         if self.run_id is None:
             return
-        row = {k: v for k, v in result.summary().items() if k not in ("model", "worker")}
+        row = {k: v for k, v in result.summary().items() if k != "model"}
         self._guard("record a trial", lambda: self.store.record_trial(self.run_id, row))
+
+    def card(self, card: dict[str, Any]) -> None:
+        """The run card, once the fit has made it (after the run ended: the final model and
+        its measured latency are part of it)."""
+        if self.run_id is None:
+            return
+        self._guard("record the run card", lambda: self.store.record_card(self.run_id, card))
 
     def end(self, status: str) -> None:
         if self.run_id is None:

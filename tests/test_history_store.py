@@ -127,6 +127,7 @@ def test_a_schema_1_store_gains_row_sketches_and_keeps_its_runs(tmp_path):
     path = tmp_path / "history.sqlite"
     with open_store(path) as store:  # made into a schema-1 store: no row_sketch column
         old_run = _run(store)
+        _drop_schema_3_columns(store)
         _sql(store, "ALTER TABLE runs DROP COLUMN row_sketch")
         _sql(store, "UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with open_store(path) as store:
@@ -134,6 +135,39 @@ def test_a_schema_1_store_gains_row_sketches_and_keeps_its_runs(tmp_path):
         assert store.run(old_run)["row_sketch"] is None
         new_run = _run(store, fingerprint="b" * 32, row_sketch=["00000000000000ff"])
         assert store.run(new_run)["row_sketch"] == '["00000000000000ff"]'
+
+
+def _drop_schema_3_columns(store):
+    for table, column in [
+        ("trials", "worker"),
+        ("trials", "finished"),
+        ("trials", "predict_time"),
+        ("runs", "card"),
+    ]:
+        _sql(store, f"ALTER TABLE {table} DROP COLUMN {column}")
+
+
+def test_a_schema_2_store_gains_the_report_columns_and_keeps_its_trials(tmp_path):
+    path = tmp_path / "history.sqlite"
+    with open_store(path) as store:
+        old_run = _run(store)
+        store.record_trial(old_run, _trial(0, 0.2))
+        _drop_schema_3_columns(store)
+        _sql(store, "UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with open_store(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 3
+        old = store.trials(old_run)[0]
+        assert old["loss"] == 0.2 and old["worker"] is None and old["finished"] is None
+        assert store.run(old_run)["card"] is None
+        new_run = _run(store, fingerprint="c" * 32)
+        trial = {**_trial(0, 0.1), "worker": "host:42", "finished": 12.5, "predict_time": 0.03}
+        store.record_trial(new_run, trial)
+        store.record_card(new_run, {"estimator": "AutoMLClassifier", "members": [1, 2]})
+        row = store.trials(new_run)[0]
+        assert (row["worker"], row["finished"], row["predict_time"]) == ("host:42", 12.5, 0.03)
+        assert store.run(new_run)["card"] == {"estimator": "AutoMLClassifier", "members": [1, 2]}
+        with pytest.raises(HistoryError, match="no run"):
+            store.record_card("no-such-run", {})
 
 
 def test_warm_start_leaves_out_runs_that_saw_rows_this_fit_holds_out(store):

@@ -34,7 +34,11 @@ def test_card_describes_the_fit_and_round_trips_through_json():
 
     # the fingerprint the history knows these data by
     with open_store(resolve_history("auto")) as store:
-        assert card.data.fingerprint == store.run(model.history_run_id_)["fingerprint"]
+        run = store.run(model.history_run_id_)
+        assert card.data.fingerprint == run["fingerprint"]
+        assert run["card"] == card.to_dict()  # the report of a history run reads it back
+        trials = store.trials(model.history_run_id_)
+        assert all(t["worker"] and t["finished"] >= t["started"] > 0 for t in trials)
     assert card.data.n_rows == 240 and card.data.n_columns == 4
     assert card.data.column_kinds == {
         "x1": "numeric",

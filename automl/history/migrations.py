@@ -30,7 +30,7 @@ from automl.history import schema
 from automl.history.connect import writing
 from automl.history.errors import HistoryError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _add_row_sketch(connection: Connection) -> None:
@@ -39,7 +39,22 @@ def _add_row_sketch(connection: Connection) -> None:
     connection.execute(sa.text("ALTER TABLE runs ADD COLUMN row_sketch TEXT"))
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _add_row_sketch}
+def _add_report_columns(connection: Connection) -> None:
+    """Schema 3: what the report shows that older runs did not keep: each trial's worker,
+    finish time and prediction time, and the run card (final model, space ranges)."""
+    for statement in (
+        "ALTER TABLE trials ADD COLUMN worker VARCHAR(64)",
+        "ALTER TABLE trials ADD COLUMN finished FLOAT",
+        "ALTER TABLE trials ADD COLUMN predict_time FLOAT",
+        "ALTER TABLE runs ADD COLUMN card TEXT",
+    ):
+        connection.execute(sa.text(statement))
+
+
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _add_row_sketch,
+    3: _add_report_columns,
+}
 
 _VERSION_KEY = "schema_version"
 _ADVISORY_LOCK_ID = 0x6175746F6D6C  # "automl": serializes schema changes on PostgreSQL

@@ -24,6 +24,7 @@ def run_dict(row: Row) -> dict[str, Any]:
     run = {name: mapping[name] for name in schema.RUN_COLUMNS}
     for name in schema.JSON_RUN_COLUMNS:
         run[name] = loads(run[name])
+    run["card"] = None if run.get("card") is None else loads(run["card"])
     run["started_at"], run["ended_at"] = aware(run["started_at"]), aware(run["ended_at"])
     for name in ("n_trials", "best_loss", "best_score"):
         if name in mapping:

@@ -48,6 +48,8 @@ runs = sa.Table(
     sa.Column("settings", sa.Text, nullable=False, default="{}"),
     # a sample of the training rows' hashes (schema 2): which runs saw rows this fit holds out
     sa.Column("row_sketch", sa.Text),
+    # the run card (automl.run_card) as JSON, written when the fit ends (schema 3)
+    sa.Column("card", sa.Text),
 )
 
 trials = sa.Table(
@@ -68,6 +70,10 @@ trials = sa.Table(
     sa.Column("peak_memory_mb", sa.Float),
     sa.Column("error", sa.Text),
     sa.Column("started", sa.Float, nullable=False, default=0.0),
+    # schema 3: where and when it ran, for the report's timeline
+    sa.Column("worker", sa.String(64)),
+    sa.Column("finished", sa.Float),
+    sa.Column("predict_time", sa.Float),
     sa.Column("recorded_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("run_id", "trial_id", name="uq_trials_run_trial"),
 )

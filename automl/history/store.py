@@ -193,6 +193,9 @@ class HistoryStore:
             "peak_memory_mb": float_or_none(trial.get("peak_memory_mb")),
             "error": None if error is None else str(error)[:_MAX_ERROR_CHARS],
             "started": float(trial.get("started") or 0.0),
+            "worker": None if trial.get("worker") is None else str(trial["worker"])[:64],
+            "finished": float_or_none(trial.get("finished")),
+            "predict_time": float_or_none(trial.get("predict_time")),
             "recorded_at": utcnow(),
         }
         self._write(
@@ -212,6 +215,18 @@ class HistoryStore:
                 schema.runs.update()
                 .where(schema.runs.c.id == run_id)
                 .values(status=status, ended_at=utcnow())
+            ).rowcount
+
+        if self._write("write to", work) == 0:
+            raise HistoryError(f"no run {run_id} in the history store {self.url}")
+
+    def record_card(self, run_id: str, card: Mapping[str, Any]) -> None:
+        """Store a run's card (``RunCard.to_dict()``), written once the final model exists;
+        writing it again replaces it."""
+
+        def work(connection: Connection) -> int:
+            return connection.execute(
+                schema.runs.update().where(schema.runs.c.id == run_id).values(card=dumps(card))
             ).rowcount
 
         if self._write("write to", work) == 0:
