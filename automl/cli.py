@@ -24,6 +24,7 @@ from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.history import HistoryError
 from automl.history.cli import add_history_commands
 from automl.metrics import get_metric
+from automl.report.cli import add_report_command
 from automl.search import STRATEGIES
 
 _CLASSIFICATION_MAX_INTEGER_LABELS = 10
@@ -155,6 +156,7 @@ def _parser() -> argparse.ArgumentParser:
     importance.set_defaults(run=_importance)
 
     add_history_commands(commands)
+    add_report_command(commands)
     _add_installed_commands(commands)
     return parser
 
@@ -251,7 +253,7 @@ def _infer_task(y: pd.Series) -> str:
     return "regression"
 
 
-def _load_model(path: str) -> Any:
+def load_model(path: str) -> Any:
     if not Path(path).is_file():
         raise UsageError(f"model file not found: {path}")
     try:
@@ -263,7 +265,7 @@ def _load_model(path: str) -> Any:
     return estimator
 
 
-def _read_rows(estimator: Any, path: str) -> tuple[pd.DataFrame, pd.Series | None]:
+def read_rows(estimator: Any, path: str) -> tuple[pd.DataFrame, pd.Series | None]:
     """The rows of a CSV as the model was fitted on them, and its target column if present."""
     names = getattr(estimator, "feature_names_in_", None)
     known = set(names if names is not None else [])
@@ -276,8 +278,8 @@ def _read_rows(estimator: Any, path: str) -> tuple[pd.DataFrame, pd.Series | Non
 
 
 def _importance(args: argparse.Namespace) -> int:
-    estimator = _load_model(args.model)
-    frame, y = _read_rows(estimator, args.data)
+    estimator = load_model(args.model)
+    frame, y = read_rows(estimator, args.data)
     if y is None:
         target = getattr(estimator, "target_name_", None) or "the target"
         raise UsageError(f"{args.data} has no column {target!r}: importance needs the true values.")
@@ -305,8 +307,8 @@ def _importance(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    estimator = _load_model(args.model)
-    frame, _ = _read_rows(estimator, args.data)
+    estimator = load_model(args.model)
+    frame, _ = read_rows(estimator, args.data)
     try:
         output = pd.DataFrame({"prediction": estimator.predict(frame)})
         if args.proba:

@@ -234,6 +234,16 @@ class _AutoMLBase(BaseEstimator):
             random_state=random_state,
         )
 
+    def report(self, path: Any = "report.html", X: Any = None, y: Any = None) -> Any:
+        """Write an HTML report of this fit to ``path`` (one self-contained file) and return
+        its path: the run card, plots of the search and the leaderboard; with ``X, y`` (held
+        out rows are best) also the feature importance. Needs ``pip install "automl[report]"``.
+        """
+        from automl.report import from_estimator, write_report
+
+        check_is_fitted(self, "run_card_")
+        return write_report(from_estimator(self, X, y), path)
+
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickling (``joblib.load``): warn if the libraries differ from the saved ones."""
         warn_if_different(state.get("versions_"), f"This {type(self).__name__}")
