@@ -34,6 +34,7 @@ from automl.recorder import HistoryWarning, RunRecorder
 from automl.run_card import make_run_card
 from automl.settings import Settings, make_settings
 from automl.space import SPACE_VERSION
+from automl.tracking import MlflowTracker, resolve_tracking
 from automl.versions import library_versions, warn_if_different
 
 log = logging.getLogger("automl")
@@ -67,6 +68,7 @@ class _AutoMLBase(BaseEstimator):
         max_trials: int | None = None,
         random_state: int | None = None,
         verbose: int = 1,
+        mlflow_tracking: bool | str | None = None,
     ) -> None:
         self.time_budget = time_budget
         self.metric = metric
@@ -88,6 +90,7 @@ class _AutoMLBase(BaseEstimator):
         self.max_trials = max_trials
         self.random_state = random_state
         self.verbose = verbose
+        self.mlflow_tracking = mlflow_tracking
 
     # ---------------------------------------------------------------- fit
 
@@ -108,8 +111,12 @@ class _AutoMLBase(BaseEstimator):
                 raise ValueError(
                     f"groups has {len(groups)} values but X has {len(prepared.y)} rows."
                 )
+        tracking = resolve_tracking(settings.mlflow_tracking)
+        tracker = None if tracking is None else MlflowTracker(tracking)
         history = open_history(self.history, strict=self.history_strict)
         bar = ProgressBar.for_fit(settings.time_budget, self.verbose)
+        if tracker is not None:
+            tracker.start(self)
         try:
             try:
                 outcome = run_search(
@@ -127,9 +134,15 @@ class _AutoMLBase(BaseEstimator):
                 recorder = RunRecorder(history, strict=self.history_strict)
                 recorder.run_id = outcome.run_id
                 recorder.card(self.run_card_.to_dict())
+        except BaseException as error:
+            if tracker is not None:
+                tracker.end("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
+            raise
         finally:
             if history is not None:
                 history.close()
+        if tracker is not None:
+            tracker.finish(self)
         log.info(
             "fit done in %.1fs: %d trials, best %s = %s (%s)",
             self.fit_time_,

@@ -18,6 +18,7 @@ import numpy as np
 import psutil
 
 from automl.search import STRATEGIES
+from automl.tracking import check_tracking
 from automl.trials.executor import parallel_slots
 from automl.warm_start import check_warm_start
 
@@ -46,6 +47,7 @@ class Settings:
     history_strict: bool = False  # a failing store stops the fit instead of a warning
     history_warm_start: bool = True  # False: the history only records (reproducible mode)
     dataset_name: str | None = None  # recorded in the history
+    mlflow_tracking: bool | str | None = None  # automl.tracking: None defers to the environment
 
     def recorded(self) -> dict[str, Any]:
         """The settings as plain JSON values (a callable metric or a splitter by its repr,
@@ -104,6 +106,7 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
             "ensemble_max_latency must be a positive number of milliseconds per 1,000 rows "
             f"or None, got {latency!r}."
         )
+    mlflow_tracking = check_tracking(params.get("mlflow_tracking"))
     if not isinstance(params["verbose"], numbers.Integral):
         raise ValueError(f"verbose must be an integer, got {params['verbose']!r}.")
     seed = params["random_state"]
@@ -135,6 +138,7 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         exclude=params["exclude"],
         random_state=int(seed),
         dataset_name=dataset_name,
+        mlflow_tracking=mlflow_tracking,
     )
 
 
