@@ -1,4 +1,4 @@
-"""The ``automl`` command: fit a model on a CSV file, predict with it.
+"""The ``automl`` command: fit a model on a table (CSV, Parquet, Feather), predict with it.
 
 Errors are printed as one line naming the problem (a missing file, an unknown column, a bad
 metric) before any long work starts, and the exit code is 2, as for any argument error.
@@ -7,7 +7,6 @@ metric) before any long work starts, and the exit code is 2, as for any argument
 from __future__ import annotations
 
 import argparse
-import difflib
 import logging
 import sys
 from collections.abc import Sequence
@@ -15,19 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import joblib
-import numpy as np
 import pandas as pd
 
 from automl import plugins
-from automl.data import BINARY, REGRESSION
+from automl.cli_fit import add_fit_arguments, prepare_fit
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.history import HistoryError
 from automl.history.cli import add_history_commands
-from automl.metrics import get_metric
 from automl.report.cli import add_report_command
-from automl.search import STRATEGIES
-
-_CLASSIFICATION_MAX_INTEGER_LABELS = 10
+from automl.tables_io import FORMATS, TableError, read_table, write_table
 
 
 class UsageError(Exception):
@@ -41,8 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     try:
         return args.run(args)
-    except (UsageError, HistoryError) as error:
-        parser.exit(2, f"automl: error: {error}\n")
+    except (UsageError, HistoryError, TableError) as error:
+        parser.exit(2, f"automl: error: {' '.join(str(error).split())}\n")
     except KeyboardInterrupt:
         parser.exit(130, "automl: interrupted\n")
     return 0
@@ -50,82 +45,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="automl", description="AutoML for tabular data: fit a model on a CSV, predict with it."
+        prog="automl",
+        description="AutoML for tabular data: fit a model on a table, predict with it.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     fit = commands.add_parser(
         "fit",
         help="search for a strong model and save it",
-        description="Search pipelines on DATA.csv and save the best model.",
+        description="Search pipelines on DATA (CSV, Parquet or Feather) and save the best model.",
     )
-    fit.add_argument("data", metavar="DATA.csv", help="training data with a header row")
-    fit.add_argument("--target", required=True, help="name of the column to predict")
-    fit.add_argument(
-        "--task",
-        choices=["auto", "classification", "regression"],
-        default="auto",
-        help="default: classification for text/bool targets or up to "
-        f"{_CLASSIFICATION_MAX_INTEGER_LABELS} integer values, else regression",
-    )
-    fit.add_argument(
-        "--time-budget",
-        type=float,
-        default=60.0,
-        metavar="S",
-        help="wall-clock seconds for the whole fit (default 60)",
-    )
-    fit.add_argument("--metric", help="scikit-learn scorer name, e.g. roc_auc, log_loss, rmse, r2")
-    fit.add_argument("--n-jobs", type=int, default=-1, help="trials at once (-1: all cores)")
-    fit.add_argument("--max-trials", type=int, help="stop after this many trials")
-    fit.add_argument(
-        "--strategy",
-        choices=list(STRATEGIES),
-        default="bo",
-        help="search strategy (default bo: Bayesian optimization)",
-    )
-    fit.add_argument(
-        "--ensemble-size",
-        type=int,
-        default=1,
-        metavar="N",
-        help="rounds of ensemble selection (default 1: the best single pipeline)",
-    )
-    fit.add_argument("--random-state", type=int, help="seed for reproducible runs")
-    fit.add_argument(
-        "--history",
-        default="auto",
-        metavar="URL",
-        help="record the run in this history store: a database URL or SQLite path "
-        "(default: $AUTOML_HISTORY, else the local file); 'none' to not record",
-    )
-    fit.add_argument(
-        "--warm-start",
-        choices=["auto", "metabase", "history", "none"],
-        default="auto",
-        help="where the first configurations come from",
-    )
-    fit.add_argument(
-        "--categorical",
-        default="",
-        help="comma-separated columns to treat as categorical even if they look numeric",
-    )
-    fit.add_argument(
-        "--out", default="model.joblib", help="where to save the model (default model.joblib)"
-    )
-    fit.add_argument("-v", "--verbose", action="store_true", help="log details of the search")
+    add_fit_arguments(fit)
     fit.set_defaults(run=_fit)
 
     predict = commands.add_parser(
         "predict",
         help="predict with a saved model",
-        description="Predict the target for each row of DATA.csv.",
+        description="Predict the target for each row of DATA (CSV, Parquet or Feather).",
     )
     predict.add_argument("model", metavar="MODEL", help="a model saved by 'automl fit'")
+    predict.add_argument("data", metavar="DATA", help="rows to predict, same columns as training")
     predict.add_argument(
-        "data", metavar="DATA.csv", help="rows to predict, same columns as training"
+        "--out",
+        help="file for the predictions: .csv, .parquet or .feather (default: CSV on standard "
+        "output)",
     )
-    predict.add_argument("--out", help="CSV file for the predictions (default: standard output)")
+    _add_format_arguments(predict)
     predict.add_argument("--proba", action="store_true", help="also write class probabilities")
     predict.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     predict.set_defaults(run=_predict)
@@ -133,12 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     importance = commands.add_parser(
         "importance",
         help="which columns a saved model relies on",
-        description="Permutation importance of a saved model's columns on DATA.csv (which "
+        description="Permutation importance of a saved model's columns on DATA (which "
         "must hold the target column): the increase of the fit's loss when a column is "
         "shuffled, with its spread over the repeats.",
     )
     importance.add_argument("model", metavar="MODEL", help="a model saved by 'automl fit'")
-    importance.add_argument("data", metavar="DATA.csv", help="rows with the target column")
+    importance.add_argument("data", metavar="DATA", help="rows with the target column")
     importance.add_argument("--repeats", type=int, default=5, help="shuffles per column")
     importance.add_argument(
         "--max-rows", type=int, default=5000, help="rows used at most, a random sample (0: all)"
@@ -151,7 +96,10 @@ def _parser() -> argparse.ArgumentParser:
         help="no new repeat after this many seconds",
     )
     importance.add_argument("--random-state", type=int, default=0)
-    importance.add_argument("--out", help="CSV file for the table (default: print it)")
+    importance.add_argument(
+        "--out", help="file for the table: .csv, .parquet or .feather (default: print it)"
+    )
+    _add_format_arguments(importance)
     importance.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     importance.set_defaults(run=_importance)
 
@@ -176,62 +124,31 @@ def _add_installed_commands(commands: argparse._SubParsersAction) -> None:
         add_command(commands)
 
 
-def _read_csv(path: str, categorical: Sequence[str] = ()) -> pd.DataFrame:
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"data file not found: {path}")
-    try:
-        dtype = {column: str for column in categorical}
-        return pd.read_csv(file, dtype=dtype or None)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        raise UsageError(f"cannot read {path} as CSV: {error}") from error
+def _add_format_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--format", choices=FORMATS, help="format of DATA (default: extension)")
+    command.add_argument(
+        "--out-format", choices=FORMATS, help="format of --out (default: its extension)"
+    )
 
 
 def _fit(args: argparse.Namespace) -> int:
-    categorical = [c for c in args.categorical.split(",") if c]
-    frame = _read_csv(args.data, categorical)
-    if args.target not in frame.columns:
-        close = difflib.get_close_matches(args.target, [str(c) for c in frame.columns], n=3)
-        hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-        raise UsageError(
-            f"target column {args.target!r} is not in {args.data}.{hint} "
-            f"Columns: {', '.join(map(str, frame.columns[:20]))}"
-        )
-    missing = [c for c in categorical if c not in frame.columns]
-    if missing:
-        raise UsageError(f"--categorical names columns not in {args.data}: {missing}")
-    y = frame.pop(args.target)
-    for column in categorical:
-        frame[column] = frame[column].astype("category")
-    task = _infer_task(y) if args.task == "auto" else args.task
-    if args.metric is not None:
-        try:
-            get_metric(args.metric, BINARY if task == "classification" else REGRESSION)
-        except ValueError as error:
-            raise UsageError(str(error)) from error
-    estimator_class = AutoMLClassifier if task == "classification" else AutoMLRegressor
+    try:
+        job = prepare_fit(args)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    X, estimator = job.table.X, job.estimator
     print(
-        f"automl: {task} on {len(frame)} rows x {frame.shape[1]} columns, "
+        f"automl: {job.task} on {len(X)} rows x {X.shape[1]} columns, "
         f"target {args.target!r}, budget {args.time_budget:g} s",
         file=sys.stderr,
     )
-    estimator = estimator_class(
-        time_budget=args.time_budget,
-        metric=args.metric,
-        n_jobs=args.n_jobs,
-        max_trials=args.max_trials,
-        random_state=args.random_state,
-        strategy=args.strategy,
-        ensemble_size=args.ensemble_size,
-        history=None if args.history.lower() == "none" else args.history,
-        warm_start=None if args.warm_start == "none" else args.warm_start,
-        verbose=1,
-    )
     try:
-        estimator.fit(frame, y, dataset_name=Path(args.data).name)
+        estimator.fit(X, job.table.y, **job.fit_keywords)
     except (ValueError, TypeError) as error:
         raise UsageError(str(error)) from error
     estimator.target_name_ = args.target
+    # the group and weight columns are in the file but not features: predict drops them too
+    estimator.non_feature_columns_ = job.table.non_feature_columns
     joblib.dump(estimator, args.out)
     board = estimator.leaderboard()
     print(
@@ -241,16 +158,6 @@ def _fit(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-def _infer_task(y: pd.Series) -> str:
-    if not pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
-        return "classification"
-    values = y.dropna().to_numpy(dtype=float)
-    whole = np.all(np.mod(values, 1) == 0)
-    if whole and len(np.unique(values)) <= _CLASSIFICATION_MAX_INTEGER_LABELS:
-        return "classification"
-    return "regression"
 
 
 def load_model(path: str) -> Any:
@@ -265,21 +172,25 @@ def load_model(path: str) -> Any:
     return estimator
 
 
-def read_rows(estimator: Any, path: str) -> tuple[pd.DataFrame, pd.Series | None]:
-    """The rows of a CSV as the model was fitted on them, and its target column if present."""
+def read_rows(
+    estimator: Any, path: str, format: str | None = None
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The rows of a file as the model was fitted on them, and its target column if present."""
     names = getattr(estimator, "feature_names_in_", None)
-    known = set(names if names is not None else [])
-    categorical = [c for c in estimator.schema_.categorical if c in known]
-    frame = _read_csv(path, categorical)
+    features = set(names if names is not None else [])
+    categorical = [c for c in estimator.schema_.categorical if c in features]
+    frame = read_table(path, format, categorical)
+    aside = [c for c in getattr(estimator, "non_feature_columns_", ()) if c not in features]
+    frame = frame.drop(columns=[c for c in aside if c in frame.columns])
     target = getattr(estimator, "target_name_", None)
-    if target in frame.columns and (names is None or target not in set(names)):
+    if target in frame.columns and target not in features:
         return frame.drop(columns=[target]), frame[target]
     return frame, None
 
 
 def _importance(args: argparse.Namespace) -> int:
     estimator = load_model(args.model)
-    frame, y = read_rows(estimator, args.data)
+    frame, y = read_rows(estimator, args.data, args.format)
     if y is None:
         target = getattr(estimator, "target_name_", None) or "the target"
         raise UsageError(f"{args.data} has no column {target!r}: importance needs the true values.")
@@ -295,7 +206,7 @@ def _importance(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as error:
         raise UsageError(str(error)) from error
     if args.out:
-        table.to_csv(args.out, index=False)
+        write_table(table, args.out, args.out_format)
         print(f"automl: importance of {len(table)} columns written to {args.out}", file=sys.stderr)
     else:
         print(
@@ -308,7 +219,7 @@ def _importance(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     estimator = load_model(args.model)
-    frame, _ = read_rows(estimator, args.data)
+    frame, _ = read_rows(estimator, args.data, args.format)
     try:
         output = pd.DataFrame({"prediction": estimator.predict(frame)})
         if args.proba:
@@ -320,7 +231,7 @@ def _predict(args: argparse.Namespace) -> int:
     except (ValueError, TypeError) as error:
         raise UsageError(str(error)) from error
     if args.out:
-        output.to_csv(args.out, index=False)
+        write_table(output, args.out, args.out_format)
         print(f"automl: {len(output)} predictions written to {args.out}", file=sys.stderr)
     else:
         output.to_csv(sys.stdout, index=False)
