@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ConfigSpace import ConfigurationSpace
 
 from automl.data import PreparedData
+from automl.tracking import redact_uri
 
 if TYPE_CHECKING:
     from automl.engine import SearchOutcome
@@ -149,7 +150,7 @@ def make_run_card(
     return RunCard(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         estimator=type(estimator).__name__,
-        params=_plain({k: _plain_value(v) for k, v in estimator.get_params().items()}),
+        params=_plain({k: _plain_value(redact_uri(v)) for k, v in estimator.get_params().items()}),
         data=DataCard(
             fingerprint=outcome.fingerprint,
             n_rows=len(prepared.y),

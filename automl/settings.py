@@ -18,7 +18,7 @@ import numpy as np
 import psutil
 
 from automl.search import STRATEGIES
-from automl.tracking import check_tracking
+from automl.tracking import check_tracking, redact_uri
 from automl.trials.executor import parallel_slots
 from automl.warm_start import check_warm_start
 
@@ -57,6 +57,8 @@ class Settings:
             value = getattr(self, field.name)
             if field.name == "warm_start":
                 value = value if value is None or isinstance(value, str) else type(value).__name__
+            elif field.name == "mlflow_tracking":
+                value = redact_uri(value)
             elif not (value is None or isinstance(value, (str, int, float, bool, list))):
                 value = repr(value)
             plain[field.name] = value

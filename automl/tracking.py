@@ -21,6 +21,7 @@ import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 ENV_VARIABLE = "AUTOML_MLFLOW_TRACKING_URI"
 DEFAULT_EXPERIMENT = "automl"
@@ -39,6 +40,18 @@ def check_tracking(value: Any) -> bool | str | None:
     raise ValueError(
         f"mlflow_tracking must be True, False, None or a tracking URI string, got {value!r}."
     )
+
+
+def redact_uri(value: Any) -> Any:
+    """A tracking URI without its password (it is recorded in the history, the run card and
+    the run's own parameters); other values unchanged."""
+    if not isinstance(value, str) or "@" not in value:
+        return value
+    parts = urlsplit(value)
+    if parts.password is None:
+        return value
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def resolve_tracking(value: bool | str | None) -> str | bool | None:
@@ -78,7 +91,7 @@ class MlflowTracker:
                 tags={"automl.estimator": type(estimator).__name__},
             )
             self.run_id = run.info.run_id
-            params = {k: _text(v) for k, v in estimator.get_params().items()}
+            params = {k: _text(redact_uri(v)) for k, v in estimator.get_params().items()}
             self._log_batch(self.run_id, params=params)
 
         self._guard("start the MLflow run", begin)

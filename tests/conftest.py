@@ -25,3 +25,5 @@ def _module_history(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(autouse=True)
 def _test_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_VARIABLE, _history_url(tmp_path))
+    # a developer's own MLflow switch must not log every test fit
+    monkeypatch.delenv("AUTOML_MLFLOW_TRACKING_URI", raising=False)

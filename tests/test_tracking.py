@@ -14,7 +14,7 @@ import pytest
 mlflow = pytest.importorskip("mlflow")
 
 from automl import AutoMLClassifier, AutoMLRegressor  # noqa: E402
-from automl.tracking import ENV_VARIABLE, TrackingWarning  # noqa: E402
+from automl.tracking import ENV_VARIABLE, TrackingWarning, redact_uri  # noqa: E402
 
 
 def _data(n=300, seed=0):
@@ -167,3 +167,13 @@ def test_unused_imports_do_not_load_mlflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
     assert AutoMLClassifier().mlflow_tracking is None
+
+
+def test_a_password_in_the_tracking_uri_is_never_recorded():
+    from automl.settings import make_settings
+
+    uri = "postgresql://alice:s3cret@db.example.org:5432/mlflow"
+    assert redact_uri(uri) == "postgresql://alice:***@db.example.org:5432/mlflow"
+    assert redact_uri("sqlite:///m.db") == "sqlite:///m.db" and redact_uri(True) is True
+    params = AutoMLRegressor(mlflow_tracking=uri).get_params()
+    assert "s3cret" not in str(make_settings(params).recorded())
