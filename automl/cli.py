@@ -181,7 +181,7 @@ def _add_export_command(commands: argparse._SubParsersAction) -> None:
         "--max-rows", type=int, default=1000, help="sample rows verified at most (default 1000)"
     )
     export.add_argument("--rtol", type=float, help="relative tolerance (default 1e-4)")
-    export.add_argument("--atol", type=float, help="absolute tolerance (default 1e-5)")
+    export.add_argument("--atol", type=float, help="absolute tolerance (default 1e-4)")
     export.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     export.set_defaults(run=_export)
 

@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from automl.data import ColumnSchema
 from automl.ensemble import Ensemble
-from automl.onnx_export.converters import IndicatedImputer
+from automl.onnx_export.converters import IndicatedImputer, grouped_encoder_twin
 from automl.space.preprocessing import MISSING_CATEGORY, CategoryCodes
 from automl.trials.evaluation import FoldModels
 
@@ -159,6 +159,9 @@ def _columns_for_export(step: ColumnTransformer, schema: ColumnSchema, where: _W
                         "ONNX export here."
                     )
                 piece = IndicatedImputer.of(piece)
+            elif grouped_encoder_twin(piece) is not None:
+                mapper, piece = grouped_encoder_twin(piece)
+                replaced.append(("group_rare", mapper))
             else:
                 _check_supported(piece, f"column(s) {names}", where)
             replaced.append((piece_name, piece))
@@ -228,16 +231,25 @@ class _Where:
 
     @property
     def hint(self) -> str:
-        if not self.family:
-            return ""
-        return f"; fit with exclude=[{self.family!r}] to get an exportable model"
+        # LightGBM and XGBoost read categories as they are: no encoder, no scaler
+        native = "include=['lightgbm', 'xgboost']"
+        if not self.family or self.family in ("lightgbm", "xgboost"):
+            return f"; fit with {native} to get an exportable model"
+        return f"; fit with exclude=[{self.family!r}] or {native} to get an exportable model"
 
 
 def _check_supported(piece: Any, acts_on: str, where: _Where) -> None:
     from skl2onnx._supported_operators import sklearn_operator_name_map
 
+    name = type(piece).__name__
     if type(piece) not in sklearn_operator_name_map:
-        raise OnnxExportError(
-            f"the model uses {type(piece).__name__} on {acts_on}{where}, which has no ONNX "
-            f"converter{where.hint}."
-        )
+        what = name
+    elif getattr(piece, "output_distribution", "uniform") != "uniform":  # QuantileTransformer
+        what = f"{name}(output_distribution={piece.output_distribution!r})"
+    elif getattr(piece, "target_type_", None) == "multiclass":  # TargetEncoder
+        what = f"{name} for a multiclass target"
+    else:
+        return
+    raise OnnxExportError(
+        f"the model uses {what} on {acts_on}{where}, which has no ONNX converter{where.hint}."
+    )
