@@ -60,10 +60,12 @@ def export_onnx(
     ``probabilities`` (``[N, K]``, columns in ``classes_`` order) for a classifier,
     ``prediction`` (``[N]``) for a regressor.
 
-    Supported: pipelines of imputed, scaled, one-hot, ordinal or target encoded features over
-    scikit-learn models, LightGBM and XGBoost (their native categorical splits included), and
-    weighted averages of them (ensembles, fold models). Anything else raises an
-    ``OnnxExportError`` naming the piece.
+    Supported: pipelines of imputed, scaled (standard, robust), one-hot, ordinal or target
+    encoded features (rare categories grouped or not; target encoding not for more than two
+    classes), PCA and feature selection over scikit-learn models, LightGBM and XGBoost (their
+    native categorical splits included), and weighted averages of them (ensembles, fold
+    models). Anything else (datetime columns, quantile scaling, HistGradientBoosting's native
+    categorical splits, a custom piece) raises an ``OnnxExportError`` naming the piece.
     """
     from automl.onnx_export.converters import register_boosters, require_onnx_libraries
     from automl.onnx_export.graph import OPSET, build_model

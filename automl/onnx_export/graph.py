@@ -106,6 +106,7 @@ class _Builder:
         self._count = 0
         self._made: dict[str, str] = {}
         self.columns = [c for c in schema.input_names if c not in schema.dropped]
+        self.column_of = {safe: column for column, safe in schema.model_names.items()}
         for column in self.columns:
             if column in schema.datetime:
                 raise OnnxExportError(
@@ -188,7 +189,7 @@ class _Builder:
         for graph_input in body.graph.input:
             source = graph_input.name[len(f"{_PREFIX}m{index}::") :]
             if member.by_column:
-                column = {s: c for c, s in self.schema.model_names.items()}.get(source, source)
+                column = self.column_of.get(source, source)
                 if column in self.schema.categorical:
                     source = self.category_strings(column)
                 else:

@@ -159,8 +159,8 @@ def _columns_for_export(step: ColumnTransformer, schema: ColumnSchema, where: _W
                         "ONNX export here."
                     )
                 piece = IndicatedImputer.of(piece)
-            elif grouped_encoder_twin(piece) is not None:
-                mapper, piece = grouped_encoder_twin(piece)
+            elif (twin := grouped_encoder_twin(piece)) is not None:
+                mapper, piece = twin
                 replaced.append(("group_rare", mapper))
             else:
                 _check_supported(piece, f"column(s) {names}", where)
