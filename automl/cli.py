@@ -103,10 +103,65 @@ def _parser() -> argparse.ArgumentParser:
     importance.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
     importance.set_defaults(run=_importance)
 
+    _add_export_command(commands)
     add_history_commands(commands)
     add_report_command(commands)
     _add_installed_commands(commands)
     return parser
+
+
+def _add_export_command(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export",
+        help="convert a saved model to ONNX",
+        description="Convert a saved model, preprocessing included, to an ONNX file with one "
+        "input per column. The converted model is run on rows of --sample and compared with "
+        'the original before the file is written (needs: pip install "automl[onnx]").',
+    )
+    export.add_argument("model", metavar="MODEL", help="a model saved by 'automl fit'")
+    export.add_argument("--format", choices=["onnx"], default="onnx", help="default onnx")
+    export.add_argument(
+        "--sample",
+        required=True,
+        metavar="DATA.csv",
+        help="rows to verify the export on, same columns as training (a target column is ignored)",
+    )
+    export.add_argument("--output", "-o", help="the file to write (default: MODEL with .onnx)")
+    export.add_argument(
+        "--max-rows", type=int, default=1000, help="sample rows verified at most (default 1000)"
+    )
+    export.add_argument("--rtol", type=float, help="relative tolerance (default 1e-4)")
+    export.add_argument("--atol", type=float, help="absolute tolerance (default 1e-4)")
+    export.add_argument("-v", "--verbose", action="store_true", help=argparse.SUPPRESS)
+    export.set_defaults(run=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from automl.onnx_export import DEFAULT_ATOL, DEFAULT_RTOL, export_onnx
+
+    estimator = load_model(args.model)
+    frame, _ = read_rows(estimator, args.sample)
+    output = args.output or str(Path(args.model).with_suffix(".onnx"))
+    try:
+        report = export_onnx(
+            estimator,
+            output,
+            frame,
+            max_rows=args.max_rows,
+            rtol=DEFAULT_RTOL if args.rtol is None else args.rtol,
+            atol=DEFAULT_ATOL if args.atol is None else args.atol,
+        )
+    except (ImportError, ValueError, TypeError, OSError) as error:
+        raise UsageError(str(error).replace("\n", " ")) from error
+    print(
+        f"automl: ONNX model written to {report.path} (opset {report.opset}, "
+        f"{len(report.inputs)} inputs, outputs {', '.join(report.outputs)}); it matches the "
+        f"original on {report.rows_verified} sample rows (largest difference "
+        f"{report.max_abs_difference:.3g}, tolerance atol={report.atol:g} + "
+        f"rtol={report.rtol:g} x |value|)",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _add_installed_commands(commands: argparse._SubParsersAction) -> None:
