@@ -66,6 +66,7 @@ class SearchOutcome:
     run_id: str | None = None  # the run's id in the history store
     fingerprint: str | None = None  # the training data's (automl.fingerprint)
     warm_sources: dict[str, int] | None = None  # where the starting configurations came from
+    history_failed: bool = False  # the store failed mid-run (and said so once)
 
 
 def run_search(
@@ -217,6 +218,7 @@ def run_search(
         run_id=None if recorder is None else recorder.run_id,
         fingerprint=start.fingerprint,
         warm_sources=dict(start.warm.sources),
+        history_failed=recorder is not None and recorder.failed,
     )
 
 

@@ -130,7 +130,7 @@ class _AutoMLBase(BaseEstimator):
             finally:
                 bar.close()
             self._set_fitted(prepared, settings, outcome, started)
-            if history is not None and outcome.run_id is not None:
+            if history is not None and outcome.run_id is not None and not outcome.history_failed:
                 recorder = RunRecorder(history, strict=self.history_strict)
                 recorder.run_id = outcome.run_id
                 recorder.card(self.run_card_.to_dict())
