@@ -14,13 +14,15 @@ unexpectedly", is what follows when someone kills the trackers (a harness cleani
 process tree with SIGKILL). So a dead tracker is replaced quietly: its messages go to
 ``os.devnull`` while the pool that used it is shut down, then a fresh tracker takes over the
 resources still alive. This reaches into private attributes of the trackers (``_fd``,
-``_pid``, ``_lock``) and of loky (its executor singleton), which neither library exposes;
-``tests/test_worker_lifetime.py`` fails if an upgrade changes them.
+``_pid``, ``_lock``), of loky (its executor singleton) and of ``multiprocessing`` (its
+children), which none of them exposes; ``tests/test_worker_lifetime.py`` fails if an upgrade
+changes them.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import logging
 import os
@@ -30,9 +32,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psutil
 from joblib.externals.loky import get_reusable_executor
 from joblib.externals.loky import reusable_executor as _loky_pool
 from joblib.externals.loky.backend import resource_tracker as _loky_tracker
+from joblib.externals.loky.backend.process import LokyProcess
 from joblib.externals.loky.backend.synchronize import SemLock as _LokySemLock
 
 log = logging.getLogger("automl")
@@ -53,6 +57,7 @@ def worker_pool(n_workers: int, initializer: Callable[..., None], initargs: tupl
         if dead:
             _shutdown_pool()
             _hand_over(dead)
+        _forget_reaped_workers()
         if not _exit_hook_registered:  # here, not at import: worker processes import us too
             atexit.register(_mute_dead_trackers)
             _exit_hook_registered = True
@@ -77,9 +82,9 @@ def shutdown_workers() -> None:
         dead = _mute_dead_trackers()
         _shutdown_pool()
         _hand_over(dead)
-        in_use = {id(tracker) for tracker, _, _ in _live_resources()}
+        in_use = [tracker for tracker, _, _ in _live_resources()]
         for tracker in _trackers():
-            if id(tracker) not in in_use:
+            if not any(tracker is busy for busy in in_use):
                 _stop_tracker(tracker)
 
 
@@ -91,7 +96,25 @@ def _shutdown_pool() -> None:
         # two. Either way the call returns once they have exited.
         pool.shutdown(wait=True, kill_workers=True)
     del pool
+    _forget_reaped_workers()
     gc.collect()  # the pool's semaphores tell their tracker when they are collected
+
+
+def _forget_reaped_workers() -> None:
+    """Drop the records of loky workers that are no longer our children: someone else reaped
+    them (a harness's ``psutil.wait_procs``), so ``multiprocessing`` would wait for them, and
+    keep their semaphores and pipes, for ever."""
+    from multiprocessing import process
+
+    for child in list(process._children):
+        if not isinstance(child, LokyProcess):
+            continue
+        try:
+            ours = psutil.Process(child.pid).ppid() == os.getpid()
+        except psutil.NoSuchProcess:
+            ours = False
+        if not ours:
+            process._children.discard(child)
 
 
 def _trackers() -> tuple[Any, Any]:
@@ -127,8 +150,9 @@ def _mute_dead_trackers() -> list[Any]:
         with tracker._lock:
             if tracker._fd is None or tracker._check_alive():
                 continue
-            os.close(tracker._fd)
-            _reap(tracker._pid, timeout=None)
+            with contextlib.suppress(OSError):
+                os.close(tracker._fd)
+            _reap(tracker._pid, timeout=_TRACKER_EXIT_WAIT)
             tracker._fd = os.open(os.devnull, os.O_WRONLY)
             tracker._pid = None
             muted.append(tracker)
@@ -139,14 +163,15 @@ def _mute_dead_trackers() -> list[Any]:
 
 def _hand_over(muted: list[Any]) -> None:
     """Start fresh trackers for the muted ones, tracking what is still alive."""
+    if not muted:
+        return
     for tracker in muted:
         with tracker._lock:
             os.close(tracker._fd)
             tracker._fd = None
-    ids = {id(tracker) for tracker in muted}
-    for tracker, name, kind in _live_resources() if muted else ():
-        if id(tracker) in ids:
-            tracker.register(name, kind)
+    for tracker, name, kind in _live_resources():
+        if any(tracker is dead for dead in muted):
+            tracker.register(name, kind)  # the first message starts the new tracker
 
 
 def _stop_tracker(tracker: Any) -> None:
@@ -159,14 +184,14 @@ def _stop_tracker(tracker: Any) -> None:
     _reap(pid, timeout=_TRACKER_EXIT_WAIT)
 
 
-def _reap(pid: int | None, *, timeout: float | None) -> None:
-    """Wait for our child ``pid`` to exit (at most ``timeout`` seconds; None: no limit)."""
+def _reap(pid: int | None, *, timeout: float) -> None:
+    """Wait for our child ``pid`` to exit, at most ``timeout`` seconds."""
     if pid is None:
         return
-    give_up = None if timeout is None else time.monotonic() + timeout
+    give_up = time.monotonic() + timeout
     delay = 0.001
     try:
-        while os.waitpid(pid, 0 if give_up is None else os.WNOHANG)[0] == 0:
+        while os.waitpid(pid, os.WNOHANG)[0] == 0:
             if time.monotonic() > give_up:
                 # another process still holds the pipe; the tracker ends when that one does
                 log.debug("resource tracker %d has not exited yet", pid)
