@@ -6,7 +6,7 @@ from typing import Any
 from automl import _compat
 
 __version__ = "0.1.0"
-__all__ = ["AutoMLClassifier", "AutoMLRegressor", "__version__"]
+__all__ = ["AutoMLClassifier", "AutoMLRegressor", "__version__", "shutdown_workers"]
 
 logging.getLogger("automl").addHandler(logging.NullHandler())
 _compat.install()  # old module paths, for models saved by earlier versions
@@ -20,4 +20,8 @@ def __getattr__(name: str) -> Any:
         from automl import estimator
 
         return getattr(estimator, name)
+    if name == "shutdown_workers":  # closes the worker pool that fits keep warm
+        from automl.trials.pool import shutdown_workers
+
+        return shutdown_workers
     raise AttributeError(f"module 'automl' has no attribute {name!r}")

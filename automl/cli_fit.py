@@ -99,6 +99,12 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     budget.add_argument("--n-jobs", type=int, default=-1, help="trials at once (-1: all cores)")
     budget.add_argument(
+        "--no-keep-workers",
+        dest="keep_workers",
+        action="store_false",
+        help="shut the worker processes down when the fit ends (a command exits anyway)",
+    )
+    budget.add_argument(
         "--per-trial-time-limit",
         type=_auto_none_or_number,
         default="auto",
@@ -232,6 +238,7 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
         "time_budget": args.time_budget,
         "metric": args.metric,
         "n_jobs": args.n_jobs,
+        "keep_workers": args.keep_workers,
         "per_trial_time_limit": args.per_trial_time_limit,
         "memory_limit": args.memory_limit,
         "resampling": args.resampling,

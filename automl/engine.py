@@ -112,7 +112,9 @@ def run_search(
     )
     # Worker processes take a second or two to start (imports, loading the data): start them
     # now, so that this happens while the fingerprint, meta-features and warm start are computed.
-    executor = make_executor(data, n_workers, max(1, cores // n_workers))
+    executor = make_executor(
+        data, n_workers, max(1, cores // n_workers), keep_workers=settings.keep_workers
+    )
     executor.warm_up()
     try:
         start = _prepare_search(prepared, settings, history, space, resampling, metric)
@@ -178,7 +180,7 @@ def run_search(
                 "interrupted: stopping the search and keeping the %d finished trial(s)", len(ledger)
             )
             executor.close(kill=True)
-            executor = make_executor(data, 1, cores)
+            executor = make_executor(data, 1, cores, keep_workers=settings.keep_workers)
         final = FinalModelBuilder(
             executor,
             ledger,

@@ -51,6 +51,7 @@ class _AutoMLBase(BaseEstimator):
         *,
         metric: str | Callable | None = None,
         n_jobs: int = -1,
+        keep_workers: bool = True,
         per_trial_time_limit: float | str | None = "auto",
         memory_limit: float | str | None = "auto",
         resampling: Any = "auto",
@@ -73,6 +74,7 @@ class _AutoMLBase(BaseEstimator):
         self.time_budget = time_budget
         self.metric = metric
         self.n_jobs = n_jobs
+        self.keep_workers = keep_workers
         self.per_trial_time_limit = per_trial_time_limit
         self.memory_limit = memory_limit
         self.resampling = resampling
@@ -260,6 +262,8 @@ class _AutoMLBase(BaseEstimator):
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickling (``joblib.load``): warn if the libraries differ from the saved ones."""
         warn_if_different(state.get("versions_"), f"This {type(self).__name__}")
+        state.setdefault("keep_workers", True)  # saved before these parameters existed
+        state.setdefault("mlflow_tracking", None)
         super().__setstate__(state)
 
     def __sklearn_tags__(self) -> Any:

@@ -46,6 +46,7 @@ class Settings:
     warm_start: Any = None  # "auto", "metabase", "history", a source, a list of configs, None
     history_strict: bool = False  # a failing store stops the fit instead of a warning
     history_warm_start: bool = True  # False: the history only records (reproducible mode)
+    keep_workers: bool = True  # False: the local worker pool is shut down when the fit ends
     dataset_name: str | None = None  # recorded in the history
     mlflow_tracking: bool | str | None = None  # automl.tracking: None defers to the environment
 
@@ -91,7 +92,7 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         raise ValueError(
             f"history must be 'auto', a path, a database URL or None, got {history!r}."
         )
-    for name in ("history_strict", "ensemble_refit"):
+    for name in ("history_strict", "ensemble_refit", "keep_workers"):
         if not isinstance(params[name], bool):
             raise ValueError(f"{name} must be True or False, got {params[name]!r}.")
     ensemble_size = params["ensemble_size"]
@@ -136,6 +137,7 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         warm_start=warm_start,
         history_strict=params["history_strict"],
         history_warm_start=not (warm_start == "auto" and reproducible),
+        keep_workers=params["keep_workers"],
         include=params["include"],
         exclude=params["exclude"],
         random_state=int(seed),

@@ -55,7 +55,7 @@ def test_options_reach_the_estimator_and_fit(houses, houses_parquet, tmp_path):
         *("--random-state", "5", "--ensemble-size", "8", "--ensemble-max-members", "3"),
         *("--ensemble-max-latency", "50", "--no-ensemble-refit", "--warm-start", "metabase"),
         *("--history", str(tmp_path / "h.sqlite"), "--history-strict", "-q"),
-        *("--mlflow-tracking", "sqlite:///m.db"),
+        *("--mlflow-tracking", "sqlite:///m.db", "--no-keep-workers"),
         *("--group-column", "site", "--dataset-name", "houses", "--out", str(tmp_path / "m")),
     ]
     job = prepare_fit(_fit_args(houses_parquet, *options))
@@ -81,6 +81,7 @@ def test_options_reach_the_estimator_and_fit(houses, houses_parquet, tmp_path):
         "history": str(tmp_path / "h.sqlite"),
         "history_strict": True,
         "mlflow_tracking": "sqlite:///m.db",
+        "keep_workers": False,
         "verbose": 0,
     }
     assert list(job.table.X.columns) == ["area", "district", "weight"]

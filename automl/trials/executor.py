@@ -6,10 +6,12 @@ joblib's dask backend is active (``with joblib.parallel_config(backend="dask"):`
 ``fit``, with a ``dask.distributed.Client`` connected) -- trials run on the cluster's workers
 (``automl.trials.dask``). Either way each worker forks a fresh child per trial
 (``automl.trials.limits``), so a trial over its limits is killed without losing the worker.
+The local pool outlives a fit unless asked otherwise (``automl.trials.pool``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -22,14 +24,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import joblib
-from joblib.externals.loky import get_reusable_executor
+from joblib.externals.loky.process_executor import BrokenProcessPool
 
 from automl.space import preload_modules
 from automl.trials.limits import Outcome, run_limited
+from automl.trials.pool import shutdown_workers, worker_pool
 from automl.trials.request import RefitRequest, TrialData, TrialRequest
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
 from automl.trials.worker import run_refit, run_trial
+
+log = logging.getLogger("automl")
 
 # Every worker imports the registered families' modules and the worker module up front, so
 # a forked trial does not pay for the imports every time.
@@ -68,14 +73,20 @@ def parallel_slots() -> int:
     return dask_slots(client)[0]
 
 
-def make_executor(data: TrialData, n_workers: int, n_threads_per_trial: int) -> TrialExecutor:
-    """A dask executor when joblib's dask backend is active, else a local (loky) one."""
+def make_executor(
+    data: TrialData, n_workers: int, n_threads_per_trial: int, *, keep_workers: bool = True
+) -> TrialExecutor:
+    """A dask executor when joblib's dask backend is active, else a local (loky) one.
+
+    ``keep_workers=False``: closing the local executor also shuts its worker pool down (a dask
+    cluster's workers belong to its client and are never shut down here).
+    """
     client = active_dask_client()
     if client is not None:
         from automl.trials.dask import DaskExecutor
 
         return DaskExecutor(client, data, n_workers)
-    return LocalExecutor(data, n_workers, n_threads_per_trial)
+    return LocalExecutor(data, n_workers, n_threads_per_trial, keep_workers=keep_workers)
 
 
 class TrialExecutor(ABC):
@@ -127,7 +138,7 @@ class TrialExecutor(ABC):
         memory_limit_mb: float | None,
         n_threads: int,
     ) -> Future:
-        return self._pool.submit(
+        return self._send(
             _run_task,
             self._data,
             function,
@@ -137,6 +148,9 @@ class TrialExecutor(ABC):
             memory_limit_mb,
             n_threads,
         )
+
+    def _send(self, task: Callable[..., Any], *args: Any) -> Future:
+        return self._pool.submit(task, *args)
 
     def _threads(self, requested: int | None) -> int:
         return requested or self.n_threads
@@ -150,29 +164,49 @@ class TrialExecutor(ABC):
 
 
 class LocalExecutor(TrialExecutor):
-    """Worker processes on this machine, reused between fits (loky's reusable executor)."""
+    """Worker processes on this machine: the shared pool of ``automl.trials.pool``, kept for
+    the next fit unless ``keep_workers`` is False."""
 
-    def __init__(self, data: TrialData, n_workers: int, n_threads_per_trial: int) -> None:
+    def __init__(
+        self,
+        data: TrialData,
+        n_workers: int,
+        n_threads_per_trial: int,
+        *,
+        keep_workers: bool = True,
+    ) -> None:
         self.n_workers = n_workers
         self.n_threads = n_threads_per_trial
+        self.keep_workers = keep_workers
         self._folder = tempfile.mkdtemp(prefix="automl-data-")
         self._data = os.path.join(self._folder, "data.joblib")  # what _run_task receives
         joblib.dump(data, self._data)
         # computed here, in the parent, so that families the user registered are included
-        preload = (*preload_modules(), _WORKER_MODULE)
-        self._pool = get_reusable_executor(
-            max_workers=n_workers, timeout=300, initializer=_preload, initargs=(preload,)
-        )
+        self._preload = (*preload_modules(), _WORKER_MODULE)
+        self._pool = worker_pool(n_workers, _preload, (self._preload,))
+
+    def _send(self, task: Callable[..., Any], *args: Any) -> Future:
+        try:
+            return self._pool.submit(task, *args)
+        except BrokenProcessPool:
+            # A worker was killed since the pool was last used (between fits by a harness,
+            # say, or by the system out of memory): what ran on it is recorded as crashed,
+            # and the next tasks go to a fresh pool.
+            log.warning("a worker process died; starting new workers")
+            self._pool = worker_pool(self.n_workers, _preload, (self._preload,))
+            return self._pool.submit(task, *args)
 
     def warm_up(self) -> None:
         """Start the workers and load the data in them now, without waiting: the first trial
         then starts on a ready worker instead of paying for its start-up."""
         for _ in range(self.n_workers):
-            self._pool.submit(_load, self._data)
+            self._send(_load, self._data)
 
     def close(self, *, kill: bool = False) -> None:
         if kill:
             self._pool.shutdown(wait=False, kill_workers=True)
+        if not self.keep_workers:
+            shutdown_workers()
         shutil.rmtree(self._folder, ignore_errors=True)
 
 

@@ -1,0 +1,202 @@
+"""The lifetime of the local worker pool: kept warm between fits, or shut down cleanly.
+
+Local trials run on joblib's shared process pool (loky's reusable executor). Starting its
+workers costs every fit a second or more (imports, loading the data), so by default the pool
+outlives ``fit`` and the next fit reuses it; ``keep_workers=False`` or ``shutdown_workers()``
+closes it. Besides its workers the pool runs two helper processes, the resource trackers of
+loky and of ``multiprocessing``, which unlink shared semaphores if this process dies; a clean
+shutdown stops them too, after the workers have exited, so that no child process is left.
+
+A tracker is only stopped when no semaphore or shared memory it tracks is alive any more:
+it would unlink them, and the last message about them would start a new tracker that knows
+nothing of them and prints a ``KeyError`` traceback. That same noise, after "process died
+unexpectedly", is what follows when someone kills the trackers (a harness cleaning up the
+process tree with SIGKILL). So a dead tracker is replaced quietly: its messages go to
+``os.devnull`` while the pool that used it is shut down, then a fresh tracker takes over the
+resources still alive. This reaches into private attributes of the trackers (``_fd``,
+``_pid``, ``_lock``), of loky (its executor singleton) and of ``multiprocessing`` (its
+children), which none of them exposes; ``tests/test_worker_lifetime.py`` fails if an upgrade
+changes them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import gc
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psutil
+from joblib.externals.loky import get_reusable_executor
+from joblib.externals.loky import reusable_executor as _loky_pool
+from joblib.externals.loky.backend import resource_tracker as _loky_tracker
+from joblib.externals.loky.backend.process import LokyProcess
+from joblib.externals.loky.backend.synchronize import SemLock as _LokySemLock
+
+log = logging.getLogger("automl")
+
+IDLE_TIMEOUT = 300  # seconds an idle worker waits for work before it exits by itself
+_TRACKER_EXIT_WAIT = 5.0  # a tracker exits as soon as it reads the end of its pipe
+
+_lock = threading.Lock()
+_exit_hook_registered = False
+
+
+def worker_pool(n_workers: int, initializer: Callable[..., None], initargs: tuple) -> Any:
+    """The shared pool with ``n_workers`` workers: the warm one when it can be reused, else
+    a new one (also when a worker or a tracker was killed since the last fit)."""
+    global _exit_hook_registered
+    with _lock:
+        dead = _mute_dead_trackers()
+        if dead:
+            _shutdown_pool()
+            _hand_over(dead)
+        _forget_reaped_workers()
+        if not _exit_hook_registered:  # here, not at import: worker processes import us too
+            atexit.register(_mute_dead_trackers)
+            _exit_hook_registered = True
+        return get_reusable_executor(
+            max_workers=n_workers,
+            timeout=IDLE_TIMEOUT,
+            initializer=initializer,
+            initargs=initargs,
+        )
+
+
+def shutdown_workers() -> None:
+    """Shut down the worker processes that fits keep warm, and their helper processes.
+
+    Returns once they have exited, so no child process is left behind. Call it when no fit
+    is running (work still running on the pool is stopped); calling it again, or when there
+    is no pool, does nothing. The next fit starts a new pool. The pool is joblib's shared
+    process pool: ``joblib.Parallel`` with the loky backend uses the same one and starts it
+    again when it needs it.
+    """
+    with _lock:
+        dead = _mute_dead_trackers()
+        _shutdown_pool()
+        _hand_over(dead)
+        in_use = [tracker for tracker, _, _ in _live_resources()]
+        for tracker in _trackers():
+            if not any(tracker is busy for busy in in_use):
+                _stop_tracker(tracker)
+
+
+def _shutdown_pool() -> None:
+    pool = _loky_pool._executor
+    if pool is not None:
+        # Killed rather than asked to exit: between fits they are idle, and a worker that
+        # tears down its interpreter (with every model library imported) takes a second or
+        # two. Either way the call returns once they have exited.
+        pool.shutdown(wait=True, kill_workers=True)
+    del pool
+    _forget_reaped_workers()
+    gc.collect()  # the pool's semaphores tell their tracker when they are collected
+
+
+def _forget_reaped_workers() -> None:
+    """Drop the records of loky workers that are no longer our children: someone else reaped
+    them (a harness's ``psutil.wait_procs``), so ``multiprocessing`` would wait for them, and
+    keep their semaphores and pipes, for ever."""
+    from multiprocessing import process
+
+    for child in list(process._children):
+        if not isinstance(child, LokyProcess):
+            continue
+        try:
+            ours = psutil.Process(child.pid).ppid() == os.getpid()
+        except psutil.NoSuchProcess:
+            ours = False
+        if not ours:
+            process._children.discard(child)
+
+
+def _trackers() -> tuple[Any, Any]:
+    """(loky's tracker, multiprocessing's tracker): loky tracks its semaphores; it starts
+    multiprocessing's for the workers, which would register shared memory there."""
+    from multiprocessing import resource_tracker
+
+    return _loky_tracker._resource_tracker, resource_tracker._resource_tracker
+
+
+def _live_resources() -> list[tuple[Any, str, str]]:
+    """(tracker, name, resource type) of every semaphore or shared memory block of this
+    process that a tracker is tracking."""
+    from multiprocessing import synchronize
+
+    loky, stdlib = _trackers()
+    shared_memory = sys.modules.get("multiprocessing.shared_memory")
+    found = []
+    for obj in gc.get_objects():
+        if isinstance(obj, _LokySemLock):
+            found.append((loky, obj._semlock.name, "semlock"))
+        elif isinstance(obj, synchronize.SemLock) and obj._semlock.name is not None:
+            found.append((stdlib, obj._semlock.name, "semaphore"))
+        elif shared_memory is not None and isinstance(obj, shared_memory.SharedMemory):
+            found.append((stdlib, obj._name, "shared_memory"))
+    return found
+
+
+def _mute_dead_trackers() -> list[Any]:
+    """Point every tracker whose process has died at ``os.devnull``; return them."""
+    muted = []
+    for tracker in _trackers():
+        with tracker._lock:
+            if tracker._fd is None or tracker._check_alive():
+                continue
+            with contextlib.suppress(OSError):
+                os.close(tracker._fd)
+            _reap(tracker._pid, timeout=_TRACKER_EXIT_WAIT)
+            tracker._fd = os.open(os.devnull, os.O_WRONLY)
+            tracker._pid = None
+            muted.append(tracker)
+    if muted:
+        log.debug("%d resource tracker(s) had been killed; replacing them", len(muted))
+    return muted
+
+
+def _hand_over(muted: list[Any]) -> None:
+    """Start fresh trackers for the muted ones, tracking what is still alive."""
+    if not muted:
+        return
+    for tracker in muted:
+        with tracker._lock:
+            os.close(tracker._fd)
+            tracker._fd = None
+    for tracker, name, kind in _live_resources():
+        if any(tracker is dead for dead in muted):
+            tracker.register(name, kind)  # the first message starts the new tracker
+
+
+def _stop_tracker(tracker: Any) -> None:
+    """Close the tracker's pipe, which ends it, and wait for it to exit."""
+    with tracker._lock:
+        fd, pid = tracker._fd, tracker._pid
+        tracker._fd = tracker._pid = None
+    if fd is not None:
+        os.close(fd)
+    _reap(pid, timeout=_TRACKER_EXIT_WAIT)
+
+
+def _reap(pid: int | None, *, timeout: float) -> None:
+    """Wait for our child ``pid`` to exit, at most ``timeout`` seconds."""
+    if pid is None:
+        return
+    give_up = time.monotonic() + timeout
+    delay = 0.001
+    try:
+        while os.waitpid(pid, os.WNOHANG)[0] == 0:
+            if time.monotonic() > give_up:
+                # another process still holds the pipe; the tracker ends when that one does
+                log.debug("resource tracker %d has not exited yet", pid)
+                return
+            time.sleep(delay)
+            delay = min(0.05, delay * 2)
+    except ChildProcessError:  # already reaped (by a harness, say)
+        pass

@@ -1,0 +1,258 @@
+"""The worker pool's lifetime: warm between fits or closed by ``fit``, shut down on request,
+never a word on stderr (at exit, on shutdown, or when a harness kills the pool), and a saved
+model that predicts without starting a process. The soak test runs ``benchmarks.soak``."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl import AutoMLClassifier
+from automl.settings import make_settings
+from automl.trials.executor import LocalExecutor
+from automl.trials.request import TrialData
+from automl.trials.resampling import make_resampling
+
+REPO = Path(__file__).resolve().parent.parent
+FIT = """
+import signal, sys, psutil
+import numpy as np
+import automl
+from automl import AutoMLClassifier
+rng = np.random.default_rng(0)
+X = rng.normal(size=(200, 5)); y = (X[:, 0] + rng.normal(size=200) > 0).astype(int)
+me = psutil.Process()
+def fit(**params):
+    AutoMLClassifier(time_budget=10, max_trials=3, n_jobs=2, history=None, random_state=0,
+                     verbose=0, **params).fit(X, y)
+    return len(me.children(recursive=True))
+def harness_cleans_up(sig):
+    # what a test harness may do after each fit: signal the process tree, SIGKILL what is
+    # left after a second (resource trackers ignore SIGTERM), reap everything
+    children = me.children(recursive=True)
+    for child in children:
+        child.send_signal(sig)
+    _, alive = psutil.wait_procs(children, timeout=1)
+    for child in alive:
+        child.kill()
+    psutil.wait_procs(alive, timeout=10)
+"""
+
+
+def run_script(body: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(body), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=env,
+    )
+
+
+def quiet(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", f"stderr was not empty:\n{result.stderr}"
+
+
+# ---------------------------------------------------------------- the parameter
+
+
+def test_keep_workers_must_be_a_bool():
+    params = AutoMLClassifier(keep_workers="no").get_params()
+    with pytest.raises(ValueError, match="keep_workers must be True or False, got 'no'"):
+        make_settings(params)
+    assert make_settings(AutoMLClassifier().get_params()).keep_workers is True
+    assert make_settings(AutoMLClassifier(keep_workers=False).get_params()).keep_workers is False
+
+
+def test_a_model_saved_before_keep_workers_existed_has_its_default():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # library versions may differ from the saving machine's
+        saved = joblib.load(REPO / "tests" / "data" / "models_efa1fdf.joblib")
+    assert saved["classifier"].get_params()["keep_workers"] is True
+    assert repr(saved["regressor"]).startswith("AutoMLRegressor(")  # repr reads every parameter
+
+
+# ---------------------------------------------------------------- shutdown, exit, harnesses
+
+
+def test_shutdown_without_a_pool_does_nothing():
+    result = run_script(
+        """
+        import psutil, automl
+        automl.shutdown_workers()
+        automl.shutdown_workers()
+        print(len(psutil.Process().children(recursive=True)))
+        """
+    )
+    quiet(result)
+    assert result.stdout.split() == ["0"]
+
+
+@pytest.mark.slow
+def test_shutdown_workers_leaves_no_child_process_and_the_next_fit_starts_a_pool():
+    result = run_script(
+        FIT
+        + """
+print(fit())
+automl.shutdown_workers()
+print(len(me.children(recursive=True)))
+automl.shutdown_workers()  # again: nothing left to do
+print(fit())
+automl.shutdown_workers()
+print(len(me.children(recursive=True)))
+"""
+    )
+    quiet(result)
+    warm, after_shutdown, warm_again, after_second = map(int, result.stdout.split())
+    assert warm >= 2 and warm_again == warm  # the workers, and their resource trackers
+    assert after_shutdown == 0 and after_second == 0
+
+
+@pytest.mark.slow
+def test_a_harness_that_kills_the_pool_after_each_fit_gets_no_noise():
+    """Killing every child after a fit (the resource trackers too) used to print
+    "resource_tracker: process died unexpectedly" and KeyError tracebacks, and the next fit
+    could fail. The script exits with a warm pool: that is quiet too."""
+    result = run_script(
+        FIT
+        + """
+counts = [fit()]
+for sig in (signal.SIGTERM, signal.SIGKILL):
+    harness_cleans_up(sig)
+    assert not me.children(recursive=True)
+    counts.append(fit())
+automl.shutdown_workers()
+counts.append(len(me.children(recursive=True)))
+fit()  # and exit with this pool warm
+print(*counts)
+"""
+    )
+    quiet(result)
+    *counts, after_shutdown = map(int, result.stdout.split())
+    assert counts[0] >= 2 and counts == [counts[0]] * 3  # a fresh pool each time, as large
+    assert after_shutdown == 0  # nothing of the killed pools holds the helpers alive
+
+
+# ---------------------------------------------------------------- a killed worker
+
+
+def _own_pid(*_: object) -> int:
+    return os.getpid()
+
+
+def test_a_worker_killed_between_fits_is_replaced():
+    y = np.arange(20) % 2
+    data = TrialData(
+        X=pd.DataFrame({"a": np.arange(20.0)}),
+        y=y,
+        task="binary",
+        categorical=(),
+        n_classes=2,
+        resampling=make_resampling(2, task="binary", y=y),
+    )
+    executor = LocalExecutor(data, n_workers=2, n_threads_per_trial=1, keep_workers=False)
+    try:
+        old = executor._pool
+        first = executor._send(_own_pid).result(timeout=60)
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while old._flags.broken is None:  # loky notices the death in its own thread
+            assert time.monotonic() < deadline, "loky did not notice the killed worker"
+            time.sleep(0.05)
+        second = executor._send(_own_pid).result(timeout=60)
+        assert executor._pool is not old and second != first
+    finally:
+        executor.close()
+
+
+# ---------------------------------------------------------------- a saved model
+
+
+@pytest.mark.slow
+def test_a_loaded_model_predicts_without_starting_a_process(tmp_path):
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(200, 4)), columns=list("abcd"))
+    y = (X["a"] - X["b"] > 0).astype(int)
+    model = AutoMLClassifier(
+        time_budget=10, max_trials=3, n_jobs=2, keep_workers=False, random_state=0, verbose=0
+    ).fit(X, y)
+    path = tmp_path / "model.joblib"
+    joblib.dump(model, path)
+    X.to_csv(tmp_path / "X.csv", index=False)
+    result = run_script(
+        """
+        import json, sys, joblib, psutil, pandas as pd
+        model = joblib.load(sys.argv[1])
+        proba = model.predict_proba(pd.read_csv(sys.argv[2]))
+        me = psutil.Process()
+        print(json.dumps({"children": len(me.children(recursive=True)),
+                          "proba": proba[:, 1].tolist()}))
+        """,
+        str(path),
+        str(tmp_path / "X.csv"),
+    )
+    quiet(result)
+    child = json.loads(result.stdout)
+    assert child["children"] == 0
+    np.testing.assert_allclose(child["proba"], model.predict_proba(X)[:, 1], rtol=1e-9)
+
+
+# ---------------------------------------------------------------- soak
+
+SOAK_FITS, SOAK_COLD_FITS = 30, 3
+WARM_UP = 5  # fits before growth is counted
+THREADS_SLACK, FDS_SLACK = 2, 4  # what a library may add once, after the warm-up
+RSS_GROWTH_MB = 20  # from fit WARM_UP to fit SOAK_FITS; a leak of 1 MB a fit exceeds it
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_soak_consecutive_fits_leave_nothing_behind():
+    result = run_script(
+        f"""
+        import json
+        from dataclasses import asdict
+        from benchmarks.soak import run
+        for usage in run({SOAK_FITS}, {SOAK_COLD_FITS}, 200):
+            print(json.dumps(asdict(usage)), flush=True)
+        """,
+        timeout=280,
+    )
+    quiet(result)
+    usages = [json.loads(line) for line in result.stdout.splitlines()]
+    warm = [u for u in usages if u["keep_workers"]]
+    cold = [u for u in usages if not u["keep_workers"]]
+    assert len(warm) == SOAK_FITS and len(cold) == SOAK_COLD_FITS
+
+    # warm pool: the same processes after every fit, no growth after the warm-up
+    assert warm[0]["children"] >= 2
+    assert {u["children"] for u in warm} == {warm[0]["children"]}
+    steady = warm[WARM_UP - 1 :]
+    for name, slack in (("threads", THREADS_SLACK), ("fds", FDS_SLACK)):
+        assert max(u[name] for u in steady) <= steady[0][name] + slack, (name, steady)
+    growth = steady[-1]["rss_mb"] - steady[0]["rss_mb"]
+    assert growth < RSS_GROWTH_MB, f"RSS grew {growth:.1f} MB over {len(steady)} fits"
+
+    # keep_workers=False: no child process after any fit, and fewer threads and files
+    assert all(u["children"] == 0 for u in cold)
+    for name in ("threads", "fds"):
+        assert len({u[name] for u in cold}) == 1, (name, cold)
+        assert cold[0][name] < warm[-1][name], (name, cold, warm[-1])
