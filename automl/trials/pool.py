@@ -43,6 +43,7 @@ log = logging.getLogger("automl")
 
 IDLE_TIMEOUT = 300  # seconds an idle worker waits for work before it exits by itself
 _TRACKER_EXIT_WAIT = 5.0  # a tracker exits as soon as it reads the end of its pipe
+_THREAD_EXIT_WAIT = 5.0  # the pool's queue thread ends once the queue is closed
 
 _lock = threading.Lock()
 _exit_hook_registered = False
@@ -80,24 +81,37 @@ def shutdown_workers() -> None:
     """
     with _lock:
         dead = _mute_dead_trackers()
-        _shutdown_pool()
+        finished = _shutdown_pool()
         _hand_over(dead)
+        if not finished:  # a tracker stopped now could still get messages: leave them be
+            log.debug("the worker pool's queue thread has not ended; resource trackers kept")
+            return
         in_use = [tracker for tracker, _, _ in _live_resources()]
         for tracker in _trackers():
             if not any(tracker is busy for busy in in_use):
                 _stop_tracker(tracker)
 
 
-def _shutdown_pool() -> None:
+def _shutdown_pool() -> bool:
+    """Shut the pool down; True once nothing of it is left running in this process."""
     pool = _loky_pool._executor
+    feeder = None
     if pool is not None:
+        # the thread that feeds the workers' queue outlives shutdown(): loky does not wait for
+        # it in the process that created the queue
+        feeder = getattr(pool._call_queue, "_thread", None)
         # Killed rather than asked to exit: between fits they are idle, and a worker that
         # tears down its interpreter (with every model library imported) takes a second or
         # two. Either way the call returns once they have exited.
         pool.shutdown(wait=True, kill_workers=True)
     del pool
+    if feeder is not None:
+        # Its last moves free the queue's semaphores, which then tell their tracker: that
+        # must happen before the tracker is stopped, not after.
+        feeder.join(timeout=_THREAD_EXIT_WAIT)
     _forget_reaped_workers()
     gc.collect()  # the pool's semaphores tell their tracker when they are collected
+    return feeder is None or not feeder.is_alive()
 
 
 def _forget_reaped_workers() -> None:
