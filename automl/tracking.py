@@ -16,8 +16,10 @@ goes on with one ``TrackingWarning``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -214,13 +216,10 @@ def _text(value: Any) -> str:
 
 def _finite(value: Any) -> bool:
     try:
-        number = float(value)
+        return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
-    return number == number and abs(number) != float("inf")
 
 
 def _now_ms() -> int:
-    import time
-
     return int(time.time() * 1000)

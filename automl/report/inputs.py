@@ -34,12 +34,9 @@ TRIAL_COLUMNS = (
 
 @dataclass(frozen=True)
 class RunSummary:
-    """One run of a comparison: its name, budget and trials (same columns as a report's)."""
+    """One run of a comparison: its name and trials (same columns as a report's)."""
 
     label: str
-    started_at: str
-    time_budget: float | None
-    metric: str
     trials: pd.DataFrame
 
 
@@ -123,9 +120,6 @@ def compare_runs(store: Any, dataset: str) -> ReportInput:
     compared = tuple(
         RunSummary(
             label=f"{r['started_at']:%Y-%m-%d %H:%M} ({r['id'][:8]})",
-            started_at=r["started_at"].isoformat(),
-            time_budget=r.get("time_budget"),
-            metric=r["metric"],
             trials=trial_table(store.trials(r["id"])),
         )
         for r in runs
