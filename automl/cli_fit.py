@@ -23,6 +23,7 @@ import pandas as pd
 from automl.data import BINARY, REGRESSION
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.metrics import get_metric
+from automl.presets import PRESETS
 from automl.search import STRATEGIES
 from automl.settings import make_settings
 from automl.space import FAMILIES, FAMILY_GROUPS, expand_families
@@ -157,13 +158,19 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         "--random-state", type=int, metavar="SEED", help="seed for reproducible runs"
     )
 
-    ensemble = parser.add_argument_group("ensemble")
+    ensemble = parser.add_argument_group("final model")
+    ensemble.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default="default",
+        help="how the final model is built: "
+        + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values()),
+    )
     ensemble.add_argument(
         "--ensemble-size",
         type=int,
-        default=1,
         metavar="N",
-        help="rounds of ensemble selection (default 1: the best single pipeline)",
+        help="rounds of ensemble selection (1: the best single pipeline; default: the preset's)",
     )
     ensemble.add_argument(
         "--ensemble-max-members", type=int, metavar="N", help="distinct members at most"
@@ -175,10 +182,10 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         help="summed prediction latency of the members at most (ms per 1,000 rows)",
     )
     ensemble.add_argument(
-        "--no-ensemble-refit",
-        dest="ensemble_refit",
-        action="store_false",
-        help="use the members' fold models instead of refitting them on all rows",
+        "--ensemble-refit",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="refit members on all rows (yes), use their fold models (no), or the preset's",
     )
 
     history = parser.add_argument_group("warm start and history")
@@ -248,10 +255,11 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
         "history": None if args.history.lower() == "none" else args.history,
         "history_strict": args.history_strict,
         "mlflow_tracking": True if args.mlflow_tracking == "mlflow" else args.mlflow_tracking,
-        "ensemble_size": args.ensemble_size,
-        "ensemble_max_members": args.ensemble_max_members,
-        "ensemble_max_latency": args.ensemble_max_latency,
-        "ensemble_refit": args.ensemble_refit,
+        "preset": args.preset,
+        "ensemble_size": _auto_if_none(args.ensemble_size),
+        "ensemble_max_members": _auto_if_none(args.ensemble_max_members),
+        "ensemble_max_latency": _auto_if_none(args.ensemble_max_latency),
+        "ensemble_refit": {"auto": "auto", "yes": True, "no": False}[args.ensemble_refit],
         "include": args.include,
         "exclude": args.exclude,
         "max_trials": args.max_trials,
@@ -340,6 +348,11 @@ def _auto_none_or_number(text: str) -> str | float | None:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"use a number, 'auto' or 'none', not {text!r}") from None
+
+
+def _auto_if_none(value: Any) -> Any:
+    """An ensemble option not given on the command line: the preset decides."""
+    return "auto" if value is None else value
 
 
 def _resampling(text: str) -> str | int:

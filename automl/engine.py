@@ -24,6 +24,7 @@ from automl.final_model import (
     FinalKind,
     FinalModelBuilder,
     FinalModelReport,
+    bags_fold_models,
 )
 from automl.fingerprint import fingerprint_and_row_hashes, row_sketch
 from automl.fold_store import FoldStore
@@ -158,6 +159,7 @@ def run_search(
             ensemble_size=settings.ensemble_size,
             metric=metric,
             y=prepared.y,
+            refit_members=not bags_fold_models(settings.ensemble_refit, resampling),
         )
         loop = SearchLoop(
             executor,

@@ -49,6 +49,7 @@ class _AutoMLBase(BaseEstimator):
         self,
         time_budget: float = 60,
         *,
+        preset: str = "default",
         metric: str | Callable | None = None,
         n_jobs: int = -1,
         keep_workers: bool = True,
@@ -60,10 +61,10 @@ class _AutoMLBase(BaseEstimator):
         warm_start: Any = "auto",
         history: str | None = "auto",
         history_strict: bool = False,
-        ensemble_size: int = 1,
-        ensemble_max_members: int | None = None,
-        ensemble_max_latency: float | None = None,
-        ensemble_refit: bool = True,
+        ensemble_size: int | str = "auto",
+        ensemble_max_members: int | str | None = "auto",
+        ensemble_max_latency: float | str | None = "auto",
+        ensemble_refit: bool | str = "auto",
         include: list[str] | str | None = None,
         exclude: list[str] | str | None = None,
         max_trials: int | None = None,
@@ -72,6 +73,7 @@ class _AutoMLBase(BaseEstimator):
         mlflow_tracking: bool | str | None = None,
     ) -> None:
         self.time_budget = time_budget
+        self.preset = preset
         self.metric = metric
         self.n_jobs = n_jobs
         self.keep_workers = keep_workers

@@ -19,8 +19,10 @@ from automl.ensemble import Ensemble, select_ensemble
 from automl.fold_store import FoldStore
 from automl.ledger import TrialLedger
 from automl.metrics import Metric
+from automl.presets import AUTO
 from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
 from automl.settings import Settings
+from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model
 from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
 from automl.trials.request import RefitRequest
 from automl.trials.resampling import Resampling
@@ -31,6 +33,7 @@ log = logging.getLogger("automl")
 
 SINGLE_REFIT_TRIES = 3  # the best trials a single final model may come from
 FOLD_FALLBACKS = SINGLE_REFIT_TRIES  # fold models kept for the single model's fallback
+STACK_MEMBERS = 10  # the best candidates a stacking meta-model combines
 
 
 class FitOn(str, Enum):
@@ -43,7 +46,7 @@ class FitOn(str, Enum):
 class FoldReason(str, Enum):
     """Why a member uses its fold models instead of a refit."""
 
-    NO_REFIT = "ensemble_refit=False"
+    NO_REFIT = "bagged: its fold models, no refit"
     WOULD_OVERRUN = "a refit would overrun the budget"
     REFIT_FAILED = "its refit failed"
     REFIT_CUT_OFF = "its refit ran out of time"
@@ -52,6 +55,7 @@ class FoldReason(str, Enum):
 class FinalKind(str, Enum):
     SINGLE = "single"  # the best pipeline refit on all rows
     ENSEMBLE = "ensemble"  # a weighted average of pipelines
+    STACKED = "stacked"  # a meta-model over pipelines' predictions
     CONSTANT = "constant"  # class frequencies or the mean: nothing else was available
 
 
@@ -128,8 +132,9 @@ class FinalModelReport:
             after = f" (after {self.failed_refits} failed refit(s))" if self.failed_refits else ""
             return "refit on all rows" + after
         folds = self.on_fold_models
+        what = "stacked ensemble" if self.kind == FinalKind.STACKED else "ensemble"
         text = (
-            f"ensemble of {len(self.members)} pipelines (validation {self.metric} "
+            f"{what} of {len(self.members)} pipelines (validation {self.metric} "
             f"{self.validation_score:.6g}); {len(self.members) - folds} refit on all rows"
         )
         if folds:
@@ -259,15 +264,22 @@ class FinalModelBuilder:
     def _resampled(self) -> str:
         return "holdout" if len(self.resampling.splits) == 1 else "cv"
 
+    def bags(self) -> bool:
+        """Whether ensemble members are their trials' fold models rather than refits."""
+        return bags_fold_models(self.settings.ensemble_refit, self.resampling)
+
     def ensemble(self, single: FinalModel) -> FinalModel | None:
-        """Ensemble selection on the stored predictions; the other members refit in parallel.
+        """Ensemble selection on the stored predictions; the other members refit in parallel
+        (or, when bagging, their fold models used as they are).
 
         Runs after the best single trial was refit, so a model exists whatever happens here;
         that fitted model is reused if the trial is a member. If every refit of the best
         failed, even a one-member "ensemble" of fold models beats the constant fallback.
         None (keep the single model) when fewer than two trials beat a constant predictor,
         the selection keeps one member, or time runs out. A member whose refit fails uses its
-        fold models, or is dropped and the remaining weights renormalized.
+        fold models, or is dropped and the remaining weights renormalized. With stacking on,
+        a meta-model over the best candidates replaces greedy selection where it wins on
+        held-out validation folds.
         """
         rows = self.resampling.validation_rows
         y_val = self.prepared.y[rows]
@@ -281,10 +293,15 @@ class FinalModelBuilder:
         minimum = 2 if refit_trial is not None else 1
         if len(candidates) < minimum:
             return None
-        latency = [t.predict_time / max(1, len(rows)) * 1e6 for t in candidates]  # ms/1k rows
+        bagging = self.bags()
+        folds_per_member = len(self.resampling.splits) if bagging else 1
+        latency = [  # ms per 1,000 rows: one model's, times the fold models a member averages
+            t.predict_time / max(1, len(rows)) * 1e6 * folds_per_member for t in candidates
+        ]
+        predictions = [t.predictions[rows] for t in candidates]
         try:
             selection = select_ensemble(
-                [t.predictions[rows] for t in candidates],
+                predictions,
                 y_val,
                 self.metric.loss,
                 rounds=self.settings.ensemble_size,
@@ -297,6 +314,27 @@ class FinalModelBuilder:
             log.warning("ensemble: %s; keeping the best single model", error)
             return None
         picked = sorted(selection.weights.items(), key=lambda item: (-item[1], item[0]))
+        validation_loss, stacked = selection.loss, False
+        if self.settings.stacking and len(candidates) >= 2:
+            top = min(STACK_MEMBERS, len(candidates))
+            comparison = compare_on_folds(
+                predictions[:top],
+                y_val,
+                self.prepared.task,
+                self.metric.loss,
+                rounds=self.settings.ensemble_size,
+                max_members=self.settings.ensemble_max_members,
+                random_state=self.settings.random_state,
+            )
+            log.info(
+                "stacking: held-out %s %.6g vs greedy selection %.6g",
+                self.metric.name,
+                self.metric.to_score(comparison.stacking_loss),
+                self.metric.to_score(comparison.greedy_loss),
+            )
+            if comparison.stacking_wins:
+                picked = [(index, 1) for index in range(top)]
+                validation_loss, stacked = comparison.stacking_loss, True
         if len(picked) < minimum:
             return None
         limit = self._time_left()
@@ -305,67 +343,102 @@ class FinalModelBuilder:
                 "no time left to refit the ensemble's members; keeping the best single model"
             )
             return None
-        fitted: list[tuple[EnsembleMember, Any]] = []
+        fitted = self._fit_members(candidates, picked, single, refit_trial, bagging, limit)
+        if len(fitted) < minimum:
+            return None
+        total = sum(member.weight for member, _, _ in fitted)
+        fitted = [
+            (EnsembleMember(**{**vars(m), "weight": m.weight / total}), model, index)
+            for m, model, index in fitted
+        ]
+        fitted.sort(key=lambda item: (-item[0].weight, item[0].trial_id))
+        members = [member for member, _, _ in fitted]
+        if stacked:  # the meta-model learns from the members that were fitted
+            meta = fit_meta_model(
+                [predictions[index] for _, _, index in fitted], y_val, self.prepared.task
+            )
+            width = 1 if self.prepared.classes is None else len(self.prepared.classes)
+            model: Any = StackedEnsemble(
+                [fitted_model for _, fitted_model, _ in fitted], meta, self.prepared.task, width
+            )
+        else:
+            model = Ensemble(
+                [(m.weight, fitted_model) for m, fitted_model, _ in fitted], self.prepared.task
+            )
+        report = FinalModelReport(
+            FinalKind.STACKED if stacked else FinalKind.ENSEMBLE,
+            members=tuple(members),
+            dropped=len(picked) - len(members),
+            metric=self.metric.name,
+            validation_score=self.metric.to_score(validation_loss),
+            resampled=self._resampled(),
+        )
+        top_trial = self.ledger[members[0].trial_id]
+        return FinalModel(model, refit_trial or top_trial, report, members)
 
-        def use_folds(trial: TrialResult, weight: float, why: FoldReason) -> bool:
+    def _fit_members(
+        self,
+        candidates: list[TrialResult],
+        picked: list[tuple[int, float]],
+        single: FinalModel,
+        refit_trial: TrialResult | None,
+        bagging: bool,
+        limit: float,
+    ) -> list[tuple[EnsembleMember, Any, int]]:
+        """Each picked candidate's fitted model: its fold models when bagging, else a refit
+        (in parallel), falling back to its fold models; (member, model, candidate index)."""
+        fitted: list[tuple[EnsembleMember, Any, int]] = []
+
+        def use_folds(index: int, weight: float, why: FoldReason) -> bool:
+            trial = candidates[index]
             if self.folds is None or not self.folds.has(trial.trial_id):
                 return False
             member = EnsembleMember.of(trial, weight, FitOn.FOLD_MODELS, why)
-            fitted.append((member, self.folds.load(trial.trial_id)))
+            fitted.append((member, self.folds.load(trial.trial_id), index))
             return True
 
         to_fit = []
         for index, weight in picked:
             trial = candidates[index]
-            if not self.settings.ensemble_refit and use_folds(trial, weight, FoldReason.NO_REFIT):
-                continue
             if refit_trial is not None and trial.trial_id == refit_trial.trial_id:
                 how = single.members[0]  # reused as it is: refit, or its fold models
                 member = EnsembleMember.of(trial, weight, how.fitted_on, how.fold_reason)
-                fitted.append((member, single.model))
+                fitted.append((member, single.model, index))
+            elif bagging and use_folds(index, weight, FoldReason.NO_REFIT):
+                continue
             elif refit_estimate(trial, self.resampling) > limit and use_folds(
-                trial, weight, FoldReason.WOULD_OVERRUN
+                index, weight, FoldReason.WOULD_OVERRUN
             ):
                 continue
             else:
-                to_fit.append((trial, weight))
+                to_fit.append((index, weight))
         threads = self._refit_threads(len(to_fit))
         futures = [
-            (trial, weight, self._submit_refit(trial, limit, threads)) for trial, weight in to_fit
+            (index, weight, self._submit_refit(candidates[index], limit, threads))
+            for index, weight in to_fit
         ]
-        for trial, weight, future in futures:
+        for index, weight, future in futures:
             outcome = collect_refit(future)
+            trial = candidates[index]
             if outcome.ok:
-                fitted.append((EnsembleMember.of(trial, weight), outcome.model))
-            elif not use_folds(trial, weight, self._fold_reason(outcome)):
+                fitted.append((EnsembleMember.of(trial, weight), outcome.model, index))
+            elif not use_folds(index, weight, self._fold_reason(outcome)):
                 log.warning(
                     "refit of ensemble member %d failed (%s: %s); dropped",
                     trial.trial_id,
                     outcome.status,
                     outcome.error,
                 )
-        if len(fitted) < minimum:
-            return None
-        total = sum(member.weight for member, _ in fitted)
-        fitted = [
-            (EnsembleMember(**{**vars(m), "weight": m.weight / total}), model)
-            for m, model in fitted
-        ]
-        fitted.sort(key=lambda pair: (-pair[0].weight, pair[0].trial_id))
-        members = [member for member, _ in fitted]
-        report = FinalModelReport(
-            FinalKind.ENSEMBLE,
-            members=tuple(members),
-            dropped=len(picked) - len(members),
-            metric=self.metric.name,
-            validation_score=self.metric.to_score(selection.loss),
-            resampled=self._resampled(),
-        )
-        model = Ensemble(
-            [(m.weight, fitted_model) for m, fitted_model in fitted], self.prepared.task
-        )
-        top = self.ledger[members[0].trial_id]
-        return FinalModel(model, refit_trial or top, report, members)
+        return fitted
+
+
+def bags_fold_models(ensemble_refit: bool | str, resampling: Resampling) -> bool:
+    """Members are their fold models when ``ensemble_refit`` is False, or "auto" under
+    k-fold cross-validation (k models on most rows each: a bag that needs no refit). A
+    holdout's one model saw only part of the rows, so "auto" refits it."""
+    if ensemble_refit == AUTO:
+        return len(resampling.splits) > 1
+    return not ensemble_refit
 
 
 def constant_prediction(prepared: PreparedData, n: int) -> np.ndarray:

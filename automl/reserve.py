@@ -2,7 +2,8 @@
 
 Always: refitting the best trial on all rows. With ``ensemble_size`` > 1 also ensemble
 selection (rounds x candidates x one metric evaluation, timed on the first result) and
-refitting the next ``RESERVED_MEMBERS`` best trials, spread over the workers.
+refitting the next ``RESERVED_MEMBERS`` best trials, spread over the workers (unless the
+members are bagged fold models).
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ class Reserve:
         ensemble_size: int,
         metric: Metric,
         y: np.ndarray,
+        refit_members: bool = True,
     ) -> None:
         self.ledger, self.resampling, self.n_workers = ledger, resampling, n_workers
-        self.ensemble_size = ensemble_size
+        self.ensemble_size, self.refit_members = ensemble_size, refit_members
         self.metric, self.y = metric, y
         self.metric_seconds = 0.0
         self._timed = False
@@ -74,6 +76,7 @@ class Reserve:
         if self.ensemble_size > 1:
             candidates = min(len(ranked), ENSEMBLE_CANDIDATES)
             reserve += self.ensemble_size * candidates * self.metric_seconds
-            others = sum(refit_estimate(t, self.resampling) for t in top[1:])
-            reserve += others / self.n_workers
+            if self.refit_members:  # bagged members are their fold models: nothing to refit
+                others = sum(refit_estimate(t, self.resampling) for t in top[1:])
+                reserve += others / self.n_workers
         return reserve

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import psutil
 
+from automl.presets import AUTO, get_preset
 from automl.search import STRATEGIES
 from automl.tracking import check_tracking, redact_uri
 from automl.trials.executor import parallel_slots
@@ -42,7 +43,9 @@ class Settings:
     ensemble_size: int = 1
     ensemble_max_members: int | None = None
     ensemble_max_latency: float | None = None  # ms per 1,000 rows, summed over members
-    ensemble_refit: bool = True  # False: members are their trials' fold models
+    ensemble_refit: bool | str = True  # False: fold models; "auto": bagged under k-fold CV
+    preset: str = "fast_predict"  # automl.presets: fills in the ensemble settings left "auto"
+    stacking: bool = False  # a meta-model where it beats greedy selection on held-out folds
     warm_start: Any = None  # "auto", "metabase", "history", a source, a list of configs, None
     history_strict: bool = False  # a failing store stops the fit instead of a warning
     history_warm_start: bool = True  # False: the history only records (reproducible mode)
@@ -92,22 +95,38 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         raise ValueError(
             f"history must be 'auto', a path, a database URL or None, got {history!r}."
         )
-    for name in ("history_strict", "ensemble_refit", "keep_workers"):
+    for name in ("history_strict", "keep_workers"):
         if not isinstance(params[name], bool):
             raise ValueError(f"{name} must be True or False, got {params[name]!r}.")
-    ensemble_size = params["ensemble_size"]
+    preset = get_preset(params.get("preset", "default"))
+    chosen = {  # the preset fills in what the user left "auto"
+        name: getattr(preset, name) if params[name] == AUTO else params[name]
+        for name in (
+            "ensemble_size",
+            "ensemble_max_members",
+            "ensemble_max_latency",
+            "ensemble_refit",
+        )
+    }
+    if not (isinstance(chosen["ensemble_refit"], bool) or chosen["ensemble_refit"] == AUTO):
+        raise ValueError(
+            f"ensemble_refit must be 'auto', True or False, got {params['ensemble_refit']!r}."
+        )
+    ensemble_size = chosen["ensemble_size"]
     if not isinstance(ensemble_size, numbers.Integral) or ensemble_size < 1:
-        raise ValueError(f"ensemble_size must be a positive integer, got {ensemble_size!r}.")
-    members = params["ensemble_max_members"]
+        raise ValueError(
+            f"ensemble_size must be 'auto' or a positive integer, got {ensemble_size!r}."
+        )
+    members = chosen["ensemble_max_members"]
     if members is not None and (not isinstance(members, numbers.Integral) or members < 1):
         raise ValueError(
-            f"ensemble_max_members must be a positive integer or None, got {members!r}."
+            f"ensemble_max_members must be 'auto', a positive integer or None, got {members!r}."
         )
-    latency = params["ensemble_max_latency"]
+    latency = chosen["ensemble_max_latency"]
     if latency is not None and (not isinstance(latency, numbers.Real) or not latency > 0):
         raise ValueError(
-            "ensemble_max_latency must be a positive number of milliseconds per 1,000 rows "
-            f"or None, got {latency!r}."
+            "ensemble_max_latency must be 'auto', a positive number of milliseconds per 1,000 "
+            f"rows or None, got {latency!r}."
         )
     mlflow_tracking = check_tracking(params.get("mlflow_tracking"))
     if not isinstance(params["verbose"], numbers.Integral):
@@ -133,7 +152,9 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         ensemble_size=int(ensemble_size),
         ensemble_max_members=members,
         ensemble_max_latency=latency,
-        ensemble_refit=params["ensemble_refit"],
+        ensemble_refit=chosen["ensemble_refit"],
+        preset=preset.name,
+        stacking=preset.stacking,
         warm_start=warm_start,
         history_strict=params["history_strict"],
         history_warm_start=not (warm_start == "auto" and reproducible),

