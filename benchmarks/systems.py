@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from benchmarks.common import METRIC_FOR_TASK, unseen_metabase
@@ -77,7 +78,15 @@ def short_json(obj: Any, limit: int = 1000) -> str | None:
 
 
 def fit_automl(
-    task: str, X: Any, y: Any, *, dataset: str, seed: int, budget: float, n_jobs: int
+    task: str,
+    X: Any,
+    y: Any,
+    *,
+    dataset: str,
+    seed: int,
+    budget: float,
+    n_jobs: int,
+    preset: str = "default",
 ) -> Fitted:
     from automl import AutoMLClassifier, AutoMLRegressor
 
@@ -85,6 +94,7 @@ def fit_automl(
     cls = AutoMLClassifier if classification else AutoMLRegressor
     model = cls(
         time_budget=_budget_value(budget),
+        preset=preset,
         n_jobs=n_jobs,
         random_state=seed,
         verbose=0,
@@ -320,6 +330,18 @@ SYSTEMS: dict[str, System] = {
     s.name: s
     for s in [
         System("automl", "automl", fit_automl, budgeted=True),
+        System(
+            "automl_fast",
+            "automl preset fast_predict",
+            partial(fit_automl, preset="fast_predict"),
+            budgeted=True,
+        ),
+        System(
+            "automl_best",
+            "automl preset best_quality",
+            partial(fit_automl, preset="best_quality"),
+            budgeted=True,
+        ),
         System("lightgbm", "default LightGBM", fit_lightgbm, budgeted=False),
         System("hgb", "default HistGradientBoosting", fit_hgb, budgeted=False),
         System(
@@ -344,4 +366,4 @@ SYSTEMS: dict[str, System] = {
     ]
 }
 BUDGETED = tuple(name for name, s in SYSTEMS.items() if s.budgeted)
-BASELINES = tuple(name for name in SYSTEMS if name != "automl")
+BASELINES = tuple(name for name in SYSTEMS if not name.startswith("automl"))
