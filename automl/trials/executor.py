@@ -38,7 +38,7 @@ log = logging.getLogger("automl")
 
 # Every worker imports the registered families' modules and the worker module up front, so
 # a forked trial does not pay for the imports every time.
-_WORKER_MODULE = "automl.trials.worker"
+WORKER_MODULE = "automl.trials.worker"
 # No OMP_WAIT_POLICY=PASSIVE here: a 2-thread LightGBM fit is many times slower with it (see
 # the benchmarks). Oversubscription is avoided instead by giving every trial an explicit
 # thread count, so the threads of all running trials sum to the cores.
@@ -139,7 +139,7 @@ class TrialExecutor(ABC):
         n_threads: int,
     ) -> Future:
         return self._send(
-            _run_task,
+            run_task,
             self._data,
             function,
             request,
@@ -179,21 +179,21 @@ class LocalExecutor(TrialExecutor):
         self.n_threads = n_threads_per_trial
         self.keep_workers = keep_workers
         self._folder = tempfile.mkdtemp(prefix="automl-data-")
-        self._data = os.path.join(self._folder, "data.joblib")  # what _run_task receives
+        self._data = os.path.join(self._folder, "data.joblib")  # what run_task receives
         joblib.dump(data, self._data)
         # computed here, in the parent, so that families the user registered are included
-        self._preload = (*preload_modules(), _WORKER_MODULE)
-        self._pool = worker_pool(n_workers, _preload, (self._preload,))
+        self._modules = (*preload_modules(), WORKER_MODULE)
+        self._pool = worker_pool(n_workers, preload, (self._modules,))
 
     def _send(self, task: Callable[..., Any], *args: Any) -> Future:
         try:
             return self._pool.submit(task, *args)
         except BrokenProcessPool:
             # A worker was killed since the pool was last used (between fits by a harness,
-            # say, or by the system out of memory): what ran on it is recorded as crashed,
+            # say, or by the system out of memory): what ran on it is recorded as lost,
             # and the next tasks go to a fresh pool.
             log.warning("a worker process died; starting new workers")
-            self._pool = worker_pool(self.n_workers, _preload, (self._preload,))
+            self._pool = worker_pool(self.n_workers, preload, (self._modules,))
             return self._pool.submit(task, *args)
 
     def warm_up(self) -> None:
@@ -214,11 +214,11 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
     """Turn a finished trial's future (whatever happened to it) into a recorded trial."""
     try:
         outcome = future.result()
-    except Exception as error:  # the worker itself died: still a recorded trial
+    except Exception as error:  # the worker itself failed: still a recorded trial
         return TrialResult(
             request.trial_id,
             request.config,
-            TrialStatus.CRASHED,
+            TrialStatus.LOST if worker_died(error) else TrialStatus.CRASHED,
             error=f"worker failed: {error!r}",
             started=began,
             fidelity=request.fidelity,
@@ -237,6 +237,12 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
     result.peak_memory_mb = outcome.peak_memory_mb
     result.started = began
     return result
+
+
+def worker_died(error: BaseException) -> bool:
+    """Whether a task failed because its worker process died (a broken local pool, or dask's
+    ``KilledWorker``), rather than by an error of its own."""
+    return isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
 
 
 @dataclass
@@ -266,7 +272,7 @@ def collect_refit(future: Future) -> RefitOutcome:
 # ---------------------------------------------------------------- worker side
 
 
-def _preload(modules: tuple[str, ...]) -> None:
+def preload(modules: tuple[str, ...]) -> None:
     import importlib
 
     for module in modules:
@@ -280,7 +286,7 @@ def _load(path: str) -> TrialData:
     return _cache[path]
 
 
-def _run_task(
+def run_task(
     data: TrialData | str,
     function: Callable[..., Any],
     request: Any,

@@ -8,10 +8,12 @@ that never runs models itself, so the fork never inherits a busy OpenMP thread p
 
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import os
 import pickle
 import signal
+import sys
 import tempfile
 import time
 import traceback
@@ -24,6 +26,7 @@ import psutil
 from automl.trials.status import TrialStatus
 
 _POLL_MIN, _POLL_MAX = 0.002, 0.05
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 @dataclass
@@ -58,10 +61,11 @@ def run_limited(
     fd, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl")
     os.close(fd)
     started = time.monotonic()
+    parent = os.getpid()
     try:
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            _child(result_path, function, args, kwargs)
+            _child(result_path, parent, function, args, kwargs)
         return _watch(pid, result_path, started, time_limit, memory_limit_mb)
     finally:
         try:
@@ -70,11 +74,12 @@ def run_limited(
             pass
 
 
-def _child(path: str, function: Callable, args: tuple, kwargs: dict) -> None:
+def _child(path: str, parent: int, function: Callable, args: tuple, kwargs: dict) -> None:
     code = 1
     try:
         faulthandler.disable()  # a crash is reported as a status, not a traceback dump
         os.setpgid(0, 0)  # its own process group, so helpers it starts die with it
+        _die_with(parent)
         try:
             payload = (
                 TrialStatus.OK,
@@ -90,6 +95,20 @@ def _child(path: str, function: Callable, args: tuple, kwargs: dict) -> None:
         code = 0
     finally:
         os._exit(code)
+
+
+def _die_with(parent: int) -> None:
+    """Have the system kill this child when the worker that forked it dies (Linux): in its
+    own process group it outlives a killed worker, unwatched, for as long as its model runs
+    (for ever if it hangs)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the worker died before the call above
+        os._exit(1)
 
 
 def _watch(
