@@ -94,6 +94,8 @@ class DaskExecutor(TrialExecutor):
         self._pool.shutdown(wait=False)
         if kill:
             self._client.cancel(self._data)
+        else:  # the workers drop the data once the trials still using it are done
+            self._data.release()
 
 
 # ---------------------------------------------------------------- worker side

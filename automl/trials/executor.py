@@ -235,6 +235,7 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
         )
     result.duration = outcome.elapsed
     result.peak_memory_mb = outcome.peak_memory_mb
+    result.worker = outcome.worker  # also for a trial that failed or was killed
     result.started = began
     return result
 
@@ -306,7 +307,7 @@ def run_task(
     if deadline is not None:  # wall-clock deadline, so time spent waiting for a worker counts
         remaining = deadline - time.time()
         limit = remaining if limit is None else min(limit, remaining)
-    return run_limited(
+    outcome = run_limited(
         _with_threads,
         function,
         data,
@@ -315,6 +316,8 @@ def run_task(
         time_limit=limit,
         memory_limit_mb=memory_limit_mb,
     )
+    outcome.worker = f"{socket.gethostname()}:{os.getpid()}"
+    return outcome
 
 
 def _with_threads(function: Callable, data: TrialData, request: Any, n_threads: int) -> Any:
@@ -324,9 +327,4 @@ def _with_threads(function: Callable, data: TrialData, request: Any, n_threads: 
 
     warnings.simplefilter("ignore")  # model chatter from inside a trial helps nobody
     with threadpool_limits(limits=n_threads):
-        result = function(data, request, n_threads=n_threads)
-    if isinstance(
-        result, TrialResult
-    ):  # this is the trial's forked child; its parent is the worker
-        result.worker = f"{socket.gethostname()}:{os.getppid()}"
-    return result
+        return function(data, request, n_threads=n_threads)

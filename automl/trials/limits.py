@@ -43,6 +43,7 @@ class Outcome:
     error: str | None = None
     elapsed: float = 0.0
     peak_memory_mb: float | None = None
+    worker: str | None = None  # "host:pid" of the worker process that ran it, when known
 
     def value(self) -> Any:
         return None if self.payload is None else pickle.loads(self.payload)
@@ -97,16 +98,27 @@ def _child(path: str, parent: int, function: Callable, args: tuple, kwargs: dict
         os._exit(code)
 
 
+def _find_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl`` on Linux, looked up here, before any fork: a forked child of a
+    multi-threaded worker should not have to take the dynamic loader's lock."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_prctl = _find_prctl()
+
+
 def _die_with(parent: int) -> None:
     """Have the system kill this child when the worker that forked it dies (Linux): in its
     own process group it outlives a killed worker, unwatched, for as long as its model runs
     (for ever if it hangs)."""
-    if not sys.platform.startswith("linux"):
+    if _prctl is None:
         return
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        return
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the worker died before the call above
         os._exit(1)
 
