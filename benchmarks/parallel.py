@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import statistics
 import time
 from pathlib import Path
@@ -86,13 +87,14 @@ def compare_dask(rows: int, budget: float, seeds: range) -> list[dict[str, Any]]
     runs = []
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
-        Client(cluster) as client,
+        Client(cluster),  # the default client, which joblib's dask backend uses
     ):
         for seed in seeds:
             X, y = make_classification(
                 n_samples=rows, n_features=20, n_informative=8, random_state=seed
             )
             for back_end in ("local", "dask"):
+                load = os.getloadavg()[0]
                 model = AutoMLClassifier(
                     time_budget=budget, n_jobs=2, history=None, random_state=seed, verbose=0
                 )
@@ -101,15 +103,16 @@ def compare_dask(rows: int, budget: float, seeds: range) -> list[dict[str, Any]]
                         model.fit(X, y)
                 else:
                     model.fit(X, y)
-                runs.append({"back end": back_end, "seed": seed, **_trial_counts(model)})
+                runs.append(
+                    {"back end": back_end, "seed": seed, "load": load, **_trial_counts(model)}
+                )
                 print(runs[-1], flush=True)
-        client.shutdown()
     return runs
 
 
 def _trial_counts(model: AutoMLClassifier) -> dict[str, Any]:
     trials = model.trials_
-    statuses = collections.Counter(t["status"] for t in trials)
+    statuses = collections.Counter(_ending(t) for t in trials)
     by_worker = collections.Counter(t["worker"] for t in trials if t["worker"])
     ok = [t["duration"] for t in trials if t["status"] == "ok"]
     return {
@@ -121,13 +124,32 @@ def _trial_counts(model: AutoMLClassifier) -> dict[str, Any]:
     }
 
 
+def _ending(trial: dict[str, Any]) -> str:
+    """Its status, with a timeout told apart by what stopped it: its own limit or the search's
+    end (which stops whatever still runs)."""
+    if trial["status"] == "timeout" and "end of the search" in (trial["error"] or ""):
+        return "search end"
+    return trial["status"]
+
+
 def dask_section(runs: list[dict[str, Any]], rows: int, budget: float) -> list[str]:
     def cell(run: dict[str, Any], status: str) -> str:
         n = run["statuses"].get(status, 0)
         return f"{n} ({100 * n / max(1, run['trials']):.0f} %)"
 
     table = common.markdown_table(
-        ["seed", "back end", "trials", "ok", "timeout", "lost", "per worker", "median ok trial"],
+        [
+            "seed",
+            "back end",
+            "trials",
+            "ok",
+            "killed at its limit",
+            "stopped by the search end",
+            "lost",
+            "per worker",
+            "median ok trial",
+            "load",
+        ],
         [
             [
                 r["seed"],
@@ -135,13 +157,15 @@ def dask_section(runs: list[dict[str, Any]], rows: int, budget: float) -> list[s
                 r["trials"],
                 r["statuses"].get("ok", 0),
                 cell(r, "timeout"),
+                cell(r, "search end"),
                 cell(r, "lost"),
                 " / ".join(map(str, r["per worker"])),
                 f"{r['median ok s']:.2f} s",
+                f"{r['load']:.1f}",
             ]
             for r in runs
         ],
-        right=(0, 2, 3, 4, 5, 7),
+        right=(0, 2, 3, 4, 5, 6, 8, 9),
     )
     local = [r["trials"] for r in runs if r["back end"] == "local"]
     dask = [r["trials"] for r in runs if r["back end"] == "dask"]
@@ -154,8 +178,8 @@ def dask_section(runs: list[dict[str, Any]], rows: int, budget: float) -> list[s
         f"{rows}-row binary dataset, default search, "
         "`n_jobs=2`) locally and on a dask `LocalCluster` of 2 worker processes with one thread "
         "each (`joblib.parallel_config(backend='dask')`), alternately, at git "
-        f"`{common.git_rev()}`. Timeouts include the trials still running when the search "
-        "ended; per worker counts the trials that reported a worker.",
+        f"`{common.git_rev()}`. Per worker: trials each worker process ran, whatever their "
+        "status; load: the machine's 1-minute load average when the fit started.",
         "",
         *table,
         "",

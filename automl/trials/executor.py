@@ -303,10 +303,11 @@ def run_task(
     """
     if isinstance(data, str):
         data = _load(data)
-    limit = time_limit
+    limit, name = time_limit, "time limit"
     if deadline is not None:  # wall-clock deadline, so time spent waiting for a worker counts
         remaining = deadline - time.time()
-        limit = remaining if limit is None else min(limit, remaining)
+        if limit is None or remaining < limit:
+            limit, name = remaining, "the end of the search"
     outcome = run_limited(
         _with_threads,
         function,
@@ -315,6 +316,7 @@ def run_task(
         n_threads,
         time_limit=limit,
         memory_limit_mb=memory_limit_mb,
+        time_limit_name=name,
     )
     outcome.worker = f"{socket.gethostname()}:{os.getpid()}"
     return outcome

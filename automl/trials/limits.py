@@ -54,9 +54,13 @@ def run_limited(
     *args: Any,
     time_limit: float | None = None,
     memory_limit_mb: float | None = None,
+    time_limit_name: str = "time limit",
     **kwargs: Any,
 ) -> Outcome:
-    """Call ``function(*args, **kwargs)`` in a child process under the given limits."""
+    """Call ``function(*args, **kwargs)`` in a child process under the given limits.
+
+    ``time_limit_name`` says in the error of a stopped call what its time limit was.
+    """
     if time_limit is not None and time_limit <= 0:
         return Outcome(TrialStatus.TIMEOUT, error="no time left to start the trial")
     fd, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl")
@@ -67,7 +71,7 @@ def run_limited(
         pid = os.fork()
         if pid == 0:  # the child: never returns
             _child(result_path, parent, function, args, kwargs)
-        return _watch(pid, result_path, started, time_limit, memory_limit_mb)
+        return _watch(pid, result_path, started, time_limit, memory_limit_mb, time_limit_name)
     finally:
         try:
             os.unlink(result_path)
@@ -129,6 +133,7 @@ def _watch(
     started: float,
     time_limit: float | None,
     memory_limit_mb: float | None,
+    time_limit_name: str,
 ) -> Outcome:
     peak = 0.0
     delay = _POLL_MIN
@@ -147,7 +152,7 @@ def _watch(
             _kill(pid)
             return Outcome(
                 TrialStatus.TIMEOUT,
-                error=f"stopped after {time_limit:.1f} s (time limit)",
+                error=f"stopped after {time_limit:.1f} s ({time_limit_name})",
                 elapsed=elapsed,
                 peak_memory_mb=peak or None,
             )
