@@ -44,7 +44,9 @@ def _worker_pid(trial: dict) -> int | None:
 
 def test_the_workers_on_one_machine_share_its_cores(client):
     # both workers run on this machine: two trials at once, each with half of its cores
-    assert dask_slots(client) == (2, max(1, available_cores() // 2))
+    share = dask_slots(client)
+    assert (share.trials, share.threads) == (2, max(1, available_cores() // 2))
+    assert share.machine_cores == available_cores()
 
 
 @pytest.mark.slow

@@ -23,6 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 from automl.space import preload_modules
@@ -34,12 +35,18 @@ from automl.trials.status import TrialStatus
 _CLAIM_PREFIX = "automl-trial-"
 
 
-def dask_slots(client: Any) -> tuple[int, int]:
-    """(trials the cluster can run at once, threads each trial may use).
+@dataclass(frozen=True)
+class ClusterShare:
+    """What the cluster's machines give the search."""
 
-    Each machine's cores are divided among all the worker threads on that machine; a trial
-    gets the smallest such share in the cluster.
-    """
+    trials: int  # trials it can run at once: its worker threads
+    threads: int  # threads a trial may use: the smallest share of a machine's cores
+    machine_cores: int  # cores of its smallest machine: what a refit running alone may use
+
+
+def dask_slots(client: Any) -> ClusterShare:
+    """The cluster's trial slots and threads. Each machine's cores are divided among all the
+    worker threads on that machine; a trial gets the smallest such share in the cluster."""
     nthreads = client.nthreads()
     if not nthreads:
         raise RuntimeError(f"The dask cluster at {client.scheduler.address} has no workers.")
@@ -50,8 +57,11 @@ def dask_slots(client: Any) -> tuple[int, int]:
         host, cores = machines.get(address, (address, 1))  # a worker that joined meanwhile
         slots_on[host] += n
         cores_on[host] = cores
-    threads = min(max(1, cores_on[host] // slots) for host, slots in slots_on.items())
-    return sum(nthreads.values()), threads
+    return ClusterShare(
+        trials=sum(nthreads.values()),
+        threads=min(max(1, cores_on[host] // slots) for host, slots in slots_on.items()),
+        machine_cores=min(cores_on.values()),
+    )
 
 
 def _machine() -> tuple[str, int]:
@@ -63,9 +73,10 @@ class DaskExecutor(TrialExecutor):
     the search deadline, whichever comes first (a dask worker cannot be killed from here)."""
 
     def __init__(self, client: Any, data: TrialData, n_workers: int) -> None:
-        slots, threads = dask_slots(client)
-        self.n_workers = min(n_workers, slots)
-        self.n_threads = threads
+        share = dask_slots(client)
+        self.n_workers = min(n_workers, share.trials)
+        self.n_threads = share.threads
+        self._machine_cores = share.machine_cores
         self._client = client
         # computed here, in the client, so that families the user registered are included
         self._modules = (*preload_modules(), WORKER_MODULE)
@@ -73,7 +84,11 @@ class DaskExecutor(TrialExecutor):
         self._pool = client.get_executor(pure=False)
 
     def _threads(self, requested: int | None) -> int:
-        return min(requested or self.n_threads, self.n_threads)  # a slot's share of its machine
+        # a trial: its slot's share of its machine; a refit (the search is over): what the
+        # caller asks, up to a machine's cores
+        if requested is None:
+            return self.n_threads
+        return max(1, min(requested, self._machine_cores))
 
     def _send(self, task: Callable[..., Any], *args: Any) -> Future:
         claim = f"{_CLAIM_PREFIX}{uuid.uuid4().hex}"

@@ -70,7 +70,7 @@ def parallel_slots() -> int:
         return available_cores()
     from automl.trials.dask import dask_slots
 
-    return dask_slots(client)[0]
+    return dask_slots(client).trials
 
 
 def make_executor(
