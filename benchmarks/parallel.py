@@ -201,8 +201,8 @@ def _write_sections(path: Path, title: str, sections: dict[str, list[str]]) -> N
                 kept[current].append(line)
     for lines in sections.values():
         kept[lines[0]] = lines
-    body = [line for lines in kept.values() for line in lines]
-    path.write_text("\n".join([title, "", *body]).rstrip("\n") + "\n")
+    text = "\n\n".join("\n".join(lines).strip("\n") for lines in kept.values())
+    path.write_text(f"{title}\n\n{text}\n")
 
 
 TITLE = "# Parallel trials: throughput, local vs dask, isolation overhead"
