@@ -81,7 +81,7 @@ def test_trials_run_on_the_cluster_workers(client):
 @pytest.mark.slow
 def test_a_search_uses_every_worker_and_trials_end_by_themselves(client):
     X, y = make_classification(n_samples=500, n_features=20, random_state=0)
-    with joblib.parallel_config(backend="dask"):
+    with joblib.parallel_config(backend="dask"), distributed.get_task_stream(client) as tasks:
         model = AutoMLClassifier(
             time_budget=12,
             include=["lightgbm", "logistic_regression", "random_forest"],
@@ -91,6 +91,9 @@ def test_a_search_uses_every_worker_and_trials_end_by_themselves(client):
             verbose=0,
         )
         model.fit(X, y)
+    # only trials (and refits) reach the cluster: the fit's own scikit-learn work (the
+    # strategy's surrogate forests) does not queue there as joblib batches behind them
+    assert {task["key"].split("-")[0] for task in tasks.data} <= {"run_once", "_warm_up"}
     trials = model.trials_
     assert {_worker_pid(t) for t in trials if t["status"] == "ok"} == set(
         client.run(os.getpid).values()

@@ -11,6 +11,7 @@ The local pool outlives a fit unless asked otherwise (``automl.trials.pool``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -60,6 +61,16 @@ def active_dask_client() -> Any | None:
 
     backend, _ = get_active_backend()
     return getattr(backend, "client", None) if type(backend).__name__.startswith("Dask") else None
+
+
+def joblib_here() -> contextlib.AbstractContextManager:
+    """For the computing a fit does in this process (the strategy's surrogate forests, the
+    meta-features, the final model's choice): joblib's default backend, whatever the caller
+    set. Under the dask backend joblib sends even a one-job ``Parallel`` (every scikit-learn
+    forest fit) to the cluster as tasks; they queue behind the trials there, and the next
+    trial waits for its proposal while a worker idles. The trials reach the cluster through
+    the executor, which does not ask joblib."""
+    return joblib.parallel_config(backend="loky")
 
 
 def parallel_slots() -> int:
