@@ -42,6 +42,10 @@ def _worker_pid(trial: dict) -> int | None:
     return int(trial["worker"].rsplit(":", 1)[1]) if trial["worker"] else None
 
 
+def _stopped_by_the_end(trial: dict) -> bool:
+    return trial["status"] == "timeout" and "end of the search" in trial["error"]
+
+
 def test_the_workers_on_one_machine_share_its_cores(client):
     # both workers run on this machine: two trials at once, each with half of its cores
     share = dask_slots(client)
@@ -86,7 +90,7 @@ def test_a_search_uses_every_worker_and_trials_end_by_themselves(client):
             time_budget=12,
             include=["lightgbm", "logistic_regression", "random_forest"],
             resampling="holdout",
-            per_trial_time_limit=6,
+            per_trial_time_limit=8,
             random_state=0,
             verbose=0,
         )
@@ -98,9 +102,8 @@ def test_a_search_uses_every_worker_and_trials_end_by_themselves(client):
     assert {_worker_pid(t) for t in trials if t["status"] == "ok"} == set(
         client.run(os.getpid).values()
     )
-    # only the trials still running when the search ended may have been stopped
-    last_end = max(t["finished"] for t in trials)
-    assert all(t["status"] == "ok" for t in trials if t["finished"] < last_end - 1.5)
+    # none crashed or hung into its own limit: only those still running at the end were stopped
+    assert all(t["status"] == "ok" or _stopped_by_the_end(t) for t in trials)
 
 
 @pytest.mark.slow
@@ -145,7 +148,7 @@ def test_a_worker_killed_mid_search_loses_its_trial_and_the_search_goes_on():
     assert len(lost) == 1 and "died" in lost[0]["error"]
     assert lost[0]["started"] < killed["at"]
     later = [t for t in model.trials_ if t["started"] > killed["at"] + 0.5]
-    assert later and all(t["status"] == "ok" for t in later if t["finished"] < model.fit_time_ - 3)
+    assert later and all(t["status"] == "ok" or _stopped_by_the_end(t) for t in later)
     assert survivor.pid in {_worker_pid(t) for t in later if t["status"] == "ok"}
     assert victim.pid not in {_worker_pid(t) for t in later}
     # the killed worker's trial process did not run on without it
