@@ -37,7 +37,7 @@ from automl.search import SuccessiveHalving, halving_fidelities, make_strategy
 from automl.search_loop import Progress, SearchLoop
 from automl.settings import Settings
 from automl.space import BUILTIN_FAMILIES, PipelineSpace
-from automl.trials.executor import available_cores, make_executor
+from automl.trials.executor import available_cores, joblib_here, make_executor
 from automl.trials.request import TrialData
 from automl.trials.resampling import Resampling, make_resampling
 from automl.trials.result import TrialResult
@@ -118,7 +118,8 @@ def run_search(
     )
     executor.warm_up()
     try:
-        start = _prepare_search(prepared, settings, history, space, resampling, metric)
+        with joblib_here():
+            start = _prepare_search(prepared, settings, history, space, resampling, metric)
     except BaseException:
         executor.close()
         raise
@@ -174,7 +175,7 @@ def run_search(
             progress=progress,
         )
         try:
-            with deferred_interrupt() as stop:
+            with deferred_interrupt() as stop, joblib_here():
                 loop.run(stop)
         except KeyboardInterrupt:
             interrupted = True
@@ -183,17 +184,18 @@ def run_search(
             )
             executor.close(kill=True)
             executor = make_executor(data, 1, cores, keep_workers=settings.keep_workers)
-        final = FinalModelBuilder(
-            executor,
-            ledger,
-            prepared,
-            settings,
-            resampling,
-            metric,
-            deadline=deadline,
-            cores=cores,
-            folds=folds,
-        ).build()
+        with joblib_here():
+            final = FinalModelBuilder(
+                executor,
+                ledger,
+                prepared,
+                settings,
+                resampling,
+                metric,
+                deadline=deadline,
+                cores=cores,
+                folds=folds,
+            ).build()
         if final.report.kind == FinalKind.CONSTANT:
             warnings.warn(
                 f"{final.report.constant_reason.value} within the time budget; the model is a "

@@ -80,6 +80,14 @@ FAULTS = {
 }
 
 
+def build_napping(params: dict, context: Any) -> Misbehaving:
+    return Misbehaving("slow", seconds=1.0)
+
+
+# Fits fine after a second's sleep: keeps a worker busy, so that it is killed mid-trial.
+NAPPING = ModelFamily("napping", True, False, _space, build_napping, native_categorical=True)
+
+
 class FailsOnAllRows(ClassifierMixin, BaseEstimator):
     """A logistic regression that fits on cross-validation folds (< 250 rows) but crashes when
     refit on all 300 rows: exercises the ensemble's fallback to fold models."""

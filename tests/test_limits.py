@@ -2,7 +2,12 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
+
+import psutil
+import pytest
 
 from automl.trials.limits import run_limited
 
@@ -55,3 +60,17 @@ def test_segfault_is_recorded():
 def test_memory_limit_stops_the_trial():
     outcome = run_limited(allocate_until_stopped, time_limit=20, memory_limit_mb=400)
     assert outcome.status == "memout" and outcome.peak_memory_mb > 400
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_trial_process_dies_with_the_worker_that_watches_it():
+    code = "import time; from automl.trials.limits import run_limited; run_limited(time.sleep, 60)"
+    worker = psutil.Process(subprocess.Popen([sys.executable, "-c", code]).pid)
+    give_up = time.monotonic() + 30
+    while not worker.children() and time.monotonic() < give_up:
+        time.sleep(0.05)
+    trial = worker.children()[0]
+    worker.kill()  # the way the system or a cluster manager stops a worker
+    worker.wait(timeout=10)
+    gone, _ = psutil.wait_procs([trial], timeout=5)
+    assert gone, "the trial process ran on after its worker was killed"

@@ -15,7 +15,7 @@ def _imported_after(statement: str) -> set[str]:
 def test_a_worker_imports_neither_the_engine_nor_the_history():
     loaded = _imported_after(
         "import automl.trials.executor as e; from automl.space import preload_modules; "
-        "e._preload((*preload_modules(), e._WORKER_MODULE))"
+        "e.preload((*preload_modules(), e.WORKER_MODULE))"
     )
     assert "automl.trials.worker" in loaded and "lightgbm" in loaded
     assert not loaded & set(HEAVY)

@@ -17,6 +17,7 @@ STATUS_COLOURS = {
     "timeout": "#e9c46a",
     "memout": "#f4a261",
     "crashed": "#e76f51",
+    "lost": "#6d597a",
     "cancelled": "#8d99ae",
 }
 LAYOUT = {

@@ -11,6 +11,7 @@ The local pool outlives a fit unless asked otherwise (``automl.trials.pool``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -38,7 +39,7 @@ log = logging.getLogger("automl")
 
 # Every worker imports the registered families' modules and the worker module up front, so
 # a forked trial does not pay for the imports every time.
-_WORKER_MODULE = "automl.trials.worker"
+WORKER_MODULE = "automl.trials.worker"
 # No OMP_WAIT_POLICY=PASSIVE here: a 2-thread LightGBM fit is many times slower with it (see
 # the benchmarks). Oversubscription is avoided instead by giving every trial an explicit
 # thread count, so the threads of all running trials sum to the cores.
@@ -62,6 +63,16 @@ def active_dask_client() -> Any | None:
     return getattr(backend, "client", None) if type(backend).__name__.startswith("Dask") else None
 
 
+def joblib_here() -> contextlib.AbstractContextManager:
+    """For the computing a fit does in this process (the strategy's surrogate forests, the
+    meta-features, the final model's choice): joblib's default backend, whatever the caller
+    set. Under the dask backend joblib sends even a one-job ``Parallel`` (every scikit-learn
+    forest fit) to the cluster as tasks; they queue behind the trials there, and the next
+    trial waits for its proposal while a worker idles. The trials reach the cluster through
+    the executor, which does not ask joblib."""
+    return joblib.parallel_config(backend="loky")
+
+
 def parallel_slots() -> int:
     """How many trials can run at once: the dask cluster's worker threads when joblib's dask
     backend is active, else this machine's cores (what ``n_jobs=-1`` means)."""
@@ -70,7 +81,7 @@ def parallel_slots() -> int:
         return available_cores()
     from automl.trials.dask import dask_slots
 
-    return dask_slots(client)[0]
+    return dask_slots(client).trials
 
 
 def make_executor(
@@ -139,7 +150,7 @@ class TrialExecutor(ABC):
         n_threads: int,
     ) -> Future:
         return self._send(
-            _run_task,
+            run_task,
             self._data,
             function,
             request,
@@ -179,21 +190,21 @@ class LocalExecutor(TrialExecutor):
         self.n_threads = n_threads_per_trial
         self.keep_workers = keep_workers
         self._folder = tempfile.mkdtemp(prefix="automl-data-")
-        self._data = os.path.join(self._folder, "data.joblib")  # what _run_task receives
+        self._data = os.path.join(self._folder, "data.joblib")  # what run_task receives
         joblib.dump(data, self._data)
         # computed here, in the parent, so that families the user registered are included
-        self._preload = (*preload_modules(), _WORKER_MODULE)
-        self._pool = worker_pool(n_workers, _preload, (self._preload,))
+        self._modules = (*preload_modules(), WORKER_MODULE)
+        self._pool = worker_pool(n_workers, preload, (self._modules,))
 
     def _send(self, task: Callable[..., Any], *args: Any) -> Future:
         try:
             return self._pool.submit(task, *args)
         except BrokenProcessPool:
             # A worker was killed since the pool was last used (between fits by a harness,
-            # say, or by the system out of memory): what ran on it is recorded as crashed,
+            # say, or by the system out of memory): what ran on it is recorded as lost,
             # and the next tasks go to a fresh pool.
             log.warning("a worker process died; starting new workers")
-            self._pool = worker_pool(self.n_workers, _preload, (self._preload,))
+            self._pool = worker_pool(self.n_workers, preload, (self._modules,))
             return self._pool.submit(task, *args)
 
     def warm_up(self) -> None:
@@ -214,11 +225,11 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
     """Turn a finished trial's future (whatever happened to it) into a recorded trial."""
     try:
         outcome = future.result()
-    except Exception as error:  # the worker itself died: still a recorded trial
+    except Exception as error:  # the worker itself failed: still a recorded trial
         return TrialResult(
             request.trial_id,
             request.config,
-            TrialStatus.CRASHED,
+            TrialStatus.LOST if worker_died(error) else TrialStatus.CRASHED,
             error=f"worker failed: {error!r}",
             started=began,
             fidelity=request.fidelity,
@@ -235,8 +246,15 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
         )
     result.duration = outcome.elapsed
     result.peak_memory_mb = outcome.peak_memory_mb
+    result.worker = outcome.worker  # also for a trial that failed or was killed
     result.started = began
     return result
+
+
+def worker_died(error: BaseException) -> bool:
+    """Whether a task failed because its worker process died (a broken local pool, or dask's
+    ``KilledWorker``), rather than by an error of its own."""
+    return isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
 
 
 @dataclass
@@ -266,7 +284,7 @@ def collect_refit(future: Future) -> RefitOutcome:
 # ---------------------------------------------------------------- worker side
 
 
-def _preload(modules: tuple[str, ...]) -> None:
+def preload(modules: tuple[str, ...]) -> None:
     import importlib
 
     for module in modules:
@@ -280,7 +298,7 @@ def _load(path: str) -> TrialData:
     return _cache[path]
 
 
-def _run_task(
+def run_task(
     data: TrialData | str,
     function: Callable[..., Any],
     request: Any,
@@ -296,11 +314,12 @@ def _run_task(
     """
     if isinstance(data, str):
         data = _load(data)
-    limit = time_limit
+    limit, name = time_limit, "time limit"
     if deadline is not None:  # wall-clock deadline, so time spent waiting for a worker counts
         remaining = deadline - time.time()
-        limit = remaining if limit is None else min(limit, remaining)
-    return run_limited(
+        if limit is None or remaining < limit:
+            limit, name = remaining, "the end of the search"
+    outcome = run_limited(
         _with_threads,
         function,
         data,
@@ -308,7 +327,10 @@ def _run_task(
         n_threads,
         time_limit=limit,
         memory_limit_mb=memory_limit_mb,
+        time_limit_name=name,
     )
+    outcome.worker = f"{socket.gethostname()}:{os.getpid()}"
+    return outcome
 
 
 def _with_threads(function: Callable, data: TrialData, request: Any, n_threads: int) -> Any:
@@ -318,9 +340,4 @@ def _with_threads(function: Callable, data: TrialData, request: Any, n_threads: 
 
     warnings.simplefilter("ignore")  # model chatter from inside a trial helps nobody
     with threadpool_limits(limits=n_threads):
-        result = function(data, request, n_threads=n_threads)
-    if isinstance(
-        result, TrialResult
-    ):  # this is the trial's forked child; its parent is the worker
-        result.worker = f"{socket.gethostname()}:{os.getppid()}"
-    return result
+        return function(data, request, n_threads=n_threads)

@@ -8,10 +8,12 @@ that never runs models itself, so the fork never inherits a busy OpenMP thread p
 
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import os
 import pickle
 import signal
+import sys
 import tempfile
 import time
 import traceback
@@ -24,6 +26,7 @@ import psutil
 from automl.trials.status import TrialStatus
 
 _POLL_MIN, _POLL_MAX = 0.002, 0.05
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Outcome:
     error: str | None = None
     elapsed: float = 0.0
     peak_memory_mb: float | None = None
+    worker: str | None = None  # "host:pid" of the worker process that ran it, when known
 
     def value(self) -> Any:
         return None if self.payload is None else pickle.loads(self.payload)
@@ -50,19 +54,24 @@ def run_limited(
     *args: Any,
     time_limit: float | None = None,
     memory_limit_mb: float | None = None,
+    time_limit_name: str = "time limit",
     **kwargs: Any,
 ) -> Outcome:
-    """Call ``function(*args, **kwargs)`` in a child process under the given limits."""
+    """Call ``function(*args, **kwargs)`` in a child process under the given limits.
+
+    ``time_limit_name`` says in the error of a stopped call what its time limit was.
+    """
     if time_limit is not None and time_limit <= 0:
         return Outcome(TrialStatus.TIMEOUT, error="no time left to start the trial")
     fd, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl")
     os.close(fd)
     started = time.monotonic()
+    parent = os.getpid()
     try:
         pid = os.fork()
         if pid == 0:  # the child: never returns
-            _child(result_path, function, args, kwargs)
-        return _watch(pid, result_path, started, time_limit, memory_limit_mb)
+            _child(result_path, parent, function, args, kwargs)
+        return _watch(pid, result_path, started, time_limit, memory_limit_mb, time_limit_name)
     finally:
         try:
             os.unlink(result_path)
@@ -70,11 +79,12 @@ def run_limited(
             pass
 
 
-def _child(path: str, function: Callable, args: tuple, kwargs: dict) -> None:
+def _child(path: str, parent: int, function: Callable, args: tuple, kwargs: dict) -> None:
     code = 1
     try:
         faulthandler.disable()  # a crash is reported as a status, not a traceback dump
         os.setpgid(0, 0)  # its own process group, so helpers it starts die with it
+        _die_with(parent)
         try:
             payload = (
                 TrialStatus.OK,
@@ -92,12 +102,38 @@ def _child(path: str, function: Callable, args: tuple, kwargs: dict) -> None:
         os._exit(code)
 
 
+def _find_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl`` on Linux, looked up here, before any fork: a forked child of a
+    multi-threaded worker should not have to take the dynamic loader's lock."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_prctl = _find_prctl()
+
+
+def _die_with(parent: int) -> None:
+    """Have the system kill this child when the worker that forked it dies (Linux): in its
+    own process group it outlives a killed worker, unwatched, for as long as its model runs
+    (for ever if it hangs)."""
+    if _prctl is None:
+        return
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the worker died before the call above
+        os._exit(1)
+
+
 def _watch(
     pid: int,
     path: str,
     started: float,
     time_limit: float | None,
     memory_limit_mb: float | None,
+    time_limit_name: str,
 ) -> Outcome:
     peak = 0.0
     delay = _POLL_MIN
@@ -116,7 +152,7 @@ def _watch(
             _kill(pid)
             return Outcome(
                 TrialStatus.TIMEOUT,
-                error=f"stopped after {time_limit:.1f} s (time limit)",
+                error=f"stopped after {time_limit:.1f} s ({time_limit_name})",
                 elapsed=elapsed,
                 peak_memory_mb=peak or None,
             )

@@ -13,6 +13,7 @@ class TrialStatus(str, Enum):
     CRASHED = "crashed"  # an exception, a signal, or a process that died without a result
     TIMEOUT = "timeout"  # killed at its time limit or the search deadline
     MEMOUT = "memout"  # killed at its memory limit
+    LOST = "lost"  # the worker process running it died; its result is gone and it is not rerun
 
     def __str__(self) -> str:
         return self.value
