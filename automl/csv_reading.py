@@ -111,10 +111,7 @@ def detect_layout(
     if sep is not None:
         check_separator(sep)
     if encoding is not None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise ValueError(f"unknown text encoding {encoding!r}") from None
+        check_encoding(encoding)
     with _open_bytes(file) as stream:
         try:
             sample = stream.read(_SAMPLE_BYTES + 1)
@@ -148,6 +145,20 @@ def check_separator(sep: str) -> None:
         raise ValueError(
             f"the separator must be one character other than a quote or a line break, not {sep!r}"
         )
+
+
+def parse_separator(text: str) -> str:
+    """A separator as typed on a command line: one character, or 'tab' (also a typed \\t)."""
+    sep = "\t" if text.lower() in ("tab", "\\t") else text
+    check_separator(sep)
+    return sep
+
+
+def check_encoding(encoding: str) -> None:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown text encoding {encoding!r}") from None
 
 
 def _guess_separator(text: str, complete: bool, default_sep: str) -> str:
