@@ -42,8 +42,8 @@ _BINARY_SIGNATURES = (
     (b"\xd0\xcf\x11\xe0", "an old Excel workbook (save the sheet as CSV)"),
 )
 _ENCODING_HINT = "give its encoding with --encoding, for example latin-1 or cp1252"
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
-_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
+_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 _MANGLED = re.compile(r"\.\d+$")  # pandas renames a repeated column "a" to "a.1"
 
 
@@ -183,16 +183,16 @@ def _guess_separator(text: str, complete: bool, default_sep: str) -> str:
 
 
 def _guess_decimal(text: str, sep: str) -> str:
-    """A comma when a semicolon-separated sample writes numbers as 1,5 and never as 1.5 (the
-    European spreadsheet convention); else a point."""
+    """A comma when the rows of a semicolon-separated sample write numbers as 1,5 and never as
+    1.5 (the European spreadsheet convention); else a point."""
     if sep != ";":
         return "."
     try:
-        fields = [
-            f.strip() for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep) for f in r
-        ]
+        records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep)]
     except csv.Error:
         return "."
+    rows = [r for r in records if not _blank(r)][1:]  # not the header: names are not numbers
+    fields = [f.strip() for r in rows for f in r]
     commas = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
     points = sum(bool(_DECIMAL_POINT.match(f)) for f in fields)
     return "," if commas and not points else "."
@@ -245,8 +245,8 @@ def _check_unique_names(file: Path, layout: CsvLayout) -> None:
 
 
 def _blank(record: list[str]) -> bool:
-    # pandas skips empty lines and lines of spaces
-    return not record or (len(record) == 1 and not record[0].strip())
+    # pandas skips empty lines and lines of spaces, but not a quoted empty field ('""')
+    return not record or (len(record) == 1 and record[0] != "" and not record[0].strip())
 
 
 def _decoding_problem(error: UnicodeDecodeError, encoding: str, guessed: bool) -> str:
