@@ -17,7 +17,7 @@ import joblib
 import pandas as pd
 
 from automl import plugins
-from automl.cli_fit import add_fit_arguments, prepare_fit
+from automl.cli_fit import add_csv_arguments, add_fit_arguments, prepare_fit
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.history import HistoryError
 from automl.history.cli import add_history_commands
@@ -181,6 +181,7 @@ def _add_installed_commands(commands: argparse._SubParsersAction) -> None:
 
 def _add_format_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--format", choices=FORMATS, help="format of DATA (default: extension)")
+    add_csv_arguments(command)
     command.add_argument(
         "--out-format", choices=FORMATS, help="format of --out (default: its extension)"
     )
@@ -228,13 +229,18 @@ def load_model(path: str) -> Any:
 
 
 def read_rows(
-    estimator: Any, path: str, format: str | None = None
+    estimator: Any,
+    path: str,
+    format: str | None = None,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
 ) -> tuple[pd.DataFrame, pd.Series | None]:
     """The rows of a file as the model was fitted on them, and its target column if present."""
     names = getattr(estimator, "feature_names_in_", None)
     features = set(names if names is not None else [])
     categorical = [c for c in estimator.schema_.categorical if c in features]
-    frame = read_table(path, format, categorical)
+    frame = read_table(path, format, categorical, sep=sep, encoding=encoding)
     aside = [c for c in getattr(estimator, "non_feature_columns_", ()) if c not in features]
     frame = frame.drop(columns=[c for c in aside if c in frame.columns])
     target = getattr(estimator, "target_name_", None)
@@ -245,7 +251,7 @@ def read_rows(
 
 def _importance(args: argparse.Namespace) -> int:
     estimator = load_model(args.model)
-    frame, y = read_rows(estimator, args.data, args.format)
+    frame, y = read_rows(estimator, args.data, args.format, sep=args.sep, encoding=args.encoding)
     if y is None:
         target = getattr(estimator, "target_name_", None) or "the target"
         raise UsageError(f"{args.data} has no column {target!r}: importance needs the true values.")
@@ -274,7 +280,7 @@ def _importance(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     estimator = load_model(args.model)
-    frame, _ = read_rows(estimator, args.data, args.format)
+    frame, _ = read_rows(estimator, args.data, args.format, sep=args.sep, encoding=args.encoding)
     try:
         output = pd.DataFrame({"prediction": estimator.predict(frame)})
         if args.proba:

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import BINARY, REGRESSION
+from automl.csv_reading import check_encoding, parse_separator
+from automl.data import BINARY, REGRESSION, as_regression_target, as_target, encode_classes
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.metrics import get_metric
 from automl.presets import PRESETS
@@ -69,6 +70,7 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         f"{CLASSIFICATION_MAX_INTEGER_LABELS} integer values, else regression",
     )
     data.add_argument("--format", choices=FORMATS, help="format of DATA (default: its extension)")
+    add_csv_arguments(data)
     data.add_argument(
         "--categorical",
         type=_names,
@@ -222,15 +224,35 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     output.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
 
+def add_csv_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """--sep and --encoding, for a CSV file that the first bytes do not describe."""
+    parser.add_argument(
+        "--sep",
+        type=_separator,
+        metavar="CHAR",
+        help="field separator of a CSV file, e.g. ';' or tab (default: found from its first "
+        "lines among , ; tab |)",
+    )
+    parser.add_argument(
+        "--encoding",
+        type=_encoding,
+        help="text encoding of a CSV file, e.g. latin-1 (default: UTF-8, or UTF-16/32 when "
+        "the file starts with a byte-order mark)",
+    )
+
+
 def prepare_fit(args: argparse.Namespace) -> FitJob:
     """Check the options, then read the data and check its columns; no search yet."""
     params = estimator_params(args)
     folder = Path(args.out).parent
     if not folder.is_dir():
         raise ValueError(f"cannot save the model to {args.out}: there is no folder {folder}")
-    frame = read_table(args.data, args.format, args.categorical)
+    frame = read_table(
+        args.data, args.format, args.categorical, sep=args.sep, encoding=args.encoding
+    )
     table = training_table(frame, args)
     task = infer_task(table.y) if args.task == "auto" else args.task
+    check_rows(table, task, args)
     if args.metric is not None:
         get_metric(args.metric, BINARY if task == "classification" else REGRESSION)
     estimator_class = AutoMLClassifier if task == "classification" else AutoMLRegressor
@@ -307,6 +329,39 @@ def training_table(frame: pd.DataFrame, args: argparse.Namespace) -> TrainingTab
     return TrainingTable(X, frame[args.target], groups, weights, aside)
 
 
+def check_rows(table: TrainingTable, task: str, args: argparse.Namespace) -> None:
+    """What fit would refuse in the rows, found before the command prints that the search
+    starts (so a bad file gives one line): no rows, no feature, an unusable target."""
+    X, y, target = table.X, table.y, args.target
+    if len(X) == 0:
+        raise ValueError(f"{args.data} has no data rows, only a header.")
+    if X.shape[1] == 0:
+        raise ValueError(f"{args.data} has no feature column besides the target {target!r}.")
+    missing = y.isna().to_numpy()
+    if missing.all():
+        raise ValueError(f"target column {target!r} is empty in every row of {args.data}.")
+    if missing.any():
+        rows = np.flatnonzero(missing) + 1
+        shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+        raise ValueError(
+            f"target column {target!r} is empty in {len(rows)} of {len(y)} rows of "
+            f"{args.data} (data rows {shown}, counting from 1 after the header); drop those "
+            "rows or fill them in."
+        )
+    if X.isna().all().all():
+        raise ValueError(f"every feature column of {args.data} is empty.")
+    try:
+        values = as_target(y, len(X))
+        if task == "classification":
+            encode_classes(values)
+        else:
+            as_regression_target(values)
+    except ValueError as error:
+        raise ValueError(f"target column {target!r}: {error}") from error
+    if len(X) < 2:
+        raise ValueError(f"{args.data} has {len(X)} data row; at least 2 are needed to fit.")
+
+
 def fit_keywords(fit: Callable, table: TrainingTable, dataset_name: str) -> dict[str, Any]:
     """The keyword arguments of ``fit`` besides X and y."""
     keywords: dict[str, Any] = {"dataset_name": dataset_name}
@@ -339,6 +394,21 @@ def infer_task(y: pd.Series) -> str:
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _separator(text: str) -> str:
+    try:
+        return parse_separator(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _encoding(text: str) -> str:
+    try:
+        check_encoding(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _auto_none_or_number(text: str) -> str | float | None:

@@ -1,5 +1,5 @@
-"""Reading and writing tables as files: CSV (also tab-separated and compressed), Parquet and
-Feather, told apart by the file's extension or named outright.
+"""Reading and writing tables as files: CSV (any common separator and encoding, also
+compressed), Parquet and Feather, told apart by the file's extension or named outright.
 
 Every failure is a ``TableError`` of one line that names the file and the problem, so the
 command line can print it as it is.
@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+
+from automl.csv_reading import read_csv_file
 
 FORMATS = ("csv", "parquet", "feather")
 
@@ -57,22 +59,36 @@ def table_format(path: str | Path, format: str | None = None) -> str:
 
 
 def read_table(
-    path: str | Path, format: str | None = None, categorical: Sequence[str] = ()
+    path: str | Path,
+    format: str | None = None,
+    categorical: Sequence[str] = (),
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Read ``path`` as a DataFrame.
 
     ``categorical`` columns are read as text from a CSV, so that codes such as "007" keep
-    their zeros; Parquet and Feather keep the types they were written with.
+    their zeros; Parquet and Feather keep the types they were written with. A CSV's
+    ``sep`` and ``encoding`` are found from its first bytes unless named (see
+    ``automl.csv_reading``).
     """
     file = Path(path)
     if not file.is_file():
         raise TableError(f"data file not found: {path}")
     kind = table_format(path, format)
     _require_pyarrow(kind)
+    if kind != "csv" and (sep is not None or encoding is not None):
+        raise TableError(f"a separator or encoding applies to CSV files, not to {kind}: {path}")
     try:
         if kind == "csv":
-            dtype = {column: str for column in categorical}
-            return pd.read_csv(file, sep=_separator(file), dtype=dtype or None)
+            return read_csv_file(
+                file,
+                categorical=categorical,
+                sep=sep,
+                encoding=encoding,
+                default_sep=_separator(file),
+            )
         if kind == "parquet":
             return pd.read_parquet(file)
         return pd.read_feather(file)
