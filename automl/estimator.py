@@ -97,16 +97,31 @@ class _AutoMLBase(BaseEstimator):
     # ---------------------------------------------------------------- fit
 
     def fit(
-        self, X: Any, y: Any, groups: Any = None, *, dataset_name: str | None = None
+        self,
+        X: Any,
+        y: Any,
+        groups: Any = None,
+        *,
+        sample_weight: Any = None,
+        dataset_name: str | None = None,
     ) -> _AutoMLBase:
         """Search pipelines for ``time_budget`` seconds and refit the best on all of X, y.
 
         ``groups`` (optional) keeps rows of one group on the same side of every split;
         ``dataset_name`` is what the team history calls these data.
+
+        ``sample_weight`` (optional, one finite weight >= 0 per row, not all 0) weights every
+        model fit (trials and the final refit) and every validation score, ensemble selection
+        included; the splits do not depend on it. Rows of weight 0 are left out of fits and
+        scores. Model families whose model takes no weights (k-nearest neighbours) are left
+        out of a weighted search; preprocessing is fitted unweighted. A callable ``metric``
+        must accept ``sample_weight``.
         """
         started = time.time()
         settings = make_settings(self.get_params(), dataset_name=dataset_name)
-        prepared = prepare_training_data(X, y, classification=self._classification)
+        prepared = prepare_training_data(
+            X, y, classification=self._classification, sample_weight=sample_weight
+        )
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != len(prepared.y):

@@ -10,6 +10,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from automl.fold_store import FoldStore
 from automl.ledger import TrialLedger
 from automl.metrics import Metric
 from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
+from automl.sample_weight import weighted_rows, weights_of
 from automl.settings import Settings
 from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
 from automl.trials.request import RefitRequest
@@ -269,9 +271,13 @@ class FinalModelBuilder:
         the selection keeps one member, or time runs out. A member whose refit fails uses its
         fold models, or is dropped and the remaining weights renormalized.
         """
-        rows = self.resampling.validation_rows
+        # scored as the trials were: with the weights, without the rows of weight 0
+        rows = weighted_rows(self.resampling.validation_rows, self.prepared.sample_weight)
         y_val = self.prepared.y[rows]
-        baseline = self.metric.loss(y_val, constant_prediction(self.prepared, len(rows)))
+        loss_of = partial(
+            self.metric.loss, sample_weight=weights_of(rows, self.prepared.sample_weight)
+        )
+        baseline = loss_of(y_val, constant_prediction(self.prepared, len(rows)))
         candidates = [
             t
             for t in self.ledger.ranked(full_fidelity=True)
@@ -286,7 +292,7 @@ class FinalModelBuilder:
             selection = select_ensemble(
                 [t.predictions[rows] for t in candidates],
                 y_val,
-                self.metric.loss,
+                loss_of,
                 rounds=self.settings.ensemble_size,
                 random_state=None,  # candidates are ranked
                 max_members=self.settings.ensemble_max_members,
@@ -369,11 +375,13 @@ class FinalModelBuilder:
 
 
 def constant_prediction(prepared: PreparedData, n: int) -> np.ndarray:
-    """What the constant model predicts: class frequencies, or the mean."""
+    """What the constant model predicts: class frequencies, or the mean (weighted, with
+    sample weights)."""
+    weights = prepared.sample_weight
     if prepared.task == REGRESSION:
-        return np.full(n, float(np.mean(prepared.y)))
-    frequencies = np.bincount(prepared.y, minlength=len(prepared.classes)) / len(prepared.y)
-    return np.tile(frequencies, (n, 1))
+        return np.full(n, float(np.average(prepared.y, weights=weights)))
+    counts = np.bincount(prepared.y, weights=weights, minlength=len(prepared.classes))
+    return np.tile(counts / counts.sum(), (n, 1))
 
 
 def constant_model(prepared: PreparedData) -> Any:
@@ -381,4 +389,6 @@ def constant_model(prepared: PreparedData) -> Any:
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
     model = DummyRegressor() if prepared.task == REGRESSION else DummyClassifier(strategy="prior")
-    return model.fit(np.zeros((len(prepared.y), 1)), prepared.y)
+    return model.fit(
+        np.zeros((len(prepared.y), 1)), prepared.y, sample_weight=prepared.sample_weight
+    )
