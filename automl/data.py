@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from automl.sample_weight import as_sample_weight
+from automl.sample_weight import as_sample_weight, check_classes
 
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 
@@ -415,6 +415,7 @@ def prepare_training_data(
     weights = as_sample_weight(sample_weight, frame.shape[0])
     if classification:
         target, classes, task = encode_classes(target)
+        check_classes(target, classes, weights)
     else:
         target, classes, task = as_regression_target(target), None, REGRESSION
     if frame.shape[0] < 2:

@@ -114,8 +114,8 @@ class _AutoMLBase(BaseEstimator):
         model fit (trials and the final refit) and every validation score, ensemble selection
         included; the splits do not depend on it. Rows of weight 0 are left out of fits and
         scores. Model families whose model takes no weights (k-nearest neighbours) are left
-        out of a weighted search; preprocessing is fitted unweighted. A callable ``metric``
-        must accept ``sample_weight``.
+        out of a weighted search; of the preprocessing only the standard scaler is weighted.
+        A callable ``metric`` must accept ``sample_weight``.
         """
         started = time.time()
         settings = make_settings(self.get_params(), dataset_name=dataset_name)

@@ -3,8 +3,9 @@
 Weights never change the splits (those are made from ``y`` and ``groups`` alone). A row of
 weight 0 contributes nothing to a weighted fit or a weighted score, so it is left out of every
 training and scored row set: a fit with weight 0 on some rows is then the fit without those
-rows, preprocessing included (imputers, scalers and encoders are fitted unweighted, on the rows
-with positive weight).
+rows, preprocessing included. The weights reach the model and the preprocessing steps whose fit
+takes them (the standard scaler); imputers and encoders are fitted unweighted, on the rows of
+positive weight.
 """
 
 from __future__ import annotations
@@ -23,15 +24,15 @@ def as_sample_weight(sample_weight: Any, n_rows: int) -> np.ndarray | None:
     """
     if sample_weight is None:
         return None
-    if isinstance(sample_weight, str) or not hasattr(sample_weight, "__len__"):
-        raise TypeError(
-            "sample_weight must be an array-like of numbers, one per row of X, "
-            f"got {type(sample_weight).__name__}."
-        )
     try:
         values = np.asarray(sample_weight, dtype=np.float64)
     except (TypeError, ValueError):
         raise TypeError("sample_weight must hold numbers, one per row of X.") from None
+    if values.ndim == 0:
+        raise TypeError(
+            "sample_weight must be an array-like of numbers, one per row of X, "
+            f"got {type(sample_weight).__name__}."
+        )
     if values.ndim == 2 and values.shape[1] == 1:
         values = values.ravel()
     if values.ndim != 1:
@@ -53,18 +54,34 @@ def as_sample_weight(sample_weight: Any, n_rows: int) -> np.ndarray | None:
             "weights must be >= 0."
         )
     if not (values > 0).any():
-        raise ValueError("sample_weight is 0 for every row; at least one row needs weight > 0.")
+        raise ValueError("sample_weight is zero for every row; at least one row needs weight > 0.")
     return values
 
 
-def takes_sample_weight(function: Callable) -> bool:
-    """Whether ``function`` accepts a ``sample_weight`` keyword (by name or ``**kwargs``)."""
+def check_classes(codes: np.ndarray, classes: np.ndarray, sample_weight: np.ndarray | None) -> None:
+    """A classifier needs two classes among the rows it learns from (those of weight > 0)."""
+    if sample_weight is None:
+        return
+    present = np.unique(codes[sample_weight > 0])
+    if len(present) < 2:
+        label = classes[present[0]]
+        label = label.item() if isinstance(label, np.generic) else label
+        raise ValueError(
+            f"sample_weight is zero for every row of all classes but {label!r}; "
+            "a classifier needs rows of at least two classes with positive weight."
+        )
+
+
+def takes_sample_weight(function: Callable, *, by_name: bool = False) -> bool:
+    """Whether ``function`` accepts a ``sample_weight`` keyword: by name, or (unless
+    ``by_name``) through ``**kwargs`` (meta-estimators that hand it on)."""
     try:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):  # no signature to read (some builtins)
         return False
     return any(
-        p.name == "sample_weight" or p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters
+        p.name == "sample_weight" or (p.kind == inspect.Parameter.VAR_KEYWORD and not by_name)
+        for p in parameters
     )
 
 

@@ -9,15 +9,21 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import Ridge
 from sklearn.model_selection import PredefinedSplit
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.cli import main
 from automl.fingerprint import dataset_fingerprint, fingerprint_and_row_hashes
 from automl.metrics import get_metric
 from automl.space import PipelineSpace
-from automl.trials.evaluation import evaluate
+from automl.trials.evaluation import evaluate, step_weights
 from automl.trials.resampling import Resampling
 
 # Only max_trials ends these searches: a trial cut off by a loaded machine would change them.
@@ -33,9 +39,10 @@ REPRODUCIBLE = dict(
 )
 # Losses of the same fits on the same rows, summed in another order at most.
 SAME = dict(rtol=1e-12, atol=0)
-# Integer weights vs repeated rows: the families below weigh a row as its copies, except the
-# unweighted scaling before ridge and XGBoost's quantile sketch (differences of about 1e-4 and
-# 1e-5 here; ignoring the weights moves these losses by 0.2 % to 4 %).
+# Integer weights vs repeated rows: the families below (and the standard scaler before ridge)
+# weigh a row as its copies; XGBoost's quantile sketch differs slightly (relative loss
+# differences up to about 2e-5 here, while ignoring the weights moves these losses by 0.2 % to
+# 4 %).
 CLOSE_TO_REPEATED = dict(rtol=1e-3, atol=0)
 
 
@@ -68,7 +75,7 @@ def configs(model):
         (lambda n: np.r_[-1.0, np.ones(n - 1)], ValueError, r"1 negative value\(s\) \(rows 0\)"),
         (lambda n: np.r_[np.ones(n - 1), np.nan], ValueError, r"missing or infinite value"),
         (lambda n: np.r_[np.inf, np.ones(n - 1)], ValueError, r"missing or infinite value"),
-        (lambda n: np.zeros(n), ValueError, r"0 for every row"),
+        (lambda n: np.zeros(n), ValueError, r"zero for every row"),
         (lambda n: np.ones(n - 1), ValueError, r"has \d+ values but X has \d+ rows"),
         (lambda n: np.ones((n, 2)), ValueError, r"must be 1-D"),
         (lambda n: ["heavy"] * n, TypeError, r"must hold numbers"),
@@ -80,6 +87,12 @@ def test_bad_weights_are_a_clear_error(diabetes, weights, error, message):
     X, y = diabetes
     with pytest.raises(error, match=message):
         AutoMLRegressor(**REPRODUCIBLE).fit(X, y, sample_weight=weights(len(y)))
+
+
+def test_weights_that_leave_one_class_are_an_error(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="all classes but 1; a classifier needs rows of at least"):
+        AutoMLClassifier(**REPRODUCIBLE).fit(X, y, sample_weight=(y == 1).astype(float))
 
 
 def test_weights_that_leave_the_validation_rows_nothing_to_score_are_an_error(diabetes):
@@ -118,6 +131,21 @@ def test_families_whose_model_takes_no_weights_are_left_out(diabetes):
     ]
     weighted = PipelineSpace("regression", 150, include=["knn", "ridge"], weighted=True)
     assert weighted.family_names == ["ridge"] and weighted.left_out_for_weights == ["knn"]
+
+
+def test_weights_reach_the_model_and_the_preprocessing_that_names_them():
+    pipeline = Pipeline(
+        [
+            ("encode", ColumnTransformer([("numbers", SimpleImputer(), [0])])),
+            ("scale", StandardScaler()),
+            ("model", TransformedTargetRegressor(regressor=Ridge())),  # hands **fit_params on
+        ]
+    )
+    weights = np.ones(3)
+    assert list(step_weights(pipeline, weights)) == ["model__sample_weight", "scale__sample_weight"]
+    pipeline.steps[-1] = ("model", KNeighborsRegressor())
+    with pytest.raises(TypeError, match=r"KNeighborsRegressor.fit takes no sample_weight; decl"):
+        step_weights(pipeline, weights)
 
 
 # ------------------------------------------------------------------ metrics and fingerprint

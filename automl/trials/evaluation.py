@@ -165,8 +165,8 @@ def _fit(
     sample_weight: np.ndarray | None = None,
 ) -> np.ndarray | None:
     """Fit, relabelling classes to 0..k-1 when a fold lacks some (XGBoost insists); the
-    weights go to the model step only."""
-    keywords = {} if sample_weight is None else model_weights(pipeline, sample_weight)
+    weights go to the model step and the preprocessing that takes them."""
+    keywords = {} if sample_weight is None else step_weights(pipeline, sample_weight)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter from trial models
         if task == REGRESSION:
@@ -178,15 +178,20 @@ def _fit(
         return present
 
 
-def model_weights(pipeline: Any, sample_weight: np.ndarray) -> dict[str, np.ndarray]:
-    """The keyword that hands ``sample_weight`` to a Pipeline's last (model) step."""
-    name, model = pipeline.steps[-1]
+def step_weights(pipeline: Any, sample_weight: np.ndarray) -> dict[str, np.ndarray]:
+    """The keywords that hand ``sample_weight`` to a Pipeline's model (last) step and to the
+    preprocessing steps whose fit names it (a ``**kwargs`` there may refuse it)."""
+    *steps, (name, model) = pipeline.steps
     if not takes_sample_weight(model.fit):
         raise TypeError(
             f"{type(model).__name__}.fit takes no sample_weight; declare its model family with "
             "ModelFamily(sample_weight=False) so that weighted fits leave it out."
         )
-    return {f"{name}__sample_weight": sample_weight}
+    keywords = {f"{name}__sample_weight": sample_weight}
+    for step, transformer in steps:
+        if hasattr(transformer, "fit") and takes_sample_weight(transformer.fit, by_name=True):
+            keywords[f"{step}__sample_weight"] = sample_weight
+    return keywords
 
 
 def _predict(
