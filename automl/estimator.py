@@ -236,6 +236,7 @@ class _AutoMLBase(BaseEstimator):
         max_rows: int | None = 5_000,
         time_limit: float | None = 60.0,
         random_state: int = 0,
+        sample_weight: Any = None,
     ) -> pd.DataFrame:
         """Permutation importance of the final model in your own columns, on the fit's metric.
 
@@ -246,7 +247,8 @@ class _AutoMLBase(BaseEstimator):
         ``repeats`` made. Bounded: at most ``max_rows`` rows (a random sample), and no new
         repeat starts after ``time_limit`` seconds (one full repeat is always made), so it
         costs at most about ``n_repeats x columns`` predictions on ``max_rows`` rows. ``X``
-        must have the fitted columns (an error names any that differ).
+        must have the fitted columns (an error names any that differ). With
+        ``sample_weight`` (as in ``fit``) the losses are weighted.
         """
         from automl.importance import permutation_importance
         from automl.metrics import get_metric
@@ -262,6 +264,7 @@ class _AutoMLBase(BaseEstimator):
             max_rows=max_rows,
             time_limit=time_limit,
             random_state=random_state,
+            sample_weight=sample_weight,
         )
 
     def report(self, path: Any = "report.html", X: Any = None, y: Any = None) -> Any:

@@ -295,3 +295,21 @@ def test_the_weight_column_of_the_command_line_weights_the_fit(tmp_path):
     assert code == 0
     model = joblib.load(out)
     assert model.run_card_.data.weighted and list(model.feature_names_in_) == ["area"]
+
+
+@pytest.mark.slow
+def test_feature_importance_weighs_the_losses(diabetes):
+    X, y = diabetes
+    model = AutoMLRegressor(**dict(REPRODUCIBLE, max_trials=1, include=["ridge"])).fit(X, y)
+    weights = np.random.default_rng(4).uniform(0.5, 2.0, size=len(y))
+    weights[:50] = 0.0
+    keep = weights > 0
+    options = dict(n_repeats=2, random_state=0)
+    zero_weighted = model.feature_importance(X, y, sample_weight=weights, **options)
+    dropped = model.feature_importance(X[keep], y[keep], sample_weight=weights[keep], **options)
+    pd.testing.assert_frame_equal(zero_weighted, dropped)
+    assert zero_weighted.attrs["rows"] == int(keep.sum())
+    unweighted = model.feature_importance(X[keep], y[keep], **options)
+    assert not np.allclose(unweighted["importance"], dropped["importance"])
+    with pytest.raises(ValueError, match="sample_weight has 3 values but X has 150 rows"):
+        model.feature_importance(X, y, sample_weight=[1, 2, 3])
