@@ -59,16 +59,17 @@ def as_sample_weight(sample_weight: Any, n_rows: int) -> np.ndarray | None:
 
 
 def check_classes(codes: np.ndarray, classes: np.ndarray, sample_weight: np.ndarray | None) -> None:
-    """A classifier needs two classes among the rows it learns from (those of weight > 0)."""
+    """Every class needs a row of positive weight: the final model learns only from those, and
+    a class it never saw would have no column of probabilities."""
     if sample_weight is None:
         return
-    present = np.unique(codes[sample_weight > 0])
-    if len(present) < 2:
-        label = classes[present[0]]
-        label = label.item() if isinstance(label, np.generic) else label
+    weighted = np.bincount(codes, weights=sample_weight, minlength=len(classes))
+    missing = [c.item() if isinstance(c, np.generic) else c for c in classes[weighted == 0]]
+    if missing:
+        shown = ", ".join(map(repr, missing[:5])) + (", ..." if len(missing) > 5 else "")
         raise ValueError(
-            f"sample_weight is zero for every row of all classes but {label!r}; "
-            "a classifier needs rows of at least two classes with positive weight."
+            f"sample_weight is zero for every row of class {shown}; a classifier learns only "
+            "from rows of positive weight. Drop the rows of that class or give some weight."
         )
 
 

@@ -91,8 +91,11 @@ def test_bad_weights_are_a_clear_error(diabetes, weights, error, message):
 
 def test_weights_that_leave_one_class_are_an_error(cancer):
     X, y = cancer
-    with pytest.raises(ValueError, match="all classes but 1; a classifier needs rows of at least"):
+    with pytest.raises(ValueError, match="zero for every row of class 0; a classifier learns"):
         AutoMLClassifier(**REPRODUCIBLE).fit(X, y, sample_weight=(y == 1).astype(float))
+    three = np.where(np.arange(len(y)) < 20, "rare", y.astype(str))  # a third class...
+    with pytest.raises(ValueError, match="zero for every row of class 'rare'"):  # ...unweighted
+        AutoMLClassifier(**REPRODUCIBLE).fit(X, three, sample_weight=(three != "rare") * 1.0)
 
 
 def test_weights_that_leave_the_validation_rows_nothing_to_score_are_an_error(diabetes):
