@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import inspect
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,6 @@ from automl.space import FAMILIES, FAMILY_GROUPS, expand_families
 from automl.tables_io import FORMATS, read_table
 
 CLASSIFICATION_MAX_INTEGER_LABELS = 10
-NO_SAMPLE_WEIGHT = "sample weights are not supported yet: fit takes no sample_weight"
 
 
 @dataclass(frozen=True)
@@ -258,7 +255,7 @@ def prepare_fit(args: argparse.Namespace) -> FitJob:
     estimator_class = AutoMLClassifier if task == "classification" else AutoMLRegressor
     estimator = estimator_class(**params)
     dataset_name = args.dataset_name or Path(args.data).name
-    return FitJob(estimator, task, table, fit_keywords(estimator.fit, table, dataset_name))
+    return FitJob(estimator, task, table, fit_keywords(table, dataset_name))
 
 
 def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
@@ -362,20 +359,14 @@ def check_rows(table: TrainingTable, task: str, args: argparse.Namespace) -> Non
         raise ValueError(f"{args.data} has {len(X)} data row; at least 2 are needed to fit.")
 
 
-def fit_keywords(fit: Callable, table: TrainingTable, dataset_name: str) -> dict[str, Any]:
+def fit_keywords(table: TrainingTable, dataset_name: str) -> dict[str, Any]:
     """The keyword arguments of ``fit`` besides X and y."""
     keywords: dict[str, Any] = {"dataset_name": dataset_name}
     if table.groups is not None:
         keywords["groups"] = table.groups
     if table.sample_weight is not None:
-        if not accepts_sample_weight(fit):
-            raise ValueError(NO_SAMPLE_WEIGHT)
         keywords["sample_weight"] = table.sample_weight
     return keywords
-
-
-def accepts_sample_weight(fit: Callable) -> bool:
-    return "sample_weight" in inspect.signature(fit).parameters
 
 
 def infer_task(y: pd.Series) -> str:

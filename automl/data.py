@@ -19,6 +19,8 @@ import pandas as pd
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
+from automl.sample_weight import as_sample_weight, check_classes
+
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 
 _DATETIME_PARTS = ("year", "month", "day", "weekday", "hour", "days")
@@ -400,17 +402,23 @@ class PreparedData:
     schema: ColumnSchema
     task: str
     classes: np.ndarray | None
+    sample_weight: np.ndarray | None = None  # automl.sample_weight; None: every row counts once
 
 
-def prepare_training_data(X: Any, y: Any, *, classification: bool) -> PreparedData:
-    """Validate X and y together and produce the model-ready training data."""
+def prepare_training_data(
+    X: Any, y: Any, *, classification: bool, sample_weight: Any = None
+) -> PreparedData:
+    """Validate X, y and the sample weights together and produce the model-ready training
+    data."""
     frame, named = as_frame(X)
     target = as_target(y, frame.shape[0])
+    weights = as_sample_weight(sample_weight, frame.shape[0])
     if classification:
         target, classes, task = encode_classes(target)
+        check_classes(target, classes, weights)
     else:
         target, classes, task = as_regression_target(target), None, REGRESSION
     if frame.shape[0] < 2:
         raise ValueError(f"X has {frame.shape[0]} sample(s); at least 2 are needed to fit.")
     schema = learn_schema(frame, named)
-    return PreparedData(to_model_frame(schema, frame), target, schema, task, classes)
+    return PreparedData(to_model_frame(schema, frame), target, schema, task, classes, weights)

@@ -33,6 +33,7 @@ from automl.ledger import TrialLedger
 from automl.metrics import Metric, get_metric
 from automl.recorder import RunRecorder
 from automl.reserve import ENSEMBLE_CANDIDATES, Reserve
+from automl.sample_weight import check_splits, count_weighted
 from automl.search import SuccessiveHalving, halving_fidelities, make_strategy
 from automl.search_loop import Progress, SearchLoop
 from automl.settings import Settings
@@ -84,15 +85,28 @@ def run_search(
     ``history`` is an open history store (``automl.history.HistoryStore``) or None.
     """
     task = prepared.task
+    weights = prepared.sample_weight
     metric = get_metric(settings.metric, task)
+    if weights is not None and not metric.takes_sample_weight:
+        raise ValueError(
+            f"metric {metric.name!r} takes no sample_weight, so weighted validation scores "
+            "cannot be computed; use a built-in metric or a scorer that accepts sample_weight."
+        )
     deadline = started + settings.time_budget
     space = PipelineSpace(
         task,
-        len(prepared.y),
+        count_weighted(weights, len(prepared.y)),
         include=settings.include,
         exclude=settings.exclude,
         seed=settings.random_state,
+        weighted=weights is not None,
     )
+    if space.left_out_for_weights:
+        log.info(
+            "sample weights: leaving out %s (their models take no sample_weight)",
+            ", ".join(space.left_out_for_weights),
+        )
+    # the splits never see the weights
     resampling = make_resampling(
         settings.resampling,
         task=task,
@@ -100,6 +114,7 @@ def run_search(
         groups=groups,
         random_state=settings.random_state,
     )
+    check_splits(resampling.splits, weights)
     cores = available_cores()
     n_workers = max(1, settings.n_jobs)
     data = TrialData(
@@ -110,6 +125,7 @@ def run_search(
         n_classes=0 if prepared.classes is None else len(prepared.classes),
         resampling=resampling,
         families=tuple(f for f in space.families if f.name not in BUILTIN_FAMILIES),
+        sample_weight=weights,
     )
     # Worker processes take a second or two to start (imports, loading the data): start them
     # now, so that this happens while the fingerprint, meta-features and warm start are computed.
@@ -250,7 +266,9 @@ def _prepare_search(
     seeded with both, and the history recorder."""
     recorder = sketch = None
     # the fingerprint names the data on the run card, history or not
-    fingerprint, row_hashes = fingerprint_and_row_hashes(prepared.X, prepared.y)
+    fingerprint, row_hashes = fingerprint_and_row_hashes(
+        prepared.X, prepared.y, sample_weight=prepared.sample_weight
+    )
     if history is not None:
         recorder = RunRecorder(history, strict=settings.history_strict)
         sketch = row_sketch(row_hashes)
@@ -281,7 +299,8 @@ def _prepare_search(
     for trial in ledger.earlier:  # a resumed run: learn from earlier trials, don't redo them
         if trial.config not in warm.rerun:
             strategy.observe(trial.config, metric.regret(trial.loss), trial.duration)
-    train_rows = int(len(prepared.y) * resampling.train_fraction)
+    n_rows = count_weighted(prepared.sample_weight, len(prepared.y))
+    train_rows = int(n_rows * resampling.train_fraction)
     scheduler = SuccessiveHalving(
         strategy, halving_fidelities(train_rows, settings.successive_halving)
     )

@@ -99,16 +99,31 @@ class _AutoMLBase(BaseEstimator):
     # ---------------------------------------------------------------- fit
 
     def fit(
-        self, X: Any, y: Any, groups: Any = None, *, dataset_name: str | None = None
+        self,
+        X: Any,
+        y: Any,
+        groups: Any = None,
+        *,
+        sample_weight: Any = None,
+        dataset_name: str | None = None,
     ) -> _AutoMLBase:
         """Search pipelines for ``time_budget`` seconds and refit the best on all of X, y.
 
         ``groups`` (optional) keeps rows of one group on the same side of every split;
         ``dataset_name`` is what the team history calls these data.
+
+        ``sample_weight`` (optional, one finite weight >= 0 per row, not all 0) weights every
+        model fit (trials and the final refit) and every validation score, ensemble selection
+        included; the splits do not depend on it. Rows of weight 0 are left out of fits and
+        scores. Model families whose model takes no weights (k-nearest neighbours) are left
+        out of a weighted search; of the preprocessing only the standard scaler is weighted.
+        A callable ``metric`` must accept ``sample_weight``.
         """
         started = time.time()
         settings = make_settings(self.get_params(), dataset_name=dataset_name)
-        prepared = prepare_training_data(X, y, classification=self._classification)
+        prepared = prepare_training_data(
+            X, y, classification=self._classification, sample_weight=sample_weight
+        )
         if groups is not None:
             groups = np.asarray(groups)
             if len(groups) != len(prepared.y):
@@ -223,6 +238,7 @@ class _AutoMLBase(BaseEstimator):
         max_rows: int | None = 5_000,
         time_limit: float | None = 60.0,
         random_state: int = 0,
+        sample_weight: Any = None,
     ) -> pd.DataFrame:
         """Permutation importance of the final model in your own columns, on the fit's metric.
 
@@ -233,7 +249,8 @@ class _AutoMLBase(BaseEstimator):
         ``repeats`` made. Bounded: at most ``max_rows`` rows (a random sample), and no new
         repeat starts after ``time_limit`` seconds (one full repeat is always made), so it
         costs at most about ``n_repeats x columns`` predictions on ``max_rows`` rows. ``X``
-        must have the fitted columns (an error names any that differ).
+        must have the fitted columns (an error names any that differ). With
+        ``sample_weight`` (as in ``fit``) the losses are weighted.
         """
         from automl.importance import permutation_importance
         from automl.metrics import get_metric
@@ -249,6 +266,7 @@ class _AutoMLBase(BaseEstimator):
             max_rows=max_rows,
             time_limit=time_limit,
             random_state=random_state,
+            sample_weight=sample_weight,
         )
 
     def report(self, path: Any = "report.html", X: Any = None, y: Any = None) -> Any:

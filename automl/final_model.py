@@ -10,6 +10,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from enum import Enum
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from automl.ledger import TrialLedger
 from automl.metrics import Metric
 from automl.presets import AUTO
 from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
+from automl.sample_weight import weighted_rows, weights_of
 from automl.settings import Settings
 from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model
 from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
@@ -281,9 +283,13 @@ class FinalModelBuilder:
         a meta-model over the best candidates replaces greedy selection where it wins on
         held-out validation folds.
         """
-        rows = self.resampling.validation_rows
+        # scored as the trials were: with the weights, without the rows of weight 0
+        rows = weighted_rows(self.resampling.validation_rows, self.prepared.sample_weight)
         y_val = self.prepared.y[rows]
-        baseline = self.metric.loss(y_val, constant_prediction(self.prepared, len(rows)))
+        loss_of = partial(
+            self.metric.loss, sample_weight=weights_of(rows, self.prepared.sample_weight)
+        )
+        baseline = loss_of(y_val, constant_prediction(self.prepared, len(rows)))
         candidates = [
             t
             for t in self.ledger.ranked(full_fidelity=True)
@@ -303,7 +309,7 @@ class FinalModelBuilder:
             selection = select_ensemble(
                 predictions,
                 y_val,
-                self.metric.loss,
+                loss_of,
                 rounds=self.settings.ensemble_size,
                 random_state=None,  # candidates are ranked
                 max_members=self.settings.ensemble_max_members,
@@ -315,7 +321,9 @@ class FinalModelBuilder:
             return None
         picked = sorted(selection.weights.items(), key=lambda item: (-item[1], item[0]))
         validation_loss, stacked = selection.loss, False
-        if self.settings.stacking and len(candidates) >= 2:
+        # stacking is unweighted: with sample weights, greedy selection (weighted) decides
+        unweighted = self.prepared.sample_weight is None
+        if self.settings.stacking and unweighted and len(candidates) >= 2:
             top = min(STACK_MEMBERS, len(candidates))
             comparison = compare_on_folds(
                 predictions[:top],
@@ -442,11 +450,13 @@ def bags_fold_models(ensemble_refit: bool | str, resampling: Resampling) -> bool
 
 
 def constant_prediction(prepared: PreparedData, n: int) -> np.ndarray:
-    """What the constant model predicts: class frequencies, or the mean."""
+    """What the constant model predicts: class frequencies, or the mean (weighted, with
+    sample weights)."""
+    weights = prepared.sample_weight
     if prepared.task == REGRESSION:
-        return np.full(n, float(np.mean(prepared.y)))
-    frequencies = np.bincount(prepared.y, minlength=len(prepared.classes)) / len(prepared.y)
-    return np.tile(frequencies, (n, 1))
+        return np.full(n, float(np.average(prepared.y, weights=weights)))
+    counts = np.bincount(prepared.y, weights=weights, minlength=len(prepared.classes))
+    return np.tile(counts / counts.sum(), (n, 1))
 
 
 def constant_model(prepared: PreparedData) -> Any:
@@ -454,4 +464,6 @@ def constant_model(prepared: PreparedData) -> Any:
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
     model = DummyRegressor() if prepared.task == REGRESSION else DummyClassifier(strategy="prior")
-    return model.fit(np.zeros((len(prepared.y), 1)), prepared.y)
+    return model.fit(
+        np.zeros((len(prepared.y), 1)), prepared.y, sample_weight=prepared.sample_weight
+    )

@@ -36,8 +36,14 @@ def training_row_hashes(X: Any, y: Any) -> np.ndarray:
     return fingerprint_and_row_hashes(X, y)[1]
 
 
-def fingerprint_and_row_hashes(X: Any, y: Any) -> tuple[str, np.ndarray]:
-    """Both of the above from one pass over the rows (a fit with a history needs both)."""
+def fingerprint_and_row_hashes(
+    X: Any, y: Any, *, sample_weight: np.ndarray | None = None
+) -> tuple[str, np.ndarray]:
+    """Both of the above from one pass over the rows (a fit with a history needs both).
+
+    Sample weights, when given, are part of the fingerprint (other weights are another
+    objective: an earlier run's losses do not carry over) but not of the row hashes.
+    """
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     target = pd.Series(np.asarray(y).ravel())
     features, labels = _row_hashes(frame), _row_hashes(target.to_frame())
@@ -48,6 +54,9 @@ def fingerprint_and_row_hashes(X: Any, y: Any) -> tuple[str, np.ndarray]:
     digest.update(features.tobytes())
     digest.update(f"target\t{target.dtype!s}\n".encode())
     digest.update(labels.tobytes())
+    if sample_weight is not None:
+        digest.update(b"sample_weight\n")
+        digest.update(np.asarray(sample_weight, dtype="<f8").tobytes())
     rows = hash_pandas_object(pd.DataFrame({"x": features, "y": labels}), index=False)
     return digest.hexdigest()[:FINGERPRINT_LENGTH], rows.to_numpy(dtype=np.uint64)
 

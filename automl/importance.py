@@ -20,6 +20,7 @@ import pandas as pd
 
 from automl.data import align_columns, as_target, to_model_frame
 from automl.metrics import Metric
+from automl.sample_weight import as_sample_weight, weighted_rows, weights_of
 
 
 def permutation_importance(
@@ -32,9 +33,11 @@ def permutation_importance(
     max_rows: int | None,
     time_limit: float | None,
     random_state: int,
+    sample_weight: Any = None,
 ) -> pd.DataFrame:
     """One row per input column, most important first: ``importance`` (mean increase of the
-    loss when the column is shuffled), ``std`` over the repeats, ``repeats`` made."""
+    loss when the column is shuffled), ``std`` over the repeats, ``repeats`` made. With
+    ``sample_weight`` the losses are weighted (rows of weight 0 are left out)."""
     if not isinstance(n_repeats, int) or isinstance(n_repeats, bool) or n_repeats < 1:
         raise ValueError(f"n_repeats must be a positive integer, got {n_repeats!r}.")
     if max_rows is not None and (not isinstance(max_rows, int) or max_rows < 2):
@@ -46,12 +49,13 @@ def permutation_importance(
     schema = estimator.schema_
     frame = align_columns(schema, X, estimator_name=type(estimator).__name__)
     target = _encoded_target(estimator, y, len(frame))
+    weights = as_sample_weight(sample_weight, len(frame))
+    rows = weighted_rows(np.arange(len(frame)), weights)
     rng = np.random.default_rng(random_state)
-    if max_rows is not None and len(frame) > max_rows:
-        rows = np.sort(rng.choice(len(frame), size=max_rows, replace=False))
-        frame, target = frame.iloc[rows].reset_index(drop=True), target[rows]
-    else:
-        frame = frame.reset_index(drop=True)
+    if max_rows is not None and len(rows) > max_rows:
+        rows = np.sort(rng.choice(rows, size=max_rows, replace=False))
+    frame, target = frame.iloc[rows].reset_index(drop=True), target[rows]
+    weights = weights_of(rows, weights)
 
     def loss(data: pd.DataFrame) -> float:
         model_input = to_model_frame(schema, data)
@@ -59,7 +63,7 @@ def permutation_importance(
             output = np.asarray(estimator.model_.predict(model_input), dtype=np.float64).ravel()
         else:
             output = np.asarray(estimator.model_.predict_proba(model_input), dtype=np.float64)
-        return float(metric.loss(target, output))
+        return float(metric.loss(target, output, weights))
 
     baseline = loss(frame)
     increases: dict[str, list[float]] = {column: [] for column in frame.columns}

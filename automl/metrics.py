@@ -16,43 +16,65 @@ from sklearn import metrics as skm
 from sklearn.base import BaseEstimator
 
 from automl.data import BINARY, MULTICLASS, REGRESSION
+from automl.sample_weight import takes_sample_weight
 
 DEFAULT_METRIC = {BINARY: "roc_auc", MULTICLASS: "log_loss", REGRESSION: "rmse"}
+Weights = np.ndarray | None  # one weight per scored row, or None: every row counts once
 
 
-def _rmse(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.sqrt(skm.mean_squared_error(y, p)))
+def _rmse(y: np.ndarray, p: np.ndarray, sample_weight: Weights = None) -> float:
+    return float(np.sqrt(skm.mean_squared_error(y, p, sample_weight=sample_weight)))
 
 
-def _roc_auc(y: np.ndarray, proba: np.ndarray) -> float:
+def _roc_auc(y: np.ndarray, proba: np.ndarray, sample_weight: Weights = None) -> float:
     if proba.shape[1] == 2:
-        return float(skm.roc_auc_score(y, proba[:, 1]))
-    return float(skm.roc_auc_score(y, proba, multi_class="ovr", labels=np.arange(proba.shape[1])))
+        return float(skm.roc_auc_score(y, proba[:, 1], sample_weight=sample_weight))
+    return float(
+        skm.roc_auc_score(
+            y,
+            proba,
+            multi_class="ovr",
+            labels=np.arange(proba.shape[1]),
+            sample_weight=sample_weight,
+        )
+    )
 
 
-def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
-    return float(skm.log_loss(y, proba, labels=np.arange(proba.shape[1])))
+def _log_loss(y: np.ndarray, proba: np.ndarray, sample_weight: Weights = None) -> float:
+    return float(
+        skm.log_loss(y, proba, labels=np.arange(proba.shape[1]), sample_weight=sample_weight)
+    )
 
 
-def _labels(proba: np.ndarray) -> np.ndarray:
-    return np.argmax(proba, axis=1)
+def _on_labels(function: Callable[..., float], **options: Any) -> Callable[..., float]:
+    """A label metric of scikit-learn applied to the most probable class."""
+
+    def metric(y: np.ndarray, proba: np.ndarray, sample_weight: Weights = None) -> float:
+        labels = np.argmax(proba, axis=1)
+        return float(function(y, labels, sample_weight=sample_weight, **options))
+
+    return metric
 
 
-# name -> (function of (y_true, prediction), greater_is_better, needs probabilities)
-_BUILTIN: dict[str, tuple[Callable[[np.ndarray, np.ndarray], float], bool, bool]] = {
+def _on_values(function: Callable[..., float]) -> Callable[..., float]:
+    def metric(y: np.ndarray, p: np.ndarray, sample_weight: Weights = None) -> float:
+        return float(function(y, p, sample_weight=sample_weight))
+
+    return metric
+
+
+# name -> (function of (y_true, prediction, sample_weight=None), greater_is_better,
+# needs probabilities)
+_BUILTIN: dict[str, tuple[Callable[..., float], bool, bool]] = {
     "roc_auc": (_roc_auc, True, True),
     "log_loss": (_log_loss, False, True),
-    "accuracy": (lambda y, p: float(skm.accuracy_score(y, _labels(p))), True, True),
-    "balanced_accuracy": (
-        lambda y, p: float(skm.balanced_accuracy_score(y, _labels(p))),
-        True,
-        True,
-    ),
-    "f1_macro": (lambda y, p: float(skm.f1_score(y, _labels(p), average="macro")), True, True),
+    "accuracy": (_on_labels(skm.accuracy_score), True, True),
+    "balanced_accuracy": (_on_labels(skm.balanced_accuracy_score), True, True),
+    "f1_macro": (_on_labels(skm.f1_score, average="macro"), True, True),
     "rmse": (_rmse, False, False),
-    "mse": (lambda y, p: float(skm.mean_squared_error(y, p)), False, False),
-    "mae": (lambda y, p: float(skm.mean_absolute_error(y, p)), False, False),
-    "r2": (lambda y, p: float(skm.r2_score(y, p)), True, False),
+    "mse": (_on_values(skm.mean_squared_error), False, False),
+    "mae": (_on_values(skm.mean_absolute_error), False, False),
+    "r2": (_on_values(skm.r2_score), True, False),
 }
 _ALIASES = {
     "neg_log_loss": "log_loss",
@@ -71,19 +93,32 @@ class Metric:
 
     ``score`` is in the metric's own units (RMSE positive, AUC between 0 and 1), which is
     what users read in the leaderboard; ``loss`` flips the sign where greater is better.
+    Both take ``sample_weight`` (one weight per row) when ``takes_sample_weight``.
     """
 
     name: str
     greater_is_better: bool
     needs_proba: bool
-    _function: Callable[[np.ndarray, np.ndarray], float]
+    _function: Callable[..., float]  # (y_true, prediction[, sample_weight=...]) -> score
     best_score: float | None = None  # the perfect score (1 for AUC, 0 for RMSE), if known
+    takes_sample_weight: bool = True
 
-    def score(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
-        return self._function(y_true, prediction)
+    def score(
+        self, y_true: np.ndarray, prediction: np.ndarray, sample_weight: Weights = None
+    ) -> float:
+        if sample_weight is None:
+            return self._function(y_true, prediction)
+        if not self.takes_sample_weight:
+            raise ValueError(
+                f"metric {self.name!r} takes no sample_weight, so it cannot score weighted "
+                "rows; use a built-in metric or a scorer that accepts sample_weight."
+            )
+        return self._function(y_true, prediction, sample_weight=sample_weight)
 
-    def loss(self, y_true: np.ndarray, prediction: np.ndarray) -> float:
-        value = self.score(y_true, prediction)
+    def loss(
+        self, y_true: np.ndarray, prediction: np.ndarray, sample_weight: Weights = None
+    ) -> float:
+        value = self.score(y_true, prediction, sample_weight)
         return -value if self.greater_is_better else value
 
     def to_score(self, loss: float) -> float:
@@ -139,14 +174,17 @@ def _from_scorer(name: str, scorer: Callable, task: str) -> Metric:
     """Wrap a scorer(estimator, X, y) so it can score stored predictions.
 
     Scorers follow scikit-learn's greater-is-better convention, so the score is taken as is.
+    Weights reach scorers that take ``sample_weight`` (scikit-learn's do).
     """
 
-    def function(y_true: np.ndarray, prediction: np.ndarray) -> float:
+    def function(y_true: np.ndarray, prediction: np.ndarray, **weights: Any) -> float:
         replay = _Replay(prediction, task)
         index = np.arange(len(y_true)).reshape(-1, 1)
-        return float(scorer(replay, index, y_true))
+        return float(scorer(replay, index, y_true, **weights))
 
-    return Metric(name, True, task != REGRESSION, function)
+    return Metric(
+        name, True, task != REGRESSION, function, takes_sample_weight=takes_sample_weight(scorer)
+    )
 
 
 class _Replay(BaseEstimator):

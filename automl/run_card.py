@@ -35,6 +35,7 @@ class DataCard:
     dropped_columns: tuple[str, ...]
     task: str
     classes: tuple[str, ...] | None
+    weighted: bool = False  # fit with sample_weight
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ def make_run_card(
             dropped_columns=tuple(schema.dropped),
             task=prepared.task,
             classes=None if prepared.classes is None else tuple(map(str, prepared.classes)),
+            weighted=prepared.sample_weight is not None,
         ),
         search=SearchCard(
             metric=outcome.metric.name,

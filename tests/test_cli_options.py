@@ -10,7 +10,7 @@ import pytest
 
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.cli import _parser, main
-from automl.cli_fit import accepts_sample_weight, estimator_params, prepare_fit
+from automl.cli_fit import estimator_params, prepare_fit
 from automl.history import open_store
 
 
@@ -203,16 +203,15 @@ def test_an_unknown_extension_names_the_supported_ones(houses, tmp_path, capsys)
     assert "cannot tell the format of" in error and ".parquet, .pq, .feather, .arrow" in error
 
 
-@pytest.mark.skipif(
-    accepts_sample_weight(AutoMLRegressor.fit),
-    reason="fit takes sample_weight: test_weight_column_reaches_fit covers the option",
-)
-def test_weight_column_is_an_error_while_fit_takes_no_sample_weight(houses_parquet, capsys):
+def test_bad_weights_in_the_weight_column_are_a_one_line_error(houses, tmp_path, capsys):
+    frame = houses.assign(weight=houses["weight"].where(houses.index != 3, -1.0))
+    data = tmp_path / "houses.parquet"
+    frame.to_parquet(data, index=False)
     with pytest.raises(SystemExit) as exit_info:
-        main(["fit", str(houses_parquet), "--target", "price", "--weight-column", "weight"])
+        main(["fit", str(data), "--target", "price", "--weight-column", "weight"])
     assert exit_info.value.code == 2
-    assert capsys.readouterr().err == (
-        "automl: error: sample weights are not supported yet: fit takes no sample_weight\n"
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "automl: error: sample_weight has 1 negative value(s) (rows 3); weights must be >= 0."
     )
 
 

@@ -16,8 +16,15 @@ FAST = dict(
     include=["logistic_regression", "ridge"],
 )
 
-# No check is expected to fail: the estimators pass the whole suite.
-EXPECTED_FAILURES: dict = {}
+# The one check expected to fail: a search on rows repeated as often as their weight is not
+# the search with the weights, because the copies of a row land on both sides of a split and
+# the configurations rank differently (with splits that keep copies together, weights do act
+# as repeats: tests/test_sample_weight.py).
+EXPECTED_FAILURES: dict = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "repeated rows straddle the search's splits and change which configuration wins"
+    ),
+}
 
 
 @parametrize_with_checks(

@@ -119,6 +119,7 @@ def card_sections(card: RunCard) -> list[tuple[str, list[tuple[str, str]]]]:
                 ("dropped (no values)", ", ".join(data.dropped_columns) or "none"),
                 ("task", data.task),
                 ("classes", "-" if data.classes is None else ", ".join(data.classes)),
+                ("sample weights", "yes" if data.weighted else "no"),
             ],
         ),
         (

@@ -57,6 +57,9 @@ class ModelFamily:
     # boosting fit several times slower instead of faster (benchmarks/REFIT_THREADS.md), so
     # such a model then gets one thread.
     openmp: bool = False
+    # Its model's fit takes ``sample_weight`` (the pipeline passes it to the model step); a fit
+    # given weights leaves out the families whose model takes none.
+    sample_weight: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.preload, str) or not all(isinstance(m, str) for m in self.preload):

@@ -65,7 +65,8 @@ class PipelineSpace:
 
     The space depends on the data only through the task and row count (which families are
     offered), so configurations mean the same thing across datasets: the metabase and the
-    team history rely on that.
+    team history rely on that. ``weighted``: the fit has sample weights, so only families whose
+    model takes them are offered.
     """
 
     version = SPACE_VERSION
@@ -78,6 +79,7 @@ class PipelineSpace:
         include: Iterable[str] | str | None = None,
         exclude: Iterable[str] | str | None = None,
         seed: int | None = None,
+        weighted: bool = False,
     ) -> None:
         self.task = task
         included = expand_families(include, argument="include")
@@ -100,6 +102,14 @@ class PipelineSpace:
             raise ValueError(
                 f"No model family is left for this {task} task with {n_rows} rows after "
                 f"include={include!r} and exclude={exclude!r}."
+            )
+        # left out of a weighted fit: their model's fit takes no sample_weight
+        self.left_out_for_weights = [f.name for f in families if weighted and not f.sample_weight]
+        families = [f for f in families if f.name not in self.left_out_for_weights]
+        if not families:
+            raise ValueError(
+                f"No model family is left for this weighted fit: {self.left_out_for_weights} "
+                "take no sample_weight. Include another family or fit without sample_weight."
             )
         self.families: list[ModelFamily] = families
         self.configspace = _make_configspace(task, families, seed)

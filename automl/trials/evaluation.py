@@ -17,6 +17,7 @@ import pandas as pd
 
 from automl.data import REGRESSION
 from automl.metrics import Metric
+from automl.sample_weight import takes_sample_weight, weighted_rows, weights_of
 from automl.space import DataDescription, build_pipeline
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
@@ -47,6 +48,7 @@ def evaluate(
     random_state: int = 0,
     fidelity: float = 1.0,
     keep_models_below: float | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> TrialResult:
     """Fit the configuration on each split and score its out-of-fold predictions.
 
@@ -56,29 +58,35 @@ def evaluate(
     With ``keep_models_below``, when the loss is not above it, the fitted fold models come back
     with the result (a pickled ``FoldModels``): a final model, or an ensemble member, that
     needs no refit on all rows.
+    With ``sample_weight`` the models are fit and the loss computed with the weights; rows of
+    weight 0 are left out of both (before the ``fidelity`` share is drawn, so the weights
+    follow their rows).
     """
     width = n_classes if task != REGRESSION else 1
     predictions = np.full((len(y), width), np.nan)
     fit_time = predict_time = 0.0
     folds: list[tuple[Any, np.ndarray | None]] = []
     for number, (train, val) in enumerate(resampling.splits):
+        train = weighted_rows(train, sample_weight)
         train = subsample_rows(train, fidelity, seed=random_state + number)
         data = describe_data(X.iloc[train], task, categorical)
         pipeline = build_pipeline(config, data, n_threads=n_threads, random_state=random_state)
         started = time.perf_counter()
-        fitted_classes = _fit(pipeline, X.iloc[train], y[train], task)
+        fitted_classes = _fit(
+            pipeline, X.iloc[train], y[train], task, weights_of(train, sample_weight)
+        )
         fit_time += time.perf_counter() - started
         started = time.perf_counter()
         predictions[val] = _predict(pipeline, X.iloc[val], task, fitted_classes, width)
         predict_time += time.perf_counter() - started
         if keep_models_below is not None:
             folds.append((pipeline, fitted_classes))
-    rows = resampling.validation_rows
+    rows = weighted_rows(resampling.validation_rows, sample_weight)
     if task == REGRESSION:
         predictions = predictions[:, 0]
     if not np.isfinite(predictions[rows]).all():
         raise ValueError("the model produced non-finite predictions")
-    loss = metric.loss(y[rows], predictions[rows])
+    loss = metric.loss(y[rows], predictions[rows], weights_of(rows, sample_weight))
     fold_models = None
     if keep_models_below is not None and loss <= keep_models_below:
         # pickled here, in the trial's process: the process that watches it never unpickles
@@ -136,26 +144,54 @@ def fit_pipeline(
     categorical: list[str],
     n_threads: int = 1,
     random_state: int = 0,
+    sample_weight: np.ndarray | None = None,
 ) -> Any:
-    """Fit the configuration on all rows: the final model."""
+    """Fit the configuration on all rows (of positive weight): the final model."""
+    rows = weighted_rows(np.arange(len(y)), sample_weight)
+    if len(rows) < len(y):
+        X, y = X.iloc[rows], y[rows]
     pipeline = build_pipeline(
         config, describe_data(X, task, categorical), n_threads=n_threads, random_state=random_state
     )
-    _fit(pipeline, X, y, task)
+    _fit(pipeline, X, y, task, weights_of(rows, sample_weight))
     return pipeline
 
 
-def _fit(pipeline: Any, X: pd.DataFrame, y: np.ndarray, task: str) -> np.ndarray | None:
-    """Fit, relabelling classes to 0..k-1 when a fold lacks some (XGBoost insists)."""
+def _fit(
+    pipeline: Any,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    task: str,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray | None:
+    """Fit, relabelling classes to 0..k-1 when a fold lacks some (XGBoost insists); the
+    weights go to the model step and the preprocessing that takes them."""
+    keywords = {} if sample_weight is None else step_weights(pipeline, sample_weight)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter from trial models
         if task == REGRESSION:
-            pipeline.fit(X, y)
+            pipeline.fit(X, y, **keywords)
             return None
         present = np.unique(y)
         if len(present) > 1:  # a fold holding one class predicts it with certainty
-            pipeline.fit(X, np.searchsorted(present, y))
+            pipeline.fit(X, np.searchsorted(present, y), **keywords)
         return present
+
+
+def step_weights(pipeline: Any, sample_weight: np.ndarray) -> dict[str, np.ndarray]:
+    """The keywords that hand ``sample_weight`` to a Pipeline's model (last) step and to the
+    preprocessing steps whose fit names it (a ``**kwargs`` there may refuse it)."""
+    *steps, (name, model) = pipeline.steps
+    if not takes_sample_weight(model.fit):
+        raise TypeError(
+            f"{type(model).__name__}.fit takes no sample_weight; declare its model family with "
+            "ModelFamily(sample_weight=False) so that weighted fits leave it out."
+        )
+    keywords = {f"{name}__sample_weight": sample_weight}
+    for step, transformer in steps:
+        if hasattr(transformer, "fit") and takes_sample_weight(transformer.fit, by_name=True):
+            keywords[f"{step}__sample_weight"] = sample_weight
+    return keywords
 
 
 def _predict(

@@ -22,6 +22,7 @@ class TrialData:
     n_classes: int  # 0 for regression
     resampling: Resampling
     families: tuple[Any, ...] = ()  # model families registered by the user, not built in
+    sample_weight: np.ndarray | None = None  # one per row (automl.sample_weight), or None
 
 
 @dataclass(frozen=True)

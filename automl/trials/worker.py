@@ -50,6 +50,7 @@ def run_trial(data: TrialData, request: TrialRequest, *, n_threads: int) -> Tria
             random_state=request.random_state,
             fidelity=request.fidelity,
             keep_models_below=request.keep_models_below,
+            sample_weight=data.sample_weight,
         )
 
 
@@ -66,4 +67,5 @@ def run_refit(data: TrialData, request: RefitRequest, *, n_threads: int) -> Any:
             categorical=list(data.categorical),
             n_threads=n_threads,
             random_state=request.random_state,
+            sample_weight=data.sample_weight,
         )

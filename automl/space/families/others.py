@@ -99,6 +99,7 @@ KNN = ModelFamily(
     max_rows=100_000,
     low_cost={"n_neighbors": 5},
     preload=("sklearn.neighbors",),
+    sample_weight=False,  # KNeighbors* fit takes no weights
 )
 MLP = ModelFamily(
     "mlp",
