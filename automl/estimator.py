@@ -284,6 +284,7 @@ class _AutoMLBase(BaseEstimator):
         warn_if_different(state.get("versions_"), f"This {type(self).__name__}")
         state.setdefault("keep_workers", True)  # saved before these parameters existed
         state.setdefault("mlflow_tracking", None)
+        state.setdefault("preset", "default")  # its ensemble_* values were explicit then
         super().__setstate__(state)
 
     def __sklearn_tags__(self) -> Any:

@@ -408,12 +408,12 @@ class FinalModelBuilder:
         to_fit = []
         for index, weight in picked:
             trial = candidates[index]
+            if bagging and use_folds(index, weight, FoldReason.NO_REFIT):
+                continue  # bagged like the others: its fold models made its stored predictions
             if refit_trial is not None and trial.trial_id == refit_trial.trial_id:
                 how = single.members[0]  # reused as it is: refit, or its fold models
                 member = EnsembleMember.of(trial, weight, how.fitted_on, how.fold_reason)
                 fitted.append((member, single.model, index))
-            elif bagging and use_folds(index, weight, FoldReason.NO_REFIT):
-                continue
             elif refit_estimate(trial, self.resampling) > limit and use_folds(
                 index, weight, FoldReason.WOULD_OVERRUN
             ):

@@ -183,7 +183,7 @@ def test_members_can_be_their_fold_models():
     ).fit(X, y)
     assert len(model.ensemble_) >= 2, model.refit_
     assert all(m["fitted_on"] == "fold models" for m in model.ensemble_)
-    assert all(m["fold_reason"] == "ensemble_refit=False" for m in model.ensemble_)
+    assert all(m["fold_reason"] == "bagged: its fold models, no refit" for m in model.ensemble_)
     assert model.refit_.kind == FinalKind.ENSEMBLE
     assert model.refit_.on_fold_models == len(model.ensemble_)
     assert "fold models" in str(model.refit_)
