@@ -35,6 +35,7 @@ from automl.run_card import make_run_card
 from automl.settings import Settings, make_settings
 from automl.space import SPACE_VERSION
 from automl.tracking import MlflowTracker, resolve_tracking
+from automl.trials.executor import joblib_here
 from automl.versions import library_versions, warn_if_different
 
 log = logging.getLogger("automl")
@@ -190,9 +191,10 @@ class _AutoMLBase(BaseEstimator):
         self.n_warm_start_ = outcome.warm_configs
         self.n_resumed_ = len(outcome.ledger.earlier)
         self.history_run_id_ = outcome.run_id
-        self.prediction_latency_ms_, self.model_size_bytes_ = _measure_model(
-            self.model_, prepared.X, self._classification
-        )
+        with joblib_here():  # measured here, not on a dask cluster the caller set up
+            self.prediction_latency_ms_, self.model_size_bytes_ = _measure_model(
+                self.model_, prepared.X, self._classification
+            )
         self.space_version_ = SPACE_VERSION
         self.versions_ = library_versions()
         self.random_state_ = settings.random_state
