@@ -87,14 +87,10 @@ def compare_on_folds(
     the k-th; score both pooled held-out predictions with ``loss_of``."""
     stacked = [np.asarray(p, dtype=np.float64) for p in predictions]
     width = 1 if task == REGRESSION else stacked[0].shape[1]
-    if task == REGRESSION:
-        splitter: Any = KFold(META_FOLDS, shuffle=True, random_state=random_state)
-    else:
-        splitter = StratifiedKFold(
-            min(META_FOLDS, int(np.bincount(y).max())), shuffle=True, random_state=random_state
-        )
-        if np.bincount(y)[np.bincount(y) > 0].min() < splitter.n_splits:
-            splitter = KFold(splitter.n_splits, shuffle=True, random_state=random_state)
+    counts = None if task == REGRESSION else np.bincount(y)
+    stratified = counts is not None and counts[counts > 0].min() >= META_FOLDS
+    kind = StratifiedKFold if stratified else KFold
+    splitter: Any = kind(META_FOLDS, shuffle=True, random_state=random_state)
     shape = (len(y),) if task == REGRESSION else (len(y), width)
     meta_out, greedy_out = np.zeros(shape), np.zeros(shape)
     for train, test in splitter.split(np.zeros(len(y)), y):

@@ -215,10 +215,9 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         "members": len(weights),
     }
     comparison = None
-    y_fit = y_val
     for k in STACK_SIZES:
         top = min(k, len(oof))
-        meta = fit_meta_model(oof[:top], y_fit, task)
+        meta = fit_meta_model(oof[:top], y_val, task)
         test = meta_predict(meta, tests[:top], task, width)
         variants[f"stack{k}"] = {
             "score": score(test),
@@ -227,7 +226,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         }
     top = min(10, len(oof))
     if top >= 2:
-        comparison = compare_on_folds(oof[:top], y_fit, task, loss_of, rounds=25, random_state=seed)
+        comparison = compare_on_folds(oof[:top], y_val, task, loss_of, rounds=25, random_state=seed)
     stack_wins = comparison is not None and comparison.stacking_wins
     variants["stack_auto"] = dict(variants["stack10" if stack_wins else "greedy25"])
     return {
