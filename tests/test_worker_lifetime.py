@@ -151,6 +151,39 @@ print(*counts)
     assert after_shutdown == 0  # nothing of the killed pools holds the helpers alive
 
 
+@pytest.mark.slow
+def test_the_callers_own_joblib_pool_works_after_a_fit_and_outlives_shutdown():
+    """The trials' pool is not joblib's: a caller's ``n_jobs`` after a fit used to get it,
+    without the temporary folder joblib sets up, and fail with an AttributeError."""
+    result = run_script(
+        FIT
+        + """
+from joblib import Parallel, delayed
+import os
+fit()
+pids = set(Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(8)))
+automl.shutdown_workers()
+again = set(Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(8)))
+print(len(pids), len(pids & again))
+"""
+    )
+    assert result.returncode == 0, result.stderr
+    used, kept = map(int, result.stdout.split())
+    assert used >= 1 and kept == used  # shutdown_workers left joblib's workers running
+
+
+def test_fit_computing_in_this_process_ignores_the_callers_backend_but_not_thread_hints():
+    from joblib.parallel import get_active_backend
+
+    from automl.trials.executor import joblib_here
+
+    with joblib.parallel_config(backend="threading", n_jobs=3):
+        with joblib_here():
+            assert type(get_active_backend()[0]).__name__ == "LokyBackend"
+            assert type(get_active_backend(prefer="threads")[0]).__name__ == "ThreadingBackend"
+        assert type(get_active_backend()[0]).__name__ == "ThreadingBackend"  # restored
+
+
 # ---------------------------------------------------------------- a killed worker
 
 

@@ -69,8 +69,29 @@ def joblib_here() -> contextlib.AbstractContextManager:
     set. Under the dask backend joblib sends even a one-job ``Parallel`` (every scikit-learn
     forest fit) to the cluster as tasks; they queue behind the trials there, and the next
     trial waits for its proposal while a worker idles. The trials reach the cluster through
-    the executor, which does not ask joblib."""
-    return joblib.parallel_config(backend="loky")
+    the executor, which does not ask joblib.
+
+    joblib's default is no configured backend at all, so that a ``Parallel`` that prefers
+    threads (a k-nearest-neighbours query) gets them; ``parallel_config(backend="loky")``
+    would send it to processes, and its latency would be measured wrong. No public call
+    clears the configuration, hence its private thread-local."""
+    return _default_joblib_config()
+
+
+@contextlib.contextmanager
+def _default_joblib_config():
+    from joblib import parallel
+
+    local = parallel._backend
+    saved = getattr(local, "config", None)
+    local.config = parallel.default_parallel_config
+    try:
+        yield
+    finally:
+        if saved is None:
+            del local.config
+        else:
+            local.config = saved
 
 
 def parallel_slots() -> int:

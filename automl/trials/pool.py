@@ -1,8 +1,8 @@
 """The lifetime of the local worker pool: kept warm between fits, or shut down cleanly.
 
-Local trials run on joblib's shared process pool (loky's reusable executor). Starting its
-workers costs every fit a second or more (imports, loading the data), so by default the pool
-outlives ``fit`` and the next fit reuses it; ``keep_workers=False`` or ``shutdown_workers()``
+Local trials run on a loky process pool of their own. Starting its workers costs every fit
+a second or more (imports, loading the data), so by default the pool outlives ``fit`` and the
+next fit reuses it; ``keep_workers=False`` or ``shutdown_workers()``
 closes it. Besides its workers the pool runs two helper processes, the resource trackers of
 loky and of ``multiprocessing``, which unlink shared semaphores if this process dies; a clean
 shutdown stops them too, after the workers have exited, so that no child process is left.
@@ -14,7 +14,7 @@ unexpectedly", is what follows when someone kills the trackers (a harness cleani
 process tree with SIGKILL). So a dead tracker is replaced quietly: its messages go to
 ``os.devnull`` while the pool that used it is shut down, then a fresh tracker takes over the
 resources still alive. This reaches into private attributes of the trackers (``_fd``,
-``_pid``, ``_lock``), of loky (its executor singleton) and of ``multiprocessing`` (its
+``_pid``, ``_lock``), of loky (its reusable executor class) and of ``multiprocessing`` (its
 children), which none of them exposes; ``tests/test_worker_lifetime.py`` fails if an upgrade
 changes them.
 """
@@ -33,11 +33,10 @@ from collections.abc import Callable
 from typing import Any
 
 import psutil
-from joblib.externals.loky import get_reusable_executor
-from joblib.externals.loky import reusable_executor as _loky_pool
 from joblib.externals.loky.backend import resource_tracker as _loky_tracker
 from joblib.externals.loky.backend.process import LokyProcess
 from joblib.externals.loky.backend.synchronize import SemLock as _LokySemLock
+from joblib.externals.loky.reusable_executor import _ReusablePoolExecutor
 
 log = logging.getLogger("automl")
 
@@ -47,6 +46,12 @@ _THREAD_EXIT_WAIT = 5.0  # the pool's queue thread ends once the queue is closed
 
 _lock = threading.Lock()
 _exit_hook_registered = False
+# Not loky's singleton: joblib's process pool (``n_jobs`` in scikit-learn) is that one, and
+# joblib expects to have set it up itself; handing it ours breaks the caller's next
+# ``Parallel`` after a fit.
+_pool: _ReusablePoolExecutor | None = None
+_pool_args: tuple | None = None
+_submit_lock = threading.RLock()
 
 
 def worker_pool(n_workers: int, initializer: Callable[..., None], initargs: tuple) -> Any:
@@ -62,12 +67,35 @@ def worker_pool(n_workers: int, initializer: Callable[..., None], initargs: tupl
         if not _exit_hook_registered:  # here, not at import: worker processes import us too
             atexit.register(_mute_dead_trackers)
             _exit_hook_registered = True
-        return get_reusable_executor(
+        return _reusable_pool(n_workers, initializer, initargs)
+
+
+def _reusable_pool(n_workers: int, initializer: Callable[..., None], initargs: tuple) -> Any:
+    """The warm pool resized to ``n_workers``, or a new one when it is broken, shut down,
+    too small in its queue, or was started with another initializer."""
+    global _pool, _pool_args
+    args = (initializer, initargs)
+    pool = _pool
+    if pool is not None and (
+        pool._flags.broken
+        or pool._flags.shutdown
+        or pool.queue_size < n_workers
+        or _pool_args != args
+    ):
+        pool.shutdown(wait=True, kill_workers=bool(pool._flags.broken))
+        _pool = pool = None
+    if pool is None:
+        pool = _ReusablePoolExecutor(
+            _submit_lock,
             max_workers=n_workers,
             timeout=IDLE_TIMEOUT,
             initializer=initializer,
             initargs=initargs,
         )
+        _pool, _pool_args = pool, args
+    else:
+        pool._resize(n_workers)
+    return pool
 
 
 def shutdown_workers() -> None:
@@ -75,9 +103,8 @@ def shutdown_workers() -> None:
 
     Returns once they have exited, so no child process is left behind. Call it when no fit
     is running (work still running on the pool is stopped); calling it again, or when there
-    is no pool, does nothing. The next fit starts a new pool. The pool is joblib's shared
-    process pool: ``joblib.Parallel`` with the loky backend uses the same one and starts it
-    again when it needs it.
+    is no pool, does nothing. The next fit starts a new pool. joblib's own process pool
+    (``n_jobs`` in scikit-learn) is a different one and is left alone.
     """
     with _lock:
         dead = _mute_dead_trackers()
@@ -94,7 +121,8 @@ def shutdown_workers() -> None:
 
 def _shutdown_pool() -> bool:
     """Shut the pool down; True once nothing of it is left running in this process."""
-    pool = _loky_pool._executor
+    global _pool, _pool_args
+    pool, _pool, _pool_args = _pool, None, None
     feeder = None
     if pool is not None:
         # the thread that feeds the workers' queue outlives shutdown(): loky does not wait for
