@@ -172,7 +172,7 @@ def run_child(spec: RunSpec, log_path: Path, timeout_s: float) -> dict[str, Any]
     Returns the child's result, with ``wall_time`` and ``peak_rss_mb`` added."""
     import psutil
 
-    from automl.trials.limits import process_tree_rss_mb
+    from automl.trials.limits import process_tree_pss_mb, process_tree_rss_mb
 
     fd, result_file = tempfile.mkstemp(prefix="automl-bench-", suffix=".json")
     os.close(fd)
@@ -200,7 +200,7 @@ def run_child(spec: RunSpec, log_path: Path, timeout_s: float) -> dict[str, Any]
             cwd=str(REPO),
         )
     known: dict[int, Any] = {}
-    peak_fit = peak_all = 0.0
+    peak_fit = peak_all = pss_fit = pss_all = 0.0
     timed_out = False
     try:
         root = psutil.Process(proc.pid)
@@ -212,10 +212,10 @@ def run_child(spec: RunSpec, log_path: Path, timeout_s: float) -> dict[str, Any]
                     known.setdefault(p.pid, p)
             except psutil.Error:
                 pass
-            mb = process_tree_rss_mb(root)
-            peak_all = max(peak_all, mb)
+            mb, pss = process_tree_rss_mb(root), process_tree_pss_mb(root)
+            peak_all, pss_all = max(peak_all, mb), max(pss_all, pss)
             if in_fit:
-                peak_fit = max(peak_fit, mb)
+                peak_fit, pss_fit = max(peak_fit, mb), max(pss_fit, pss)
             try:
                 proc.wait(timeout=POLL_SECONDS)
                 break
@@ -268,6 +268,7 @@ def run_child(spec: RunSpec, log_path: Path, timeout_s: float) -> dict[str, Any]
     end_rss = res.pop("end_rss_mb", None) or 0.0
     peak = max(peak_fit, end_rss) or peak_all
     res["peak_rss_mb"] = peak or None
+    res["peak_pss_mb"] = (pss_fit if peak_fit else pss_all) or None  # sampled by the parent only
     return res
 
 

@@ -97,6 +97,7 @@ def _read(csv_path: Path) -> pd.DataFrame:
         "overrun",
         "predict_time",
         "peak_rss_mb",
+        "peak_pss_mb",
         "n_trials",
         "budget",
         "wall_time",
@@ -256,9 +257,17 @@ def system_stats(sel: pd.DataFrame, systems: list[str]) -> list[list[str]]:
                 (f"{n_over}" if budgeted else f"n/a ({n_over})"),
                 f"{mx('predict_time'):.2f}" if len(ok) else "—",
                 f"{mx('peak_rss_mb', r):.0f}" if r["peak_rss_mb"].notna().any() else "—",
+                _median_mb(r, "peak_rss_mb"),
+                _median_mb(r, "peak_pss_mb"),
             ]
         )
     return lines
+
+
+def _median_mb(frame: pd.DataFrame, column: str) -> str:
+    if column not in frame or not frame[column].notna().any():
+        return "—"
+    return f"{frame[column].median():.0f}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,16 +429,22 @@ def write_table(
             "over limit",
             "max predict (s)",
             "max peak RSS (MB)",
+            "median peak RSS (MB)",
+            "median peak PSS (MB)",
         ],
         system_stats(sel, shown),
-        right=range(1, 11),
+        right=range(1, 13),
     )
     lines += [
         "",
         "Over limit = fit time > budget*1.1+5 s (or a hard timeout at budget*3+60 s). "
         "The baselines get no budget, so for them it is only shown in parentheses. "
         "Peak RSS = peak summed resident memory of the child process tree during fit and "
-        "predict (includes the loaded data and the Python interpreter).",
+        "predict (includes the loaded data and the Python interpreter). It counts a page "
+        "once per process that maps it: the libraries every worker loads, and the pages a "
+        "forked trial shares with its worker, again and again. Peak PSS (proportional set "
+        "size) counts each page once across the tree; runs recorded before it was sampled "
+        "have none.",
     ]
     fails = sel[sel["status"] != "ok"]
     if len(fails):

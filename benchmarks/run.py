@@ -65,6 +65,7 @@ COLUMNS = [
     "error",
     "git_rev",
     "timestamp",
+    "peak_pss_mb",
 ]
 log = common.log
 

@@ -198,13 +198,25 @@ def _finished(status: int, path: str, elapsed: float, peak: float | None) -> Out
 
 def process_tree_rss_mb(process: psutil.Process | None) -> float:
     """Resident memory of a process and all its descendants, in MB (0 if it is gone)."""
+    return _tree_mb(process, lambda p: p.memory_info().rss)
+
+
+def process_tree_pss_mb(process: psutil.Process | None) -> float:
+    """Proportional memory of a process and its descendants, in MB: a page shared by n
+    processes counts 1/n in each, so the sum over a tree counts each page once. Summed RSS
+    counts a page once per process mapping it: a forked child's inherited pages, and the
+    libraries every worker loads, again and again. Linux only (psutil reads smaps)."""
+    return _tree_mb(process, lambda p: p.memory_full_info().pss)
+
+
+def _tree_mb(process: psutil.Process | None, measure: Callable[[psutil.Process], int]) -> float:
     if process is None:
         return 0.0
     try:
-        total = process.memory_info().rss
+        total = measure(process)
         for child in process.children(recursive=True):
             try:
-                total += child.memory_info().rss
+                total += measure(child)
             except psutil.Error:
                 pass
         return total / 2**20
