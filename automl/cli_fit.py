@@ -118,6 +118,13 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="MB",
         help="MB for one trial, 'auto' (80%% of the memory shared by the workers) or 'none'",
     )
+    budget.add_argument(
+        "--fit-memory-limit",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="MB for the whole fit: this process, its workers and their trials together",
+    )
 
     search = parser.add_argument_group("search")
     search.add_argument(
@@ -267,6 +274,7 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
         "keep_workers": args.keep_workers,
         "per_trial_time_limit": args.per_trial_time_limit,
         "memory_limit": args.memory_limit,
+        "fit_memory_limit": args.fit_memory_limit,
         "resampling": args.resampling,
         "strategy": args.strategy,
         "successive_halving": {"auto": "auto", "on": True, "off": False}[args.successive_halving],

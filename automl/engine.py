@@ -39,6 +39,7 @@ from automl.search_loop import Progress, SearchLoop
 from automl.settings import Settings
 from automl.space import BUILTIN_FAMILIES, PipelineSpace
 from automl.trials.executor import available_cores, joblib_here, make_executor
+from automl.trials.memory import check_fit_memory_limit
 from automl.trials.request import TrialData
 from automl.trials.resampling import Resampling, make_resampling
 from automl.trials.result import TrialResult
@@ -129,8 +130,13 @@ def run_search(
     )
     # Worker processes take a second or two to start (imports, loading the data): start them
     # now, so that this happens while the fingerprint, meta-features and warm start are computed.
+    check_fit_memory_limit(settings.fit_memory_limit_mb)
     executor = make_executor(
-        data, n_workers, max(1, cores // n_workers), keep_workers=settings.keep_workers
+        data,
+        n_workers,
+        max(1, cores // n_workers),
+        keep_workers=settings.keep_workers,
+        fit_memory_limit_mb=settings.fit_memory_limit_mb,
     )
     executor.warm_up()
     try:
@@ -199,7 +205,13 @@ def run_search(
                 "interrupted: stopping the search and keeping the %d finished trial(s)", len(ledger)
             )
             executor.close(kill=True)
-            executor = make_executor(data, 1, cores, keep_workers=settings.keep_workers)
+            executor = make_executor(
+                data,
+                1,
+                cores,
+                keep_workers=settings.keep_workers,
+                fit_memory_limit_mb=settings.fit_memory_limit_mb,
+            )
         with joblib_here():
             final = FinalModelBuilder(
                 executor,

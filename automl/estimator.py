@@ -56,6 +56,7 @@ class _AutoMLBase(BaseEstimator):
         keep_workers: bool = True,
         per_trial_time_limit: float | str | None = "auto",
         memory_limit: float | str | None = "auto",
+        fit_memory_limit: float | None = None,
         resampling: Any = "auto",
         strategy: str = "bo",
         successive_halving: bool | str = "auto",
@@ -80,6 +81,7 @@ class _AutoMLBase(BaseEstimator):
         self.keep_workers = keep_workers
         self.per_trial_time_limit = per_trial_time_limit
         self.memory_limit = memory_limit
+        self.fit_memory_limit = fit_memory_limit
         self.resampling = resampling
         self.strategy = strategy
         self.successive_halving = successive_halving
@@ -287,6 +289,7 @@ class _AutoMLBase(BaseEstimator):
         state.setdefault("keep_workers", True)  # saved before these parameters existed
         state.setdefault("mlflow_tracking", None)
         state.setdefault("preset", "default")  # its ensemble_* values were explicit then
+        state.setdefault("fit_memory_limit", None)
         super().__setstate__(state)
 
     def __sklearn_tags__(self) -> Any:

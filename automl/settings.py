@@ -50,6 +50,7 @@ class Settings:
     history_strict: bool = False  # a failing store stops the fit instead of a warning
     history_warm_start: bool = True  # False: the history only records (reproducible mode)
     keep_workers: bool = True  # False: the local worker pool is shut down when the fit ends
+    fit_memory_limit_mb: float | None = None  # the whole fit's processes (automl.trials.memory)
     dataset_name: str | None = None  # recorded in the history
     mlflow_tracking: bool | str | None = None  # automl.tracking: None defers to the environment
 
@@ -159,6 +160,7 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         history_strict=params["history_strict"],
         history_warm_start=not (warm_start == "auto" and reproducible),
         keep_workers=params["keep_workers"],
+        fit_memory_limit_mb=_fit_memory_limit(params.get("fit_memory_limit")),
         include=params["include"],
         exclude=params["exclude"],
         random_state=int(seed),
@@ -193,6 +195,14 @@ def _time_limit(value: Any, budget: float) -> float | None:
     raise ValueError(
         f"per_trial_time_limit must be 'auto', a positive number or None, got {value!r}."
     )
+
+
+def _fit_memory_limit(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    raise ValueError(f"fit_memory_limit must be a positive number of MB or None, got {value!r}.")
 
 
 def _memory_limit(value: Any, n_workers: int) -> float | None:

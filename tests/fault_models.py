@@ -115,3 +115,20 @@ def build_fails_on_all_rows(params: dict, context: Any) -> FailsOnAllRows:
 FAILS_ON_ALL_ROWS = ModelFamily(
     "fails_on_all_rows", True, False, _space, build_fails_on_all_rows, native_categorical=True
 )
+
+
+class Hoarding(Misbehaving):
+    """Allocates 20 MB every 20 ms until it is stopped: slowly enough to be stopped in time."""
+
+    def fit(self, X: Any, y: Any) -> Hoarding:
+        hoard = []
+        while True:
+            hoard.append(np.ones(2_500_000))
+            time.sleep(0.02)
+
+
+def build_hoarding(params: dict, context: Any) -> Hoarding:
+    return Hoarding()
+
+
+HOARDING = ModelFamily("hoarding", True, False, _space, build_hoarding, native_categorical=True)

@@ -49,7 +49,8 @@ def test_every_estimator_parameter_is_an_option_with_the_same_default(tmp_path):
 def test_options_reach_the_estimator_and_fit(houses, houses_parquet, tmp_path):
     options = [
         *("--time-budget", "42", "--n-jobs", "1", "--per-trial-time-limit", "9"),
-        *("--memory-limit", "1500", "--metric", "mae", "--resampling", "cv4"),
+        *("--memory-limit", "1500", "--fit-memory-limit", "4000"),
+        *("--metric", "mae", "--resampling", "cv4"),
         *("--strategy", "evolution", "--successive-halving", "off"),
         *("--include", "gbm,ridge", "--exclude", "xgboost", "--max-trials", "7"),
         *("--random-state", "5", "--ensemble-size", "8", "--ensemble-max-members", "3"),
@@ -67,6 +68,7 @@ def test_options_reach_the_estimator_and_fit(houses, houses_parquet, tmp_path):
         "n_jobs": 1,
         "per_trial_time_limit": 9.0,
         "memory_limit": 1500.0,
+        "fit_memory_limit": 4000.0,
         "metric": "mae",
         "resampling": 4,
         "strategy": "evolution",

@@ -62,6 +62,15 @@ def test_memory_limit_stops_the_trial():
     assert outcome.status == "memout" and outcome.peak_memory_mb > 400
 
 
+def test_own_memory_limit_counts_what_the_child_allocates_not_what_it_inherits():
+    inherited = bytearray(os.urandom(1024)) * (300 * 1024)  # 300 MB, resident in this process
+    outcome = run_limited(time.sleep, 0.3, time_limit=20, own_memory_limit_mb=100)
+    assert outcome.status == "ok" and outcome.peak_memory_mb > 250  # its RSS counts them
+    outcome = run_limited(allocate_until_stopped, time_limit=20, own_memory_limit_mb=200)
+    assert outcome.status == "memout" and "share of the fit memory limit" in outcome.error
+    assert len(inherited) == 300 * 2**20
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
 def test_the_trial_process_dies_with_the_worker_that_watches_it():
     code = "import time; from automl.trials.limits import run_limited; run_limited(time.sleep, 60)"

@@ -148,8 +148,15 @@ def test_a_configuration_builds_the_same_model_for_a_fold_and_for_the_refit(task
             build_pipeline(config, DataDescription(task, n_rows, ("a", "b", "c"), {}))[-1]
             for n_rows in (460, 576)
         ]
+        # LightGBM's num_leaves is cut to what the rows allow: only leaves no tree can grow
+        # (test_lightgbm_leaves_are_cut_to_what_the_rows_allow_with_the_same_trees)
         params = [
-            {k: v for k, v in m.get_params().items() if "n_neighbors" not in k} for m in models
+            {
+                k: v
+                for k, v in m.get_params().items()
+                if "n_neighbors" not in k and k != "num_leaves"
+            }
+            for m in models
         ]
         assert repr(params[0]) == repr(params[1]), config
 
@@ -319,3 +326,26 @@ def test_target_encoding_is_reproducible():
         model = fit_pipeline(config, X, y, task="binary", categorical=["city"])
         fitted.append(model.predict_proba(X))
     np.testing.assert_array_equal(fitted[0], fitted[1])
+
+
+def test_lightgbm_leaves_are_cut_to_what_the_rows_allow_with_the_same_trees():
+    """Each leaf holds at least min_child_samples rows, so num_leaves beyond n_rows //
+    min_child_samples only makes LightGBM allocate arrays for leaves no tree can grow."""
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(160, 6)), columns=list("abcdef"))
+    y = rng.integers(0, 3, size=160)
+    space = PipelineSpace("multiclass", len(X), include=["lightgbm"])
+    config = {
+        **space.default_config("lightgbm"),
+        "lightgbm:num_leaves": 1000,
+        "lightgbm:min_child_samples": 8,
+        "lightgbm:n_estimators": 50,
+    }
+    data = describe_data(X, "multiclass", ())
+    cut = build_pipeline(config, data).fit(X, y)
+    assert cut[-1].get_params()["num_leaves"] == 160 // 8
+    uncut = build_pipeline(config, data)
+    uncut[-1].set_params(num_leaves=1000)
+    uncut.fit(X, y)
+    np.testing.assert_array_equal(cut.predict_proba(X), uncut.predict_proba(X))
+    assert boosting._reachable_leaves(31, 200, 100) == 2  # LightGBM needs two at least

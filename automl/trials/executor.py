@@ -11,6 +11,7 @@ The local pool outlives a fit unless asked otherwise (``automl.trials.pool``).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -29,11 +30,14 @@ from joblib.externals.loky.process_executor import BrokenProcessPool
 
 from automl.space import preload_modules
 from automl.trials.limits import Outcome, run_limited
+from automl.trials.memory import FitMemoryCap
 from automl.trials.pool import shutdown_workers, worker_pool
 from automl.trials.request import RefitRequest, TrialData, TrialRequest
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
 from automl.trials.worker import run_refit, run_trial
+
+_WARM_UP_WAIT = 60.0  # seconds: workers that have not started by then are a broken pool
 
 log = logging.getLogger("automl")
 
@@ -106,19 +110,37 @@ def parallel_slots() -> int:
 
 
 def make_executor(
-    data: TrialData, n_workers: int, n_threads_per_trial: int, *, keep_workers: bool = True
+    data: TrialData,
+    n_workers: int,
+    n_threads_per_trial: int,
+    *,
+    keep_workers: bool = True,
+    fit_memory_limit_mb: float | None = None,
 ) -> TrialExecutor:
     """A dask executor when joblib's dask backend is active, else a local (loky) one.
 
     ``keep_workers=False``: closing the local executor also shuts its worker pool down (a dask
     cluster's workers belong to its client and are never shut down here).
+    ``fit_memory_limit_mb`` caps this machine's processes; a dask cluster's workers have
+    memory limits of their own, so it is refused there.
     """
     client = active_dask_client()
     if client is not None:
+        if fit_memory_limit_mb is not None:
+            raise ValueError(
+                "fit_memory_limit caps the processes of this machine; with joblib's dask "
+                "backend the trials run on the cluster: set its workers' memory_limit instead."
+            )
         from automl.trials.dask import DaskExecutor
 
         return DaskExecutor(client, data, n_workers)
-    return LocalExecutor(data, n_workers, n_threads_per_trial, keep_workers=keep_workers)
+    return LocalExecutor(
+        data,
+        n_workers,
+        n_threads_per_trial,
+        keep_workers=keep_workers,
+        fit_memory_limit_mb=fit_memory_limit_mb,
+    )
 
 
 class TrialExecutor(ABC):
@@ -179,7 +201,12 @@ class TrialExecutor(ABC):
             time_limit,
             memory_limit_mb,
             n_threads,
+            self._own_memory_limit_mb(),
         )
+
+    def _own_memory_limit_mb(self) -> float | None:
+        """What a task submitted now may use of its own (its share of the fit's cap)."""
+        return None
 
     def _send(self, task: Callable[..., Any], *args: Any) -> Future:
         return self._pool.submit(task, *args)
@@ -206,8 +233,13 @@ class LocalExecutor(TrialExecutor):
         n_threads_per_trial: int,
         *,
         keep_workers: bool = True,
+        fit_memory_limit_mb: float | None = None,
     ) -> None:
         self.n_workers = n_workers
+        self._warming: list[Future] = []
+        self._memory_cap = (
+            None if fit_memory_limit_mb is None else FitMemoryCap(fit_memory_limit_mb, n_workers)
+        )
         self.n_threads = n_threads_per_trial
         self.keep_workers = keep_workers
         self._folder = tempfile.mkdtemp(prefix="automl-data-")
@@ -228,11 +260,19 @@ class LocalExecutor(TrialExecutor):
             self._pool = worker_pool(self.n_workers, preload, (self._modules,))
             return self._pool.submit(task, *args)
 
+    def _own_memory_limit_mb(self) -> float | None:
+        if self._memory_cap is None:
+            return None
+        # Workers that are still starting would be missed by the measure, and their trials
+        # get too large a share; the first trials wait for the workers anyway.
+        concurrent.futures.wait(self._warming, timeout=_WARM_UP_WAIT)
+        self._warming = []
+        return self._memory_cap.trial_share_mb()
+
     def warm_up(self) -> None:
         """Start the workers and load the data in them now, without waiting: the first trial
         then starts on a ready worker instead of paying for its start-up."""
-        for _ in range(self.n_workers):
-            self._send(_load, self._data)
+        self._warming = [self._send(_load, self._data) for _ in range(self.n_workers)]
 
     def close(self, *, kill: bool = False) -> None:
         if kill:
@@ -310,12 +350,27 @@ def preload(modules: tuple[str, ...]) -> None:
 
     for module in modules:
         importlib.import_module(module)
+    _freeze()
+
+
+def _freeze() -> None:
+    """Leave what the worker holds for good (the libraries, the data) out of garbage
+    collection: a forked trial's collector would otherwise write to every one of those
+    objects, and each page it writes to becomes the trial's own copy."""
+    import gc
+
+    gc.freeze()
 
 
 def _load(path: str) -> TrialData:
     if path not in _cache:
+        import gc
+
+        gc.unfreeze()  # the last fit's data may hold reference cycles: collect them
         _cache.clear()
+        gc.collect()
         _cache[path] = joblib.load(path)
+        _freeze()
     return _cache[path]
 
 
@@ -327,6 +382,7 @@ def run_task(
     time_limit: float | None,
     memory_limit_mb: float | None,
     n_threads: int,
+    own_memory_limit_mb: float | None = None,
 ) -> Outcome:
     """Worker side: get the shared data, then run ``function`` in a limited child.
 
@@ -349,6 +405,7 @@ def run_task(
         time_limit=limit,
         memory_limit_mb=memory_limit_mb,
         time_limit_name=name,
+        own_memory_limit_mb=own_memory_limit_mb,
     )
     outcome.worker = f"{socket.gethostname()}:{os.getpid()}"
     return outcome

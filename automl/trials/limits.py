@@ -55,11 +55,15 @@ def run_limited(
     time_limit: float | None = None,
     memory_limit_mb: float | None = None,
     time_limit_name: str = "time limit",
+    own_memory_limit_mb: float | None = None,
     **kwargs: Any,
 ) -> Outcome:
     """Call ``function(*args, **kwargs)`` in a child process under the given limits.
 
     ``time_limit_name`` says in the error of a stopped call what its time limit was.
+    ``memory_limit_mb`` bounds the child's resident memory (its tree's RSS, pages it still
+    shares with this process included); ``own_memory_limit_mb`` bounds the memory that is
+    its own (its tree's USS): its share of ``fit_memory_limit``.
     """
     if time_limit is not None and time_limit <= 0:
         return Outcome(TrialStatus.TIMEOUT, error="no time left to start the trial")
@@ -71,7 +75,15 @@ def run_limited(
         pid = os.fork()
         if pid == 0:  # the child: never returns
             _child(result_path, parent, function, args, kwargs)
-        return _watch(pid, result_path, started, time_limit, memory_limit_mb, time_limit_name)
+        return _watch(
+            pid,
+            result_path,
+            started,
+            time_limit,
+            memory_limit_mb,
+            time_limit_name,
+            own_memory_limit_mb,
+        )
     finally:
         try:
             os.unlink(result_path)
@@ -134,6 +146,7 @@ def _watch(
     time_limit: float | None,
     memory_limit_mb: float | None,
     time_limit_name: str,
+    own_memory_limit_mb: float | None = None,
 ) -> Outcome:
     peak = 0.0
     delay = _POLL_MIN
@@ -164,6 +177,19 @@ def _watch(
                 elapsed=elapsed,
                 peak_memory_mb=peak,
             )
+        if own_memory_limit_mb is not None:
+            own = process_tree_uss_mb(process)
+            if own > own_memory_limit_mb:
+                _kill(pid)
+                return Outcome(
+                    TrialStatus.MEMOUT,
+                    error=(
+                        f"stopped at {own:.0f} MB of its own memory (its share of the fit "
+                        f"memory limit, {own_memory_limit_mb:.0f} MB)"
+                    ),
+                    elapsed=elapsed,
+                    peak_memory_mb=peak,
+                )
         time.sleep(delay)
         delay = min(_POLL_MAX, delay * 2)
 
@@ -199,6 +225,12 @@ def _finished(status: int, path: str, elapsed: float, peak: float | None) -> Out
 def process_tree_rss_mb(process: psutil.Process | None) -> float:
     """Resident memory of a process and all its descendants, in MB (0 if it is gone)."""
     return _tree_mb(process, lambda p: p.memory_info().rss)
+
+
+def process_tree_uss_mb(process: psutil.Process | None) -> float:
+    """Unique memory of a process and its descendants, in MB: the pages only they map (for
+    a forked child, what it allocated or copied since the fork). Linux only."""
+    return _tree_mb(process, lambda p: p.memory_full_info().uss)
 
 
 def process_tree_pss_mb(process: psutil.Process | None) -> float:

@@ -31,7 +31,7 @@ def _build_lightgbm(p: dict[str, Any], ctx: BuildContext) -> Any:
     return cls(
         n_estimators=p["n_estimators"],
         learning_rate=p["learning_rate"],
-        num_leaves=p["num_leaves"],
+        num_leaves=_reachable_leaves(p["num_leaves"], p["min_child_samples"], ctx.n_rows),
         min_child_samples=p["min_child_samples"],
         subsample=p["subsample"],
         subsample_freq=1 if p["subsample"] < 1.0 else 0,
@@ -42,6 +42,14 @@ def _build_lightgbm(p: dict[str, Any], ctx: BuildContext) -> Any:
         random_state=ctx.random_state,
         verbose=-1,
     )
+
+
+def _reachable_leaves(num_leaves: int, min_child_samples: int, n_rows: int) -> int:
+    """``num_leaves`` cut to the most leaves a tree of ``n_rows`` rows can grow (each holds
+    at least ``min_child_samples``): the same trees, but LightGBM allocates every tree's
+    arrays for ``num_leaves`` leaves, and thousands of trees of 1,024 would-be leaves on a
+    few hundred rows take gigabytes for nothing."""
+    return max(2, min(num_leaves, n_rows // max(1, min_child_samples)))
 
 
 def _xgboost_space(task: str) -> list[Hyperparameter]:
