@@ -17,7 +17,8 @@ import joblib
 import pandas as pd
 
 from automl import plugins
-from automl.cli_fit import add_csv_arguments, add_fit_arguments, prepare_fit
+from automl.cli_fit import prepare_fit
+from automl.cli_options import add_csv_arguments, add_fit_arguments
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.history import HistoryError
 from automl.history.cli import add_history_commands
