@@ -1,11 +1,13 @@
 """Fold models of the best trials: a final model, or an ensemble member, that needs no refit.
 
-A trial's cross-validation (or holdout) models come back with its result, pickled, when its
-loss could place it among the best ``capacity`` full-fidelity trials (``threshold()``, asked
-when the trial is submitted). The store subscribes to the ledger, writes them to this machine's
-disk (whatever machine the trial ran on), drops them from the result, and deletes the files of
-trials that fall out of the best ``capacity``: disk use is bounded whatever the number of
-trials, and the main process never holds more than one trial's models in memory.
+A trial's cross-validation (or holdout) models are kept when its loss could place it among
+the best ``capacity`` full-fidelity trials (``threshold()``, asked when the trial is
+submitted). A trial on this machine writes them to the file ``incoming()`` names, so neither
+its worker nor this process ever holds them (a forest's five fold models can take gigabytes);
+a trial elsewhere (dask) sends them back pickled in its result. The store subscribes to the
+ledger, moves or writes them into its folder, drops them from the result, and deletes the
+files of trials that fall out of the best ``capacity``: disk use is bounded whatever the
+number of trials.
 """
 
 from __future__ import annotations
@@ -44,20 +46,34 @@ class FoldStore:
         with open(self.path(trial_id), "rb") as handle:
             return pickle.load(handle)
 
+    def incoming(self, trial_id: int) -> str:
+        """Where a trial on this machine writes its fold models (``TrialRequest``)."""
+        return os.path.join(self.folder, f"trial_{trial_id}.incoming")
+
     def _keep(self, result: TrialResult) -> None:
         payload, result.fold_models = result.fold_models, None
-        if payload is None or not result.ok:
+        written, result.fold_models_file = result.fold_models_file, None
+        if not result.ok or (payload is None and written is None):
+            if written is not None:
+                _remove(written)
             return
-        with open(self.path(result.trial_id), "wb") as handle:
-            handle.write(payload)
+        if written is not None:
+            os.replace(written, self.path(result.trial_id))
+        else:
+            with open(self.path(result.trial_id), "wb") as handle:
+                handle.write(payload)
         self._stored.add(result.trial_id)
         ranked = [t for t in self.ledger.ranked(full_fidelity=True) if t.trial_id in self._stored]
         for trial in ranked[self.capacity :]:
             self._stored.discard(trial.trial_id)
-            try:
-                os.unlink(self.path(trial.trial_id))
-            except OSError:
-                pass
+            _remove(self.path(trial.trial_id))
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

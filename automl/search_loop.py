@@ -141,6 +141,11 @@ class SearchLoop:
             random_state=self.settings.random_state,
             fidelity=proposal.fidelity,
             keep_models_below=keep,
+            fold_models_file=(
+                self.folds.incoming(trial_id)
+                if keep is not None and self.executor.shares_disk
+                else None
+            ),
         )
         future = self.executor.evaluate(
             request,

@@ -7,6 +7,7 @@ out or never start, over real trials (real fold models, real out-of-fold losses)
 from __future__ import annotations
 
 import math
+import os
 import pickle
 import time
 from concurrent.futures import Future
@@ -179,6 +180,41 @@ def test_the_store_keeps_only_the_best_trials_models(trials):
     assert kept == [t.trial_id for t in ledger.ranked()[:2]]
     assert store.threshold() == ledger.ranked()[1].loss
     assert all(t.fold_models is None for t in ledger)  # written to disk, not held in memory
+
+
+def test_a_local_trial_writes_its_fold_models_where_the_store_takes_them(trials):
+    ledger = TrialLedger()
+    store = FoldStore(ledger, 2)
+    try:
+        incoming = store.incoming(7)
+        trial = evaluate(
+            7,
+            SPACE.default_config("logistic_regression"),
+            PREPARED.X,
+            PREPARED.y,
+            task="binary",
+            categorical=[],
+            n_classes=2,
+            resampling=RESAMPLING,
+            metric=METRIC,
+            keep_models_below=math.inf,
+            fold_models_file=incoming,
+        )
+        assert trial.fold_models is None and trial.fold_models_file == incoming
+        ledger.add(trial)
+        assert store.has(7) and not os.path.exists(incoming)
+        assert trial.fold_models_file is None
+        assert _oof_loss(store.load(7)) == pytest.approx(trial.loss)
+        # a trial that does not make the cut leaves no file behind
+        worse = pickle.loads(pickle.dumps(trials[0]))
+        worse.trial_id, worse.loss = 8, math.inf
+        worse.fold_models, worse.fold_models_file = None, store.incoming(8)
+        open(store.incoming(8), "wb").close()
+        worse.status = "crashed"
+        ledger.add(worse)
+        assert not os.path.exists(store.incoming(8)) and not store.has(8)
+    finally:
+        store.close()
 
 
 @pytest.mark.slow

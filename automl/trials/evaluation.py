@@ -7,6 +7,7 @@ Running it under time and memory limits is ``automl.trials.limits``' job.
 
 from __future__ import annotations
 
+import os
 import pickle
 import time
 import warnings
@@ -49,6 +50,7 @@ def evaluate(
     fidelity: float = 1.0,
     keep_models_below: float | None = None,
     sample_weight: np.ndarray | None = None,
+    fold_models_file: str | None = None,
 ) -> TrialResult:
     """Fit the configuration on each split and score its out-of-fold predictions.
 
@@ -57,7 +59,7 @@ def evaluate(
     at different fidelities are comparable (successive halving relies on that).
     With ``keep_models_below``, when the loss is not above it, the fitted fold models come back
     with the result (a pickled ``FoldModels``): a final model, or an ensemble member, that
-    needs no refit on all rows.
+    needs no refit on all rows. With ``fold_models_file`` they are written there instead.
     With ``sample_weight`` the models are fit and the loss computed with the weights; rows of
     weight 0 are left out of both (before the ``fidelity`` share is drawn, so the weights
     follow their rows).
@@ -87,10 +89,17 @@ def evaluate(
     if not np.isfinite(predictions[rows]).all():
         raise ValueError("the model produced non-finite predictions")
     loss = metric.loss(y[rows], predictions[rows], weights_of(rows, sample_weight))
-    fold_models = None
+    fold_models = written = None
     if keep_models_below is not None and loss <= keep_models_below:
         # pickled here, in the trial's process: the process that watches it never unpickles
-        fold_models = pickle.dumps(FoldModels(folds, task, width), pickle.HIGHEST_PROTOCOL)
+        kept = FoldModels(folds, task, width)
+        if fold_models_file is None:
+            fold_models = pickle.dumps(kept, pickle.HIGHEST_PROTOCOL)
+        else:  # streamed to disk: no copy in memory, here or in the processes it passes
+            with open(fold_models_file + ".part", "wb") as handle:
+                pickle.dump(kept, handle, pickle.HIGHEST_PROTOCOL)
+            os.replace(fold_models_file + ".part", fold_models_file)
+            written = fold_models_file
     return TrialResult(
         trial_id=trial_id,
         config=config,
@@ -102,6 +111,7 @@ def evaluate(
         fidelity=fidelity,
         predictions=predictions.astype(np.float32),  # kept for every trial: half the memory
         fold_models=fold_models,
+        fold_models_file=written,
     )
 
 

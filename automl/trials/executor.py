@@ -153,6 +153,7 @@ class TrialExecutor(ABC):
 
     n_workers: int
     n_threads: int  # threads a trial uses by default
+    shares_disk: bool = False  # whether a trial can write files this process reads
 
     def evaluate(
         self,
@@ -236,6 +237,7 @@ class LocalExecutor(TrialExecutor):
         fit_memory_limit_mb: float | None = None,
     ) -> None:
         self.n_workers = n_workers
+        self.shares_disk = True
         self._warming: list[Future] = []
         self._memory_cap = (
             None if fit_memory_limit_mb is None else FitMemoryCap(fit_memory_limit_mb, n_workers)

@@ -28,8 +28,9 @@ class TrialData:
 @dataclass(frozen=True)
 class TrialRequest:
     """Evaluate ``config`` on the resampling splits, fit on a ``fidelity`` share of each
-    split's training rows; the fold models come back with the result when its loss is not above
-    ``keep_models_below`` (``inf``: always; None: never)."""
+    split's training rows; the fold models come back with the result (or go to
+    ``fold_models_file``) when its loss is not above ``keep_models_below`` (``inf``: always;
+    None: never)."""
 
     trial_id: int
     config: dict[str, Any]
@@ -37,6 +38,9 @@ class TrialRequest:
     random_state: int
     fidelity: float = 1.0
     keep_models_below: float | None = None
+    # Set when the worker shares this machine's disk: the fold models go to this file instead
+    # of coming back in the result, so no process between the trial and the store holds them.
+    fold_models_file: str | None = None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class TrialResult:
     worker: str | None = None  # "host:pid" of the worker process that ran the trial
     predictions: np.ndarray | None = field(default=None, repr=False)
     fold_models: bytes | None = field(default=None, repr=False)  # a pickled FoldModels
+    fold_models_file: str | None = None  # or where the trial wrote it (a local worker)
 
     @property
     def ok(self) -> bool:

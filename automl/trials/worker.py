@@ -51,6 +51,7 @@ def run_trial(data: TrialData, request: TrialRequest, *, n_threads: int) -> Tria
             fidelity=request.fidelity,
             keep_models_below=request.keep_models_below,
             sample_weight=data.sample_weight,
+            fold_models_file=request.fold_models_file,
         )
 
 
