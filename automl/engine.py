@@ -183,6 +183,7 @@ def run_search(
             metric=metric,
             y=prepared.y,
             refit_members=not bags_fold_models(settings.ensemble_refit, resampling),
+            time_budget=settings.time_budget,
         )
         loop = SearchLoop(
             executor,

@@ -4,6 +4,12 @@ Always: refitting the best trial on all rows. With ``ensemble_size`` > 1 also en
 selection (rounds x candidates x one metric evaluation, timed on the first result) and
 refitting the next ``RESERVED_MEMBERS`` best trials, spread over the workers (unless the
 members are bagged fold models).
+
+The reserve is capped at ``RESERVE_CAP`` of the time budget. On large data one slow trial
+(a forest that took two minutes on a ninth of a million rows) predicts a refit longer than
+the whole budget; uncapped, its reserve ended the search within the first minute. Capped, the
+search goes on, and the final model skips a refit predicted not to fit in the time left
+(the best trial then answers with its own fitted models).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ REFIT_SAFETY = 1.5  # refit estimate = measured per-split fit time x rows ratio 
 REFIT_OVERHEAD = 1.0  # seconds: process start, pickling the fitted model back
 ENSEMBLE_CANDIDATES = 50  # the best trials ensemble selection may choose from
 RESERVED_MEMBERS = 5  # ensemble members besides the best whose refit time is reserved
+RESERVE_CAP = 0.25  # of the time budget: the most the search leaves to the final model
 
 
 def refit_estimate(trial: TrialResult, resampling: Resampling) -> float:
@@ -48,10 +55,12 @@ class Reserve:
         metric: Metric,
         y: np.ndarray,
         refit_members: bool = True,
+        time_budget: float = float("inf"),
     ) -> None:
         self.ledger, self.resampling, self.n_workers = ledger, resampling, n_workers
         self.ensemble_size, self.refit_members = ensemble_size, refit_members
         self.metric, self.y = metric, y
+        self.cap = RESERVE_CAP * time_budget
         self.metric_seconds = 0.0
         self._timed = False
         ledger.subscribe(self._time_metric)
@@ -79,4 +88,4 @@ class Reserve:
             if self.refit_members:  # bagged members are their fold models: nothing to refit
                 others = sum(refit_estimate(t, self.resampling) for t in top[1:])
                 reserve += others / self.n_workers
-        return reserve
+        return min(reserve, self.cap)
