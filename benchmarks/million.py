@@ -148,7 +148,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         n_trials=len(trials),
         n_ok=sum(t["status"] == "ok" for t in trials),
         search_rows=_search_rows(model, len(X_train)),
-        final_kind=str(model.refit_.kind),
+        final_kind=getattr(model.refit_.kind, "value", str(model.refit_.kind)),
         auc=roc_auc_score(y_test, proba),
         oracle_auc=roc_auc_score(y_test, logit_test),
         constant_auc=0.5,

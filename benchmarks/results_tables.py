@@ -265,9 +265,12 @@ def system_stats(sel: pd.DataFrame, systems: list[str]) -> list[list[str]]:
 
 
 def _median_mb(frame: pd.DataFrame, column: str) -> str:
+    """The median, and over how many runs when some have no value (older runs)."""
     if column not in frame or not frame[column].notna().any():
         return "—"
-    return f"{frame[column].median():.0f}"
+    known = int(frame[column].notna().sum())
+    text = f"{frame[column].median():.0f}"
+    return text if known == len(frame) else f"{text} ({known} of {len(frame)} runs)"
 
 
 # ---------------------------------------------------------------------------------------------
