@@ -130,6 +130,18 @@ def select_rows(
     return sel.groupby(["dataset", "seed", "system"], as_index=False).tail(1)
 
 
+def mean_ranks(sel: pd.DataFrame, systems: list[str]) -> pd.Series:
+    """Each system's rank on each dataset (scores averaged over seeds; ties share a rank; a
+    system without an ok run ranks last), averaged over the datasets; best first."""
+    ok = sel[sel["status"] == "ok"]
+    scores = ok.groupby(["dataset", "system"])["score"].mean().unstack()
+    scores = scores.reindex(index=sorted(set(sel["dataset"])), columns=systems)
+    metrics = sel.groupby("dataset")["metric"].first().reindex(scores.index)
+    sign = np.where([_higher_is_better(m) for m in metrics], 1.0, -1.0)
+    ranks = scores.mul(sign, axis=0).rank(axis=1, ascending=False, na_option="bottom")
+    return ranks.mean().sort_values()
+
+
 def _higher_is_better(metric: str) -> bool:
     return metric not in LOWER_IS_BETTER
 
@@ -395,6 +407,14 @@ def write_table(
             summary_text.append(text.replace("**", ""))
     else:
         lines.append("- automl was not part of this selection: no comparison.")
+    ranks = mean_ranks(sel, [s for s in shown if s in set(sel["system"])])
+    if len(ranks) > 1:
+        text = ", ".join(f"{SYSTEMS[s].label} {r:.2f}" for s, r in ranks.items())
+        lines.append(
+            f"- Mean rank over the datasets (1 = best of {len(ranks)}; a failed run ranks "
+            f"last): {text}."
+        )
+        summary_text.append(f"mean rank: {text}")
     limit = over_limit_threshold(budget)
     for system in BUDGETED:
         a = sel[sel["system"] == system]
