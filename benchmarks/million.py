@@ -39,7 +39,7 @@ COLUMNS = [
     "wall_time",
     "n_trials",
     "n_ok",
-    "search_rows",
+    "fidelities",
     "final_kind",
     "auc",
     "oracle_auc",
@@ -147,7 +147,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         status="ok",
         n_trials=len(trials),
         n_ok=sum(t["status"] == "ok" for t in trials),
-        search_rows=_search_rows(model, len(X_train)),
+        fidelities=_fidelities(model),
         final_kind=getattr(model.refit_.kind, "value", str(model.refit_.kind)),
         auc=roc_auc_score(y_test, proba),
         oracle_auc=roc_auc_score(y_test, logit_test),
@@ -156,11 +156,10 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     return res
 
 
-def _search_rows(model: Any, n_train: int) -> str:
-    """The shares of the training split's rows the trials were fit on (successive halving),
-    as rows of the whole training set (a holdout fits on 80 % of them)."""
-    fidelities = sorted({round(float(t["fidelity"]), 3) for t in model.trials_})
-    return ", ".join(f"{f * n_train:,.0f}" for f in fidelities)
+def _fidelities(model: Any) -> str:
+    """The shares of each split's training rows the trials were fit on (successive halving;
+    the holdout split trains on 80 % of the rows)."""
+    return ", ".join(f"{f:.3g}" for f in sorted({float(t["fidelity"]) for t in model.trials_}))
 
 
 # ------------------------------------------------------------------ parent side
@@ -235,7 +234,7 @@ def write_table() -> None:
             "status",
             "fit_time",
             "n_trials",
-            "search_rows",
+            "fidelities",
             "final_kind",
             "auc",
             "oracle_auc",
