@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -172,12 +174,14 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     from automl.trials.limits import process_tree_pss_mb, process_tree_rss_mb
     from benchmarks.isolation import kill_tree
 
-    flag = tempfile.mktemp(prefix="automl-million-")
+    scratch = tempfile.mkdtemp(prefix="automl-million-")
+    flag = os.path.join(scratch, "fitting")  # the child creates it when the fit starts
     spec = {**spec, "flag": flag}
     command = [sys.executable, "-m", "benchmarks.million", "--one", json.dumps(spec)]
     timeout = spec["budget"] * 1.5 + 300
     started = time.monotonic()
-    log_path = OUT.parent / "million.log"
+    log_path = OUT.parent / "logs" / "million.log"  # ignored by git, as other runs' logs
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log_file:
         proc = subprocess.Popen(
             command,
@@ -208,8 +212,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         time.sleep(POLL_SECONDS)
     out = proc.communicate()[0] if status is None else ""
     kill_tree(proc.pid, known)
-    Path(flag).unlink(missing_ok=True)
-    Path(flag).with_suffix(".sqlite").unlink(missing_ok=True)
+    shutil.rmtree(scratch, ignore_errors=True)
     lines = [line for line in out.splitlines() if line.startswith("{")]
     result = json.loads(lines[-1]) if lines else {"status": status or "crashed"}
     if "error" not in result and result.get("status") != "ok":

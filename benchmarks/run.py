@@ -84,15 +84,6 @@ def _csv_value(v: Any) -> Any:
     return v
 
 
-def _recorded_systems(csv_path: Path) -> set[str]:
-    import csv
-
-    if not csv_path.exists():
-        return set()
-    with open(csv_path, newline="") as f:
-        return {row["system"] for row in csv.DictReader(f) if row.get("status") == "ok"}
-
-
 def resolve_systems(names: list[str]) -> tuple[list[str], list[str]]:
     """The systems to run, and notes on those skipped (an optional package is missing)."""
     bad = [s for s in names if s not in SYSTEMS]
@@ -292,7 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             return 130
 
     if not args.table_only:  # a system not runnable here still shows the rows it has
-        requested, recorded = common.comma_list(args.systems), _recorded_systems(Path(args.out))
+        requested = common.comma_list(args.systems)
+        recorded = {system for (system,) in common.done_keys(Path(args.out), ["system"])}
         systems = [s for s in requested if s in systems or s in recorded]
     command = "python -m benchmarks.run " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)

@@ -58,7 +58,7 @@ class StandInExecutor:
         return future
 
 
-def _trial(trial_id: int, family: str, keep: bool):
+def _trial(trial_id: int, family: str, keep: bool, fold_models_file: str | None = None):
     return evaluate(
         trial_id,
         SPACE.default_config(family),
@@ -70,6 +70,7 @@ def _trial(trial_id: int, family: str, keep: bool):
         resampling=RESAMPLING,
         metric=METRIC,
         keep_models_below=math.inf if keep else None,
+        fold_models_file=fold_models_file,
     )
 
 
@@ -187,19 +188,7 @@ def test_a_local_trial_writes_its_fold_models_where_the_store_takes_them(trials)
     store = FoldStore(ledger, 2)
     try:
         incoming = store.incoming(7)
-        trial = evaluate(
-            7,
-            SPACE.default_config("logistic_regression"),
-            PREPARED.X,
-            PREPARED.y,
-            task="binary",
-            categorical=[],
-            n_classes=2,
-            resampling=RESAMPLING,
-            metric=METRIC,
-            keep_models_below=math.inf,
-            fold_models_file=incoming,
-        )
+        trial = _trial(7, "logistic_regression", True, fold_models_file=incoming)
         assert trial.fold_models is None and trial.fold_models_file == incoming
         ledger.add(trial)
         assert store.has(7) and not os.path.exists(incoming)

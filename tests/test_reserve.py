@@ -27,16 +27,15 @@ def _trial(trial_id: int, loss: float, fit_time: float, fidelity: float = 1 / 9)
     )
 
 
-def _reserve(ledger: TrialLedger, budget: float, **kwargs) -> Reserve:
+def _reserve(ledger: TrialLedger, budget: float, ensemble_size: int = 1) -> Reserve:
     return Reserve(
         ledger,
         HOLDOUT,
         n_workers=2,
-        ensemble_size=1,
+        ensemble_size=ensemble_size,
         metric=get_metric("roc_auc", "binary"),
         y=Y,
         time_budget=budget,
-        **kwargs,
     )
 
 
@@ -56,15 +55,7 @@ def test_one_slow_member_does_not_end_the_search_it_is_capped():
     """A slow forest on a ninth of a million rows predicted a 2,000 s refit and ended a
     600 s search after its first minute."""
     ledger = TrialLedger()
-    reserve = Reserve(
-        ledger,
-        HOLDOUT,
-        n_workers=2,
-        ensemble_size=25,
-        metric=get_metric("roc_auc", "binary"),
-        y=Y,
-        time_budget=600,
-    )
+    reserve = _reserve(ledger, budget=600, ensemble_size=25)
     ledger.add(_trial(0, loss=0.18, fit_time=11.0, fidelity=1 / 3))
     ledger.add(_trial(1, loss=0.21, fit_time=127.0))
     uncapped = refit_estimate(ledger.ranked()[1], HOLDOUT) / 2

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 import psutil
 
-from automl.trials.limits import process_tree_uss_mb
-
 
 @dataclass(frozen=True)
 class FitMemory:
@@ -40,23 +38,21 @@ def measure_fit_memory(root: psutil.Process | None = None) -> FitMemory:
     worker's forked child and what it starts); the trackers and the workers themselves have
     no children of their own but trials."""
     root = root or psutil.Process()
-    total = trials = 0
-    for process in [root, *root.children(recursive=True)]:
-        try:
-            total += process.memory_full_info().pss
-        except psutil.Error:
-            pass
     try:
         children = root.children()
+        trial_pids = {p.pid for child in children for p in child.children(recursive=True)}
+        everyone = [root, *root.children(recursive=True)]
     except psutil.Error:
-        children = []
-    for child in children:
+        trial_pids, everyone = set(), [root]
+    total = trials = 0
+    for process in everyone:  # one read of smaps per process gives both measures
         try:
-            below = child.children()
+            memory = process.memory_full_info()
         except psutil.Error:
             continue
-        for trial in below:
-            trials += process_tree_uss_mb(trial) * 2**20
+        total += memory.pss
+        if process.pid in trial_pids:
+            trials += memory.uss
     return FitMemory(total / 2**20, trials / 2**20)
 
 
@@ -75,13 +71,14 @@ class FitMemoryCap:
 
 
 def check_fit_memory_limit(limit_mb: float | None) -> None:
-    """A cap this process alone already exceeds cannot be met: say so before searching."""
+    """A cap that this process (with the workers a previous fit kept warm) already exceeds
+    cannot be met: say so before searching."""
     if limit_mb is None:
         return
     used = measure_fit_memory().total_mb
     if used >= limit_mb:
         raise ValueError(
             f"fit_memory_limit={limit_mb:.0f} MB is below what this process already uses "
-            f"({used:.0f} MB, with the data loaded), before any worker starts. Raise it, or "
-            "leave it at None."
+            f"({used:.0f} MB, with the data loaded and any workers kept from an earlier fit), "
+            "before any trial starts. Raise it, or leave it at None."
         )
