@@ -152,6 +152,32 @@ print(*counts)
 
 
 @pytest.mark.slow
+def test_a_semaphore_freed_after_its_tracker_was_killed_makes_no_noise():
+    """loky's own threads may be first to find the tracker killed: the pool's manager thread
+    frees semaphores as soon as it sees its workers die. That used to warn "process died
+    unexpectedly", start a tracker that never saw them, and print a KeyError for each."""
+    result = run_script(
+        FIT
+        + """
+import os
+from joblib.externals.loky.backend import resource_tracker
+from joblib.externals.loky.backend.synchronize import Lock
+fit()
+lock = Lock()  # registered with the pool's tracker
+tracker = resource_tracker._resource_tracker
+os.kill(tracker._pid, signal.SIGKILL)
+os.waitpid(tracker._pid, 0)
+del lock  # its last message goes to the killed tracker
+print(tracker._pid)
+fit()  # and the next fit hands over to a fresh tracker
+print(tracker._pid is not None and psutil.pid_exists(tracker._pid))
+"""
+    )
+    quiet(result)
+    assert result.stdout.split() == ["None", "True"]
+
+
+@pytest.mark.slow
 def test_the_callers_own_joblib_pool_works_after_a_fit_and_outlives_shutdown():
     """The trials' pool is not joblib's: a caller's ``n_jobs`` after a fit used to get it,
     without the temporary folder joblib sets up, and fail with an AttributeError."""

@@ -13,10 +13,12 @@ nothing of them and prints a ``KeyError`` traceback. That same noise, after "pro
 unexpectedly", is what follows when someone kills the trackers (a harness cleaning up the
 process tree with SIGKILL). So a dead tracker is replaced quietly: its messages go to
 ``os.devnull`` while the pool that used it is shut down, then a fresh tracker takes over the
-resources still alive. This reaches into private attributes of the trackers (``_fd``,
-``_pid``, ``_lock``), of loky (its reusable executor class) and of ``multiprocessing`` (its
-children), which none of them exposes; ``tests/test_worker_lifetime.py`` fails if an upgrade
-changes them.
+resources still alive. loky's own threads may be first to find its tracker dead (the pool's
+manager thread frees semaphores when it sees its workers killed), so loky's tracker is made
+to mute itself too instead of relaunching at once. This reaches into private attributes of
+the trackers (``_fd``, ``_pid``, ``_lock``, ``_launch``, ``_teardown_dead_process``), of loky
+(its reusable executor class) and of ``multiprocessing`` (its children), which none of them
+exposes; ``tests/test_worker_lifetime.py`` fails if an upgrade changes them.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ def worker_pool(n_workers: int, initializer: Callable[..., None], initargs: tupl
         _forget_reaped_workers()
         if not _exit_hook_registered:  # here, not at import: worker processes import us too
             atexit.register(_mute_dead_trackers)
+            _relaunch_quietly(_loky_tracker._resource_tracker)
             _exit_hook_registered = True
         return _reusable_pool(n_workers, initializer, initargs)
 
@@ -185,18 +188,48 @@ def _live_resources() -> list[tuple[Any, str, str]]:
     return found
 
 
+def _relaunch_quietly(tracker: Any) -> None:
+    """Make ``tracker``, when whoever writes to it next finds it dead, mute itself (write to
+    ``os.devnull``) instead of warning and relaunching: a new tracker would print a
+    ``KeyError`` for every semaphore freed afterwards that it never saw registered. The next
+    ``worker_pool`` or ``shutdown_workers`` hands the muted tracker over to a fresh one."""
+    if getattr(tracker, "_automl_quiet", False):
+        return
+    launch = tracker._launch
+
+    def teardown() -> None:  # called with the tracker's lock held, its fd known dead
+        with contextlib.suppress(OSError):
+            os.close(tracker._fd)
+        _reap(tracker._pid, timeout=_TRACKER_EXIT_WAIT)
+        tracker._fd = tracker._pid = None
+        tracker._automl_muted = True
+
+    def launch_unless_muted() -> None:
+        if getattr(tracker, "_automl_muted", False):
+            tracker._fd = os.open(os.devnull, os.O_WRONLY)
+        else:
+            launch()
+
+    tracker._teardown_dead_process = teardown
+    tracker._launch = launch_unless_muted
+    tracker._automl_quiet = True
+
+
 def _mute_dead_trackers() -> list[Any]:
-    """Point every tracker whose process has died at ``os.devnull``; return them."""
+    """Point every tracker whose process has died at ``os.devnull``; return the muted ones
+    (also those that muted themselves)."""
     muted = []
     for tracker in _trackers():
         with tracker._lock:
-            if tracker._fd is None or tracker._check_alive():
-                continue
-            with contextlib.suppress(OSError):
-                os.close(tracker._fd)
-            _reap(tracker._pid, timeout=_TRACKER_EXIT_WAIT)
-            tracker._fd = os.open(os.devnull, os.O_WRONLY)
-            tracker._pid = None
+            if not getattr(tracker, "_automl_muted", False):
+                if tracker._fd is None or tracker._check_alive():
+                    continue
+                with contextlib.suppress(OSError):
+                    os.close(tracker._fd)
+                _reap(tracker._pid, timeout=_TRACKER_EXIT_WAIT)
+                tracker._fd = os.open(os.devnull, os.O_WRONLY)
+                tracker._pid = None
+                tracker._automl_muted = True
             muted.append(tracker)
     if muted:
         log.debug("%d resource tracker(s) had been killed; replacing them", len(muted))
@@ -209,8 +242,10 @@ def _hand_over(muted: list[Any]) -> None:
         return
     for tracker in muted:
         with tracker._lock:
-            os.close(tracker._fd)
+            if tracker._fd is not None:
+                os.close(tracker._fd)
             tracker._fd = None
+            tracker._automl_muted = False
     for tracker, name, kind in _live_resources():
         if any(tracker is dead for dead in muted):
             tracker.register(name, kind)  # the first message starts the new tracker
