@@ -29,6 +29,32 @@ def test_a_cap_below_what_this_process_uses_is_refused_before_searching():
         AutoMLClassifier(time_budget=10, fit_memory_limit=10, verbose=0).fit(X, y)
 
 
+def test_data_too_large_for_one_worker_is_refused_before_searching(monkeypatch):
+    from automl.trials import memory
+
+    X, y = load_breast_cancer(return_X_y=True)
+    monkeypatch.setattr(memory, "available_mb", lambda: 0.1)  # the data take ~0.13 MB
+    estimator = AutoMLClassifier(time_budget=10, n_jobs=2, history=None, verbose=0)
+    with pytest.raises(
+        ValueError,
+        match=r"the training data take 0.1 MB in memory; .* need about 0.2 MB, more than the "
+        r"0.1 MB this machine has available",
+    ):
+        estimator.fit(X, y)
+    assert not hasattr(estimator, "trials_")
+
+
+def test_fewer_workers_when_only_some_fit():
+    from automl.trials.memory import workers_that_fit
+
+    limit = measure_fit_memory().total_mb + 50  # room for 50 MB more
+    with pytest.warns(RuntimeWarning, match=r"2 worker\(s\) of the 4 asked for fit"):
+        assert workers_that_fit(12.0, 4, limit) == 2  # 21.6 MB a worker
+    assert workers_that_fit(1.0, 4, limit) == 4
+    with pytest.raises(ValueError, match=r"or raise fit_memory_limit\."):
+        workers_that_fit(40.0, 4, limit)
+
+
 def test_the_fit_is_measured_once_per_page():
     """PSS counts a shared page once across the tree; summed RSS counts it in every process
     (a warm worker pool from an earlier test shares the libraries' pages)."""

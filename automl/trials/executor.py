@@ -30,7 +30,7 @@ from joblib.externals.loky.process_executor import BrokenProcessPool
 
 from automl.space import preload_modules
 from automl.trials.limits import Outcome, run_limited
-from automl.trials.memory import FitMemoryCap
+from automl.trials.memory import FitMemoryCap, workers_that_fit
 from automl.trials.pool import shutdown_workers, worker_pool
 from automl.trials.request import RefitRequest, TrialData, TrialRequest
 from automl.trials.result import TrialResult
@@ -134,6 +134,7 @@ def make_executor(
         from automl.trials.dask import DaskExecutor
 
         return DaskExecutor(client, data, n_workers)
+    n_workers = workers_that_fit(data.size_mb(), n_workers, fit_memory_limit_mb)
     return LocalExecutor(
         data,
         n_workers,

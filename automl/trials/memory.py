@@ -15,9 +15,14 @@ is stopped and recorded as ``memout``, as under ``memory_limit``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import psutil
+
+# What a local worker adds per copy of the training data: its own copy, loaded once, and the
+# training fold a trial slices from it (80 % under 5-fold CV or the holdout)
+DATA_COPIES_PER_WORKER = 1.8
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,41 @@ class FitMemoryCap:
         whose fixed part already fills the cap records memouts instead of hanging."""
         fixed = measure_fit_memory().fixed_mb
         return max(1.0, (self.limit_mb - fixed) / self.n_slots)
+
+
+def available_mb() -> float:
+    """Memory the machine can still give without swapping."""
+    return psutil.virtual_memory().available / 2**20
+
+
+def workers_that_fit(data_mb: float, n_workers: int, limit_mb: float | None) -> int:
+    """How many of ``n_workers`` local workers the memory left can hold, each with its copy of
+    the data and a trial's training fold: fewer with a warning, or a ``ValueError`` before
+    the search when not even one fits (rather than swapping, or the main process being
+    killed for memory in the middle of the fit). Left is what ``limit_mb`` leaves after this
+    process tree, or without a cap what the machine has available."""
+    if limit_mb is None:
+        room, where = available_mb(), "this machine has available"
+    else:
+        room = limit_mb - measure_fit_memory().total_mb
+        where = f"fit_memory_limit={limit_mb:.0f} MB leaves after this process"
+    per_worker = data_mb * DATA_COPIES_PER_WORKER
+    fitting = min(n_workers, int(room // per_worker)) if per_worker > 0 else n_workers
+    if fitting < 1:
+        raise ValueError(
+            f"the training data take {data_mb:,.1f} MB in memory; a worker's copy and a "
+            f"trial's fold of them need about {per_worker:,.1f} MB, more than the "
+            f"{max(0.0, room):,.1f} MB {where}. Fit on a sample of the rows or fewer columns"
+            + (", or raise fit_memory_limit." if limit_mb is not None else ".")
+        )
+    if fitting < n_workers:
+        warnings.warn(
+            f"the training data take {data_mb:,.1f} MB in memory: {fitting} worker(s) of the "
+            f"{n_workers} asked for fit in the {room:,.0f} MB {where}; running {fitting}.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return fitting
 
 
 def check_fit_memory_limit(limit_mb: float | None) -> None:

@@ -24,6 +24,13 @@ class TrialData:
     families: tuple[Any, ...] = ()  # model families registered by the user, not built in
     sample_weight: np.ndarray | None = None  # one per row (automl.sample_weight), or None
 
+    def size_mb(self) -> float:
+        """What a worker's copy of the data takes in memory."""
+        size = int(self.X.memory_usage(index=True, deep=True).sum()) + self.y.nbytes
+        if self.sample_weight is not None:
+            size += self.sample_weight.nbytes
+        return size / 2**20
+
 
 @dataclass(frozen=True)
 class TrialRequest:
