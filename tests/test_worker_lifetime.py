@@ -310,8 +310,10 @@ def test_soak_consecutive_fits_leave_nothing_behind():
     growth = steady[-1]["rss_mb"] - steady[0]["rss_mb"]
     assert growth < RSS_GROWTH_MB, f"RSS grew {growth:.1f} MB over {len(steady)} fits"
 
-    # keep_workers=False: no child process after any fit, and fewer threads and files
+    # keep_workers=False: no child process after any fit, and fewer threads and files; a
+    # library's thread pool (a booster's OpenMP, when the final model's latency is measured
+    # here) may start on its first use in this process, once
     assert all(u["children"] == 0 for u in cold)
-    for name in ("threads", "fds"):
-        assert len({u[name] for u in cold}) == 1, (name, cold)
-        assert cold[0][name] < warm[-1][name], (name, cold, warm[-1])
+    for name, slack in (("threads", THREADS_SLACK), ("fds", FDS_SLACK)):
+        assert max(u[name] for u in cold) <= cold[0][name] + slack, (name, cold)
+        assert max(u[name] for u in cold) < warm[-1][name], (name, cold, warm[-1])
