@@ -17,6 +17,12 @@ from automl import AutoMLClassifier, AutoMLRegressor  # noqa: E402
 from automl.tracking import ENV_VARIABLE, TrackingWarning, redact_uri  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _artifacts_out_of_the_repository(tmp_path, monkeypatch):
+    """A SQLite tracking store keeps run artifacts under ./mlruns: in the test's folder."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _data(n=300, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 4))
