@@ -34,6 +34,7 @@ from automl.recorder import HistoryWarning, RunRecorder
 from automl.run_card import make_run_card
 from automl.settings import Settings, make_settings
 from automl.space import SPACE_VERSION
+from automl.thresholds import labels_at
 from automl.tracking import MlflowTracker, resolve_tracking
 from automl.trials.executor import joblib_here
 from automl.versions import library_versions, warn_if_different
@@ -188,6 +189,8 @@ class _AutoMLBase(BaseEstimator):
         self.best_config_ = None if best is None else dict(best.config)
         self.best_score_ = None if best is None else best.score
         self.refit_ = outcome.report
+        if self._classification:
+            self.decision_threshold_ = outcome.report.decision_threshold
         self.ensemble_ = [member.as_dict() for member in outcome.members]
         self.metafeatures_ = outcome.metafeatures
         self.n_warm_start_ = outcome.warm_configs
@@ -220,7 +223,8 @@ class _AutoMLBase(BaseEstimator):
         """One row per trial, best first: model family, score, status, time and configuration.
 
         Trials fit on all training rows rank above those of successive halving's smaller rungs
-        (``fidelity`` < 1), whose scores are not comparable.
+        (``fidelity`` < 1), whose scores are not comparable. On a binary task scored on labels,
+        ``threshold`` is the decision threshold each trial was scored at.
         """
         check_is_fitted(self, "trials_")
         rows = sorted(self.trials_, key=lambda t: rank_key(t["fidelity"], t["loss"], t["trial_id"]))
@@ -231,6 +235,8 @@ class _AutoMLBase(BaseEstimator):
         table["ensemble_weight"] = table["trial_id"].map(weights).fillna(0.0)
         table = table.rename(columns={"score": self.metric_})
         table.insert(0, "rank", np.arange(1, len(table) + 1))
+        if "threshold" in table and table["threshold"].isna().all():
+            table = table.drop(columns=["threshold"])  # the metric tunes none
         return table.drop(columns=["loss"])
 
     def feature_importance(
@@ -309,8 +315,12 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     _classification = True
 
     def predict(self, X: Any) -> np.ndarray:
+        """The most probable class; for a binary task scored on labels (F1, accuracy, ...),
+        the positive class where its probability reaches ``decision_threshold_``, tuned on
+        out-of-fold predictions."""
         proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        threshold = getattr(self, "decision_threshold_", None)  # models saved before it: None
+        return self.classes_[labels_at(proba, threshold)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from functools import partial
 from typing import Any
@@ -24,7 +24,7 @@ from automl.presets import AUTO
 from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
 from automl.sample_weight import weighted_rows, weights_of
 from automl.settings import Settings
-from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model
+from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model, meta_predict
 from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
 from automl.trials.request import RefitRequest
 from automl.trials.resampling import Resampling
@@ -116,12 +116,20 @@ class FinalModelReport:
     metric: str | None = None
     validation_score: float | None = None  # the ensemble's, on the stored predictions
     resampled: str = "cv"  # where fold models come from: "cv" or "holdout"
+    # binary, metric on labels: where predict puts the positive class's probability threshold
+    decision_threshold: float | None = None
 
     @property
     def on_fold_models(self) -> int:
         return sum(m.fitted_on == FitOn.FOLD_MODELS for m in self.members)
 
     def __str__(self) -> str:
+        text = self._what()
+        if self.decision_threshold is not None:
+            text += f"; decision threshold {self.decision_threshold:.4g}"
+        return text
+
+    def _what(self) -> str:
         if self.kind == FinalKind.CONSTANT:
             return f"constant baseline ({self.constant_reason.value})"
         if self.kind == FinalKind.SINGLE:
@@ -152,6 +160,8 @@ class FinalModel:
     best: TrialResult | None  # the trial behind the model (the ensemble's heaviest member)
     report: FinalModelReport
     members: list[EnsembleMember]
+    # an ensemble's predictions for the validation rows (a single model's are its trial's)
+    validation_predictions: np.ndarray | None = None
 
 
 class FinalModelBuilder:
@@ -179,7 +189,30 @@ class FinalModelBuilder:
         if self.settings.ensemble_size > 1:
             ensemble = self.ensemble(final)
             if ensemble is not None:
-                return ensemble
+                final = ensemble
+        return self._with_threshold(final)
+
+    def _validation_rows(self) -> np.ndarray:
+        # scored as the trials were: with the weights, without the rows of weight 0
+        return weighted_rows(self.resampling.validation_rows, self.prepared.sample_weight)
+
+    def _with_threshold(self, final: FinalModel) -> FinalModel:
+        """The final model with the decision threshold its own out-of-fold predictions score
+        best at, when the metric tunes one."""
+        if not self.metric.tunes_threshold or final.report.kind == FinalKind.CONSTANT:
+            return final
+        rows = self._validation_rows()
+        predictions = final.validation_predictions
+        if predictions is None and final.best is not None and final.best.predictions is not None:
+            predictions = final.best.predictions[rows]
+        if predictions is None:
+            return final
+        threshold = self.metric.threshold(
+            self.prepared.y[rows],
+            np.asarray(predictions, dtype=np.float64),
+            weights_of(rows, self.prepared.sample_weight),
+        )
+        final.report = replace(final.report, decision_threshold=threshold)
         return final
 
     def _time_left(self) -> float:
@@ -283,8 +316,7 @@ class FinalModelBuilder:
         a meta-model over the best candidates replaces greedy selection where it wins on
         held-out validation folds.
         """
-        # scored as the trials were: with the weights, without the rows of weight 0
-        rows = weighted_rows(self.resampling.validation_rows, self.prepared.sample_weight)
+        rows = self._validation_rows()
         y_val = self.prepared.y[rows]
         loss_of = partial(
             self.metric.loss, sample_weight=weights_of(rows, self.prepared.sample_weight)
@@ -361,18 +393,19 @@ class FinalModelBuilder:
         ]
         fitted.sort(key=lambda item: (-item[0].weight, item[0].trial_id))
         members = [member for member, _, _ in fitted]
+        member_predictions = [predictions[index] for _, _, index in fitted]
         if stacked:  # the meta-model learns from the members that were fitted
-            meta = fit_meta_model(
-                [predictions[index] for _, _, index in fitted], y_val, self.prepared.task
-            )
+            meta = fit_meta_model(member_predictions, y_val, self.prepared.task)
             width = 1 if self.prepared.classes is None else len(self.prepared.classes)
             model: Any = StackedEnsemble(
                 [fitted_model for _, fitted_model, _ in fitted], meta, self.prepared.task, width
             )
+            combined = meta_predict(meta, member_predictions, self.prepared.task, width)
         else:
             model = Ensemble(
                 [(m.weight, fitted_model) for m, fitted_model, _ in fitted], self.prepared.task
             )
+            combined = sum(m.weight * p for m, p in zip(members, member_predictions))
         report = FinalModelReport(
             FinalKind.STACKED if stacked else FinalKind.ENSEMBLE,
             members=tuple(members),
@@ -382,7 +415,7 @@ class FinalModelBuilder:
             resampled=self._resampled(),
         )
         top_trial = self.ledger[members[0].trial_id]
-        return FinalModel(model, refit_trial or top_trial, report, members)
+        return FinalModel(model, refit_trial or top_trial, report, members, combined)
 
     def _fit_members(
         self,

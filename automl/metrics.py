@@ -3,6 +3,10 @@
 Trials keep their out-of-fold predictions (the ensemble needs them), so a metric here scores
 an array of predictions. Scikit-learn scorer names and scorer callables are accepted too: they
 are run against a stand-in estimator that simply replays the stored predictions.
+
+On a binary task a metric of labels (accuracy, F1, a scorer that calls ``predict``) scores the
+probabilities at the decision threshold that suits them best (``automl.thresholds``): the
+search, the ensemble and ``predict`` then agree on what a model is worth.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ import numpy as np
 from sklearn import metrics as skm
 from sklearn.base import BaseEstimator
 
+from automl import thresholds
 from automl.data import BINARY, MULTICLASS, REGRESSION
 from automl.sample_weight import takes_sample_weight
+from automl.thresholds import ThresholdChoice
 
 DEFAULT_METRIC = {BINARY: "roc_auc", MULTICLASS: "log_loss", REGRESSION: "rmse"}
 Weights = np.ndarray | None  # one weight per scored row, or None: every row counts once
+# (y_true, probabilities, sample_weight) -> the best threshold and the score there
+ChooseThreshold = Callable[..., ThresholdChoice]
 
 
 def _rmse(y: np.ndarray, p: np.ndarray, sample_weight: Weights = None) -> float:
@@ -87,6 +95,20 @@ _ALIASES = {
 _CLASSIFICATION_ONLY = {"roc_auc", "log_loss", "accuracy", "balanced_accuracy", "f1_macro"}
 
 
+def _swept(counts: thresholds.Counts) -> ChooseThreshold:
+    def choose(y: np.ndarray, proba: np.ndarray, sample_weight: Weights = None) -> ThresholdChoice:
+        return thresholds.sweep(counts, y, np.asarray(proba)[:, 1], sample_weight)
+
+    return choose
+
+
+def _at_best_threshold(choose: ChooseThreshold) -> Callable[..., float]:
+    def metric(y: np.ndarray, proba: np.ndarray, sample_weight: Weights = None) -> float:
+        return choose(y, proba, sample_weight).score
+
+    return metric
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric that scores stored predictions; ``loss`` is what the search minimizes.
@@ -102,18 +124,39 @@ class Metric:
     _function: Callable[..., float]  # (y_true, prediction[, sample_weight=...]) -> score
     best_score: float | None = None  # the perfect score (1 for AUC, 0 for RMSE), if known
     takes_sample_weight: bool = True
+    # binary metrics of labels: the threshold that scores best, and the score there
+    _choose_threshold: ChooseThreshold | None = None
+
+    @property
+    def tunes_threshold(self) -> bool:
+        """Whether a binary model is scored, and predicts, at a tuned decision threshold."""
+        return self._choose_threshold is not None
+
+    def _check_weights(self, sample_weight: Weights) -> None:
+        if sample_weight is not None and not self.takes_sample_weight:
+            raise ValueError(
+                f"metric {self.name!r} takes no sample_weight, so it cannot score weighted "
+                "rows; use a built-in metric or a scorer that accepts sample_weight."
+            )
 
     def score(
         self, y_true: np.ndarray, prediction: np.ndarray, sample_weight: Weights = None
     ) -> float:
         if sample_weight is None:
             return self._function(y_true, prediction)
-        if not self.takes_sample_weight:
-            raise ValueError(
-                f"metric {self.name!r} takes no sample_weight, so it cannot score weighted "
-                "rows; use a built-in metric or a scorer that accepts sample_weight."
-            )
+        self._check_weights(sample_weight)
         return self._function(y_true, prediction, sample_weight=sample_weight)
+
+    def threshold(
+        self, y_true: np.ndarray, proba: np.ndarray, sample_weight: Weights = None
+    ) -> float | None:
+        """The decision threshold on the positive class's probability that scores ``proba``
+        best; None where the metric does not tune one (the most probable class is predicted)."""
+        if self._choose_threshold is None:
+            return None
+        self._check_weights(sample_weight)
+        weights = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return self._choose_threshold(y_true, proba, **weights).threshold
 
     def loss(
         self, y_true: np.ndarray, prediction: np.ndarray, sample_weight: Weights = None
@@ -155,6 +198,9 @@ def get_metric(metric: str | Callable | None, task: str) -> Metric:
         if task != REGRESSION and name not in _CLASSIFICATION_ONLY:
             raise ValueError(f"metric {metric!r} is for regression; this is a classification task.")
         function, greater, proba = _BUILTIN[name]
+        if task == BINARY and name in thresholds.CONFUSION:
+            choose = _swept(thresholds.CONFUSION[name])
+            return Metric(name, True, True, _at_best_threshold(choose), 1.0, True, choose)
         return Metric(name, greater, proba, function, best_score=1.0 if greater else 0.0)
     if name in skm.get_scorer_names():
         if task == MULTICLASS and name in ("f1", "precision", "recall", "jaccard"):
@@ -162,7 +208,11 @@ def get_metric(metric: str | Callable | None, task: str) -> Metric:
                 f"metric {metric!r} is defined for binary targets; for {task} use "
                 f"'{name}_macro' or '{name}_weighted'."
             )
-        return _from_scorer(name, skm.get_scorer(name), task)
+        if task == BINARY and name in thresholds.CONFUSION:  # scikit-learn's, on labels
+            choose = _swept(thresholds.CONFUSION[name])
+            return Metric(name, True, True, _at_best_threshold(choose), 1.0, True, choose)
+        tune = not name.startswith(thresholds.UNTUNED)
+        return _from_scorer(name, skm.get_scorer(name), task, tune=tune)
     choices = sorted(set(_BUILTIN) | set(_ALIASES))
     raise ValueError(
         f"Unknown metric {metric!r}. Use one of {choices}, any scikit-learn scorer name "
@@ -170,29 +220,54 @@ def get_metric(metric: str | Callable | None, task: str) -> Metric:
     )
 
 
-def _from_scorer(name: str, scorer: Callable, task: str) -> Metric:
+def _from_scorer(name: str, scorer: Callable, task: str, *, tune: bool = True) -> Metric:
     """Wrap a scorer(estimator, X, y) so it can score stored predictions.
 
     Scorers follow scikit-learn's greater-is-better convention, so the score is taken as is.
-    Weights reach scorers that take ``sample_weight`` (scikit-learn's do).
+    Weights reach scorers that take ``sample_weight`` (scikit-learn's do). On a binary task,
+    a scorer of labels is scored at its best threshold: scikit-learn's scorers say what they
+    call (``predict``); any other is watched on its first call.
     """
 
-    def function(y_true: np.ndarray, prediction: np.ndarray, **weights: Any) -> float:
-        replay = _Replay(prediction, task)
+    def at(threshold: float | None, y_true: np.ndarray, prediction: np.ndarray, **weights: Any):
+        replay = _Replay(prediction, task, threshold)
         index = np.arange(len(y_true)).reshape(-1, 1)
-        return float(scorer(replay, index, y_true, **weights))
+        return float(scorer(replay, index, y_true, **weights)), replay.called
 
-    return Metric(
-        name, True, task != REGRESSION, function, takes_sample_weight=takes_sample_weight(scorer)
-    )
+    def function(y_true: np.ndarray, prediction: np.ndarray, **weights: Any) -> float:
+        return at(None, y_true, prediction, **weights)[0]
+
+    weighted = takes_sample_weight(scorer)
+    if task != BINARY or not tune:
+        return Metric(name, True, task != REGRESSION, function, takes_sample_weight=weighted)
+    declared = getattr(scorer, "_response_method", None)
+    on_labels: dict[str, bool] = {} if declared is None else {"": declared == "predict"}
+
+    def choose(y_true: np.ndarray, proba: np.ndarray, **weights: Any) -> ThresholdChoice:
+        if "" not in on_labels:
+            on_labels[""] = at(None, y_true, proba, **weights)[1] == {"predict"}
+        if not on_labels[""]:
+            return ThresholdChoice(None, at(None, y_true, proba, **weights)[0])
+        return thresholds.grid(
+            lambda t: at(t, y_true, proba, **weights)[0], np.asarray(proba)[:, 1]
+        )
+
+    def tuned(y_true: np.ndarray, prediction: np.ndarray, **weights: Any) -> float:
+        return choose(y_true, prediction, **weights).score
+
+    if on_labels.get("") is False:
+        return Metric(name, True, True, function, takes_sample_weight=weighted)
+    return Metric(name, True, True, tuned, None, weighted, choose)
 
 
 class _Replay(BaseEstimator):
     """Stand-in estimator that answers with stored predictions (rows picked by X as indices)."""
 
-    def __init__(self, prediction: np.ndarray, task: str) -> None:
+    def __init__(self, prediction: np.ndarray, task: str, threshold: float | None = None) -> None:
         self.prediction = prediction
         self.task = task
+        self.threshold = threshold
+        self.called: set[str] = set()  # the methods the scorer called
         if task != REGRESSION:
             self.classes_ = np.arange(prediction.shape[1])
 
@@ -205,12 +280,15 @@ class _Replay(BaseEstimator):
         return self.prediction[np.asarray(X).ravel().astype(int)]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
+        self.called.add("predict")
         rows = self._rows(X)
-        return rows if self.task == REGRESSION else np.argmax(rows, axis=1)
+        return rows if self.task == REGRESSION else thresholds.labels_at(rows, self.threshold)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        self.called.add("predict_proba")
         return self._rows(X)
 
     def decision_function(self, X: np.ndarray) -> np.ndarray:
+        self.called.add("decision_function")
         rows = self._rows(X)
         return rows[:, 1] if rows.shape[1] == 2 else rows

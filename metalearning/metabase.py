@@ -39,8 +39,9 @@ class MetabaseWarning(UserWarning):
 
 
 # space version it was written for -> function translating a config to the next version.
-# Empty while the space is at its first version; a rename adds an entry, old metabases keep working.
-TRANSLATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+# A rename adds an entry, so old metabases keep working. 1 -> 2 added hyperparameters whose
+# defaults are version 1's behaviour (class_weight none): completing a config fills them in.
+TRANSLATIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {"1": dict}
 
 
 def task_group(task: str) -> str:

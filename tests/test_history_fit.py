@@ -14,6 +14,7 @@ from sklearn.datasets import make_classification
 from automl import AutoMLClassifier
 from automl.history import HistoryError, HistoryStore, dataset_fingerprint
 from automl.recorder import HistoryWarning
+from automl.space import SPACE_VERSION
 
 
 @pytest.fixture()
@@ -45,7 +46,7 @@ def test_every_trial_is_recorded_with_its_run(data, tmp_path):
     assert run["fingerprint"] == dataset_fingerprint(*data)
     assert run["task"] == "binary" and run["metric"] == "roc_auc"
     assert run["metafeatures"]["n_rows"] == 200
-    assert run["library_versions"]["automl"] and run["space_version"] == "1"
+    assert run["library_versions"]["automl"] and run["space_version"] == SPACE_VERSION
     stored = {t["trial_id"]: t for t in run["trials"]}
     assert sorted(stored) == sorted(t["trial_id"] for t in model.trials_)
     for trial in model.trials_:

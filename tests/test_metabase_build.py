@@ -12,6 +12,7 @@ from declared_plugins import installed_as_declared
 from sklearn.datasets import make_classification, make_regression
 
 from automl.cli import main as automl_main
+from automl.space import SPACE_VERSION
 from metalearning.metabase import load_metabase
 
 
@@ -76,7 +77,7 @@ def test_build_writes_a_loadable_metabase(built, capsys):
     record = json.loads((out / "build.json").read_text())
     assert record["parameters"]["search_budget"] == 10
     assert record["datasets"] == 3 and record["evaluations"] == len(perf)
-    assert record["search_seconds"] > 0 and record["space_version"] == "1"
+    assert record["search_seconds"] > 0 and record["space_version"] == SPACE_VERSION
 
 
 @pytest.mark.slow

@@ -349,3 +349,22 @@ def test_lightgbm_leaves_are_cut_to_what_the_rows_allow_with_the_same_trees():
     uncut.fit(X, y)
     np.testing.assert_array_equal(cut.predict_proba(X), uncut.predict_proba(X))
     assert boosting._reachable_leaves(31, 200, 100) == 2  # LightGBM needs two at least
+
+
+CLASS_WEIGHTED = ["logistic_regression", "random_forest", "extra_trees", "lightgbm"]
+CLASS_WEIGHTED += ["hist_gradient_boosting", "svm"]
+
+
+@pytest.mark.parametrize("family", CLASS_WEIGHTED)
+def test_class_weighting_is_searched_for_classifiers_that_support_it(family):
+    prepared = mixed_data(task="binary")
+    space = PipelineSpace("binary", len(prepared.y))
+    key = f"{family}:class_weight"
+    assert space.default_config(family)[key] == "none"
+    config = space.complete({"model": family, key: "balanced"})
+    data = describe_data(prepared.X, "binary", prepared.schema.categorical_columns)
+    model = build_pipeline(config, data)[-1]
+    assert model.get_params()["class_weight"] == "balanced"
+    if FAMILIES[family].supports("regression"):
+        regression = PipelineSpace("regression", 100, include=[family])
+        assert key not in regression.default_config(family)

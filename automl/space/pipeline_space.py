@@ -24,7 +24,7 @@ from automl.space.preprocessing import (
 )
 from automl.space.registry import FAMILIES, FAMILY_GROUPS, family_order
 
-SPACE_VERSION = "1"
+SPACE_VERSION = "2"  # 2: class_weight for classifiers (absent in 1: the default, none)
 MODEL = "model"
 
 

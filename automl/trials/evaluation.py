@@ -89,6 +89,7 @@ def evaluate(
     if not np.isfinite(predictions[rows]).all():
         raise ValueError("the model produced non-finite predictions")
     loss = metric.loss(y[rows], predictions[rows], weights_of(rows, sample_weight))
+    threshold = metric.threshold(y[rows], predictions[rows], weights_of(rows, sample_weight))
     fold_models = written = None
     if keep_models_below is not None and loss <= keep_models_below:
         # pickled here, in the trial's process: the process that watches it never unpickles
@@ -109,6 +110,7 @@ def evaluate(
         fit_time=fit_time,
         predict_time=predict_time,
         fidelity=fidelity,
+        threshold=threshold,
         predictions=predictions.astype(np.float32),  # kept for every trial: half the memory
         fold_models=fold_models,
         fold_models_file=written,

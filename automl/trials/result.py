@@ -27,6 +27,7 @@ class TrialResult:
     started: float = 0.0  # seconds since the start of fit, when the trial was handed out
     finished: float = 0.0  # seconds since the start of fit, when its result came back
     fidelity: float = 1.0  # share of each split's training rows the model was fit on
+    threshold: float | None = None  # binary, metric on labels: the tuned decision threshold
     worker: str | None = None  # "host:pid" of the worker process that ran the trial
     predictions: np.ndarray | None = field(default=None, repr=False)
     fold_models: bytes | None = field(default=None, repr=False)  # a pickled FoldModels
@@ -45,6 +46,7 @@ class TrialResult:
             "loss": self.loss,
             "status": TrialStatus(self.status).value,
             "fidelity": self.fidelity,
+            "threshold": self.threshold,
             "worker": self.worker,
             "duration": self.duration,
             "fit_time": self.fit_time,

@@ -7,7 +7,7 @@ from typing import Any
 from ConfigSpace import Float, Integer
 from ConfigSpace.hyperparameters import Hyperparameter
 
-from automl.space.families.common import OFF, off
+from automl.space.families.common import OFF, class_weight, class_weight_space, off
 from automl.space.family import BuildContext, ModelFamily
 
 
@@ -21,6 +21,7 @@ def _lightgbm_space(task: str) -> list[Hyperparameter]:
         Float("colsample", (0.3, 1.0), default=1.0),
         Float("reg_alpha", (OFF, 10.0), default=OFF, log=True),
         Float("reg_lambda", (OFF, 10.0), default=OFF, log=True),
+        *class_weight_space(task),
     ]
 
 
@@ -41,6 +42,7 @@ def _build_lightgbm(p: dict[str, Any], ctx: BuildContext) -> Any:
         n_jobs=ctx.n_threads,
         random_state=ctx.random_state,
         verbose=-1,
+        **class_weight(p),
     )
 
 
@@ -95,6 +97,7 @@ def _hgb_space(task: str) -> list[Hyperparameter]:
         Integer("min_samples_leaf", (1, 200), default=20, log=True),
         Float("l2_regularization", (OFF, 10.0), default=OFF, log=True),
         Float("max_features", (0.3, 1.0), default=1.0),
+        *class_weight_space(task),
     ]
 
 
@@ -119,6 +122,7 @@ def _build_hgb(p: dict[str, Any], ctx: BuildContext) -> Any:
         # absolute tolerance (1e-7) stops a target on a 1e-4 scale after ~10 rounds.
         early_stopping=False,
         random_state=ctx.random_state,
+        **class_weight(p),
     )
 
 

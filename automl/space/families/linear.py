@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from ConfigSpace import Categorical, Float
+from ConfigSpace import Float
 from ConfigSpace.hyperparameters import Hyperparameter
 
-from automl.space.families.common import scaled_target
+from automl.space.families.common import class_weight, class_weight_space, scaled_target
 from automl.space.family import BuildContext, ModelFamily
 
 
 def _logistic_space(task: str) -> list[Hyperparameter]:
     return [
         Float("C", (1e-4, 1e4), default=1.0, log=True),
-        Categorical("class_weight", ["none", "balanced"], default="none"),
+        *class_weight_space(task),
     ]
 
 
@@ -23,8 +23,8 @@ def _build_logistic(p: dict[str, Any], ctx: BuildContext) -> Any:
 
     return LogisticRegression(
         C=p["C"],
-        class_weight=None if p["class_weight"] == "none" else "balanced",
         max_iter=1000,
+        **class_weight(p),
     )
 
 

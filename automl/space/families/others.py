@@ -9,7 +9,7 @@ from ConfigSpace import Categorical, Float, Integer
 from ConfigSpace.hyperparameters import Hyperparameter
 
 from automl.data import REGRESSION
-from automl.space.families.common import scaled_target
+from automl.space.families.common import class_weight, class_weight_space, scaled_target
 from automl.space.family import BuildContext, ModelFamily
 
 
@@ -64,6 +64,7 @@ def _svm_space(task: str) -> list[Hyperparameter]:
         Float("C", (0.03, 1000.0), default=1.0, log=True),
         # gamma = multiplier / n_features: 1.0 is scikit-learn's "scale" on standardized data
         Float("gamma_multiplier", (1e-3, 1e3), default=1.0, log=True),
+        *class_weight_space(task),
     ]
     if task == REGRESSION:
         hps.append(Float("epsilon", (1e-3, 1.0), default=0.1, log=True))
@@ -75,7 +76,13 @@ def _build_svm(p: dict[str, Any], ctx: BuildContext) -> Any:
 
     gamma = p["gamma_multiplier"] / max(1, ctx.n_features)
     if ctx.is_classification:
-        return svm.SVC(C=p["C"], gamma=gamma, probability=True, random_state=ctx.random_state)
+        return svm.SVC(
+            C=p["C"],
+            gamma=gamma,
+            probability=True,
+            random_state=ctx.random_state,
+            **class_weight(p),
+        )
     return scaled_target(svm.SVR(C=p["C"], gamma=gamma, epsilon=p["epsilon"]))
 
 

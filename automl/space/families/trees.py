@@ -9,6 +9,7 @@ from ConfigSpace import Categorical, Float, Integer
 from ConfigSpace.hyperparameters import Hyperparameter
 
 from automl.data import REGRESSION
+from automl.space.families.common import class_weight, class_weight_space
 from automl.space.family import BuildContext, ModelFamily
 
 
@@ -25,7 +26,7 @@ def _forest_space(bootstrap_default: bool) -> Callable[[str], list[Hyperparamete
         ]
         if task != REGRESSION:
             hps.append(Categorical("criterion", ["gini", "entropy"], default="gini"))
-        return hps
+        return hps + class_weight_space(task)
 
     return space
 
@@ -52,6 +53,7 @@ def _forest_builder(kind: str) -> Callable[[dict[str, Any], BuildContext], Any]:
             n_jobs=ctx.n_threads,
             random_state=ctx.random_state,
             **extra,
+            **class_weight(p),
         )
 
     return build
