@@ -55,7 +55,11 @@ def prepare_fit(args: argparse.Namespace) -> FitJob:
     if not folder.is_dir():
         raise ValueError(f"cannot save the model to {args.out}: there is no folder {folder}")
     frame = read_table(
-        args.data, args.format, args.categorical, sep=args.sep, encoding=args.encoding
+        args.data,
+        args.format,
+        [*args.categorical, *args.text],  # read as strings from a CSV
+        sep=args.sep,
+        encoding=args.encoding,
     )
     table = training_table(frame, args)
     task = infer_task(table.y) if args.task == "auto" else args.task
@@ -123,13 +127,20 @@ def training_table(frame: pd.DataFrame, args: argparse.Namespace) -> TrainingTab
             )
     if len(set(named.values())) < len(named):
         raise ValueError(f"one column cannot have two roles: {named}")
-    missing = [c for c in args.categorical if c not in frame.columns]
-    if missing:
-        raise ValueError(f"--categorical names columns not in {args.data}: {missing}")
+    for option, columns in (("--categorical", args.categorical), ("--text", args.text)):
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{option} names columns not in {args.data}: {missing}")
+    both = sorted(set(args.categorical) & set(args.text))
+    if both:
+        raise ValueError(f"columns cannot be both --categorical and --text: {both}")
     X = frame.drop(columns=list(named.values()))
     for column in args.categorical:
         if column in X.columns:
             X[column] = X[column].astype("category")
+    for column in args.text:
+        if column in X.columns:
+            X[column] = X[column].astype("string")
     groups = None if args.group_column is None else frame[args.group_column].to_numpy()
     # the weights' values are fit's to check, as for any caller
     weights = None if args.weight_column is None else frame[args.weight_column].to_numpy()

@@ -35,7 +35,16 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         type=_names,
         default=(),
         metavar="COLUMNS",
-        help="comma-separated columns to treat as categorical even if they look numeric",
+        help="comma-separated columns to treat as categorical even if they look numeric "
+        "or like free text",
+    )
+    data.add_argument(
+        "--text",
+        type=_names,
+        default=(),
+        metavar="COLUMNS",
+        help="comma-separated columns to read as free text (default: string columns that "
+        "read like prose or names)",
     )
     data.add_argument(
         "--group-column",

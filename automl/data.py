@@ -11,7 +11,7 @@ from __future__ import annotations
 import numbers
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from automl.sample_weight import as_sample_weight, check_classes
+from automl.text import TextFeatures, looks_like_text
 
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
 
@@ -35,7 +36,8 @@ class ColumnSchema:
     """What ``fit`` learned about the input columns, replayed at ``predict`` time.
 
     Kept as plain values (names and category lists) so a fitted model stays small, picklable and
-    independent of the exact pandas objects it was trained on.
+    independent of the exact pandas objects it was trained on; free-text columns add their
+    fitted features (``automl.text.TextFeatures``).
     """
 
     input_names: tuple[str, ...]
@@ -43,14 +45,22 @@ class ColumnSchema:
     numeric: tuple[str, ...]
     categorical: dict[str, tuple[str, ...]] = field(default_factory=dict)
     datetime: dict[str, bool] = field(default_factory=dict)  # column -> has a time-of-day part
+    text: tuple[str, ...] = ()  # free-text columns (automl.text): strings, not categories
     dropped: tuple[str, ...] = ()
     # input name -> name in the model-ready frame (some libraries reject characters like "[")
     model_names: dict[str, str] = field(default_factory=dict)
+    # the text columns' TF-IDF + SVD features, fitted once on all training rows
+    text_features: Any = field(default=None, repr=False, compare=False)
 
     @property
     def categorical_columns(self) -> list[str]:
         """Model-ready names of the categorical columns."""
         return [self.model_names.get(c, c) for c in self.categorical]
+
+    @property
+    def text_columns(self) -> list[str]:
+        """Model-ready names of the free-text columns."""
+        return [self.model_names.get(c, c) for c in self.text]
 
     @property
     def n_features_in(self) -> int:
@@ -123,7 +133,7 @@ def _check_shape(frame: pd.DataFrame, what: str) -> None:
 
 def learn_schema(frame: pd.DataFrame, from_dataframe: bool) -> ColumnSchema:
     """Decide each column's type once, at fit time, and drop columns that carry nothing."""
-    numeric, categorical, datetimes, dropped = [], {}, {}, []
+    numeric, categorical, datetimes, dropped, text = [], {}, {}, [], []
     for name in frame.columns:
         column = frame[name]
         if column.isna().all():
@@ -137,15 +147,18 @@ def learn_schema(frame: pd.DataFrame, from_dataframe: bool) -> ColumnSchema:
             has_time = bool((values.dropna() != values.dropna().dt.normalize()).any())
             datetimes[name] = has_time
         else:
-            labels = _as_strings(column).dropna().unique()
-            categorical[name] = tuple(sorted(labels))
+            labels = _as_strings(column)
+            if _is_text(column, labels):
+                text.append(name)
+            else:
+                categorical[name] = tuple(sorted(labels.dropna().unique()))
     if dropped:
         warnings.warn(
             f"Dropped {len(dropped)} column(s) with no values at all: {dropped}.",
             DataWarning,
             stacklevel=3,
         )
-    if not (numeric or categorical or datetimes):
+    if not (numeric or categorical or datetimes or text):
         raise ValueError("Every column of X is entirely missing; there is nothing to learn from.")
     return ColumnSchema(
         input_names=tuple(frame.columns),
@@ -153,6 +166,7 @@ def learn_schema(frame: pd.DataFrame, from_dataframe: bool) -> ColumnSchema:
         numeric=tuple(numeric),
         categorical=categorical,
         datetime=datetimes,
+        text=tuple(text),
         dropped=tuple(dropped),
         model_names=_safe_names(frame.columns),
     )
@@ -190,6 +204,17 @@ def _column_kind(column: pd.Series) -> str:
     return "categorical"
 
 
+def _is_text(column: pd.Series, labels: pd.Series) -> bool:
+    """A string column read as free text: pandas ``"string"`` dtype (missing as ``pd.NA``:
+    asked for with ``astype("string")``) always, ``category`` never, other strings (``object``,
+    and the ``str`` dtype pandas infers) by the rules of ``automl.text``."""
+    if isinstance(column.dtype, pd.StringDtype) and column.dtype.na_value is pd.NA:
+        return True
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return False
+    return looks_like_text(labels)
+
+
 def _as_naive_datetime(column: pd.Series) -> pd.Series:
     values = pd.to_datetime(column)
     if getattr(values.dt, "tz", None) is not None:
@@ -211,7 +236,15 @@ def _as_strings(column: pd.Series) -> pd.Series:
 
 
 def to_model_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
-    """Apply the fit-time column decisions: the one frame every pipeline receives."""
+    """Apply the fit-time column decisions: the one frame every pipeline receives (text
+    columns replaced by their features)."""
+    typed = _typed_frame(schema, frame)
+    features = getattr(schema, "text_features", None)  # models saved before text columns
+    return typed if features is None else features.transform(typed)
+
+
+def _typed_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    """Each column as fit decided: float, category, date parts, or text strings."""
     parts: dict[str, Any] = {}
     for name in schema.input_names:
         if name in schema.dropped:
@@ -224,6 +257,8 @@ def to_model_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
             parts[safe] = pd.Categorical(labels.where(known), categories=schema.categorical[name])
         elif name in schema.datetime:
             parts.update(_datetime_parts(safe, column, schema.datetime[name]))
+        elif name in getattr(schema, "text", ()):  # models saved before text columns: none
+            parts[safe] = _as_strings(column).to_numpy(dtype=object)
         else:
             parts[safe] = _as_float(name, column)
     return pd.DataFrame(parts, index=frame.index)
@@ -421,4 +456,11 @@ def prepare_training_data(
     if frame.shape[0] < 2:
         raise ValueError(f"X has {frame.shape[0]} sample(s); at least 2 are needed to fit.")
     schema = learn_schema(frame, named)
-    return PreparedData(to_model_frame(schema, frame), target, schema, task, classes, weights)
+    typed = _typed_frame(schema, frame)
+    if schema.text:
+        # Unsupervised, fitted once on every training row (as a vocabulary would be): the
+        # trials then fit their models on numeric features at no text cost.
+        features = TextFeatures(schema.text_columns).fit(typed)
+        schema = replace(schema, text_features=features)
+        typed = features.transform(typed)
+    return PreparedData(typed, target, schema, task, classes, weights)

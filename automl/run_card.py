@@ -31,7 +31,7 @@ class DataCard:
     fingerprint: str | None
     n_rows: int
     n_columns: int
-    column_kinds: dict[str, str]  # the user's column -> numeric / categorical / datetime
+    column_kinds: dict[str, str]  # the user's column -> numeric / categorical / datetime / text
     dropped_columns: tuple[str, ...]
     task: str
     classes: tuple[str, ...] | None
@@ -142,6 +142,7 @@ def make_run_card(
     kinds = {name: "numeric" for name in schema.numeric}
     kinds.update({name: "categorical" for name in schema.categorical})
     kinds.update({name: "datetime" for name in schema.datetime})
+    kinds.update({name: "text" for name in schema.text})
     report = outcome.report
     members = tuple(
         MemberCard(m.trial_id, m.model, m.weight, m.score, m.fitted_on.value)

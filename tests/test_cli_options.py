@@ -168,6 +168,8 @@ def test_feather_fit_then_predict_with_named_formats(houses, tmp_path, capsys):
         (["--group-column", "price"], "one column cannot have two roles"),
         (["--out", "no-such-folder/m.joblib"], "there is no folder no-such-folder"),
         (["--format", "csv"], "cannot read"),
+        (["--text", "descr"], "--text names columns not in"),
+        (["--text", "district", "--categorical", "district"], "both --categorical and --text"),
     ],
 )
 def test_bad_values_are_one_line_errors(options, message, houses_parquet, capsys):
@@ -193,6 +195,14 @@ def test_values_argparse_rejects(options, message, houses_parquet, capsys):
         main(["fit", str(houses_parquet), "--target", "price", *options])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_text_and_categorical_columns_are_read_as_asked(houses, tmp_path):
+    data = tmp_path / "houses.csv"
+    houses.to_csv(data, index=False)
+    job = prepare_fit(_fit_args(data, "--text", "district", "--categorical", "site"))
+    assert job.table.X["district"].dtype == "string"  # text, though three labels
+    assert job.table.X["site"].dtype == "category"
 
 
 def test_an_unknown_extension_names_the_supported_ones(houses, tmp_path, capsys):
@@ -240,7 +250,7 @@ def test_fit_help_groups_the_options_as_the_readme_table(capsys):
         title, _, body = block.partition(":\n")
         sections[title.strip()] = body
     expected = {
-        "data": ["--target", "--format", "--categorical", "--group-column", "--weight-column"],
+        "data": ["--target", "--format", "--categorical", "--text", "--group-column"],
         "budget and resources": ["--time-budget", "--n-jobs", "--per-trial-time-limit"],
         "search": ["--metric", "--resampling", "--strategy", "--include", "--exclude"],
         "final model": ["--preset", "--ensemble-size", "--ensemble-refit"],

