@@ -239,7 +239,7 @@ def to_model_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
     """Apply the fit-time column decisions: the one frame every pipeline receives (text
     columns replaced by their features)."""
     typed = _typed_frame(schema, frame)
-    features = getattr(schema, "text_features", None)  # models saved before text columns
+    features = schema.text_features  # None in models saved before text columns
     return typed if features is None else features.transform(typed)
 
 
@@ -257,7 +257,7 @@ def _typed_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
             parts[safe] = pd.Categorical(labels.where(known), categories=schema.categorical[name])
         elif name in schema.datetime:
             parts.update(_datetime_parts(safe, column, schema.datetime[name]))
-        elif name in getattr(schema, "text", ()):  # models saved before text columns: none
+        elif name in schema.text:
             parts[safe] = _as_strings(column).to_numpy(dtype=object)
         else:
             parts[safe] = _as_float(name, column)
@@ -460,7 +460,7 @@ def prepare_training_data(
     if schema.text:
         # Unsupervised, fitted once on every training row (as a vocabulary would be): the
         # trials then fit their models on numeric features at no text cost.
-        features = TextFeatures(schema.text_columns).fit(typed)
+        features = TextFeatures(schema.text_columns)
+        typed = features.fit_transform(typed)
         schema = replace(schema, text_features=features)
-        typed = features.transform(typed)
     return PreparedData(typed, target, schema, task, classes, weights)

@@ -198,20 +198,18 @@ class FinalModelBuilder:
 
     def _with_threshold(self, final: FinalModel) -> FinalModel:
         """The final model with the decision threshold its own out-of-fold predictions score
-        best at, when the metric tunes one."""
+        best at, when the metric tunes one: a single model's is its trial's."""
         if not self.metric.tunes_threshold or final.report.kind == FinalKind.CONSTANT:
             return final
-        rows = self._validation_rows()
-        predictions = final.validation_predictions
-        if predictions is None and final.best is not None and final.best.predictions is not None:
-            predictions = final.best.predictions[rows]
-        if predictions is None:
-            return final
-        threshold = self.metric.threshold(
-            self.prepared.y[rows],
-            np.asarray(predictions, dtype=np.float64),
-            weights_of(rows, self.prepared.sample_weight),
-        )
+        if final.validation_predictions is None:
+            threshold = final.best.threshold
+        else:
+            rows = self._validation_rows()
+            threshold = self.metric.threshold(
+                self.prepared.y[rows],
+                np.asarray(final.validation_predictions, dtype=np.float64),
+                weights_of(rows, self.prepared.sample_weight),
+            )
         final.report = replace(final.report, decision_threshold=threshold)
         return final
 

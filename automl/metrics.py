@@ -152,11 +152,18 @@ class Metric:
     ) -> float | None:
         """The decision threshold on the positive class's probability that scores ``proba``
         best; None where the metric does not tune one (the most probable class is predicted)."""
+        return self.loss_and_threshold(y_true, proba, sample_weight)[1]
+
+    def loss_and_threshold(
+        self, y_true: np.ndarray, prediction: np.ndarray, sample_weight: Weights = None
+    ) -> tuple[float, float | None]:
+        """``loss`` and ``threshold`` from one search for the threshold."""
         if self._choose_threshold is None:
-            return None
+            return self.loss(y_true, prediction, sample_weight), None
         self._check_weights(sample_weight)
         weights = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return self._choose_threshold(y_true, proba, **weights).threshold
+        choice = self._choose_threshold(y_true, prediction, **weights)
+        return -choice.score, choice.threshold  # every metric that tunes one: greater is better
 
     def loss(
         self, y_true: np.ndarray, prediction: np.ndarray, sample_weight: Weights = None
@@ -192,15 +199,15 @@ def get_metric(metric: str | Callable | None, task: str) -> Metric:
             f"metric must be a string or a callable scorer, got {type(metric).__name__}."
         )
     name = _ALIASES.get(metric, metric)
+    if task == BINARY and name in thresholds.CONFUSION:  # built in or scikit-learn's, on labels
+        choose = _swept(thresholds.CONFUSION[name])
+        return Metric(name, True, True, _at_best_threshold(choose), 1.0, True, choose)
     if name in _BUILTIN:
         if task == REGRESSION and name in _CLASSIFICATION_ONLY:
             raise ValueError(f"metric {metric!r} is for classification; this is a regression task.")
         if task != REGRESSION and name not in _CLASSIFICATION_ONLY:
             raise ValueError(f"metric {metric!r} is for regression; this is a classification task.")
         function, greater, proba = _BUILTIN[name]
-        if task == BINARY and name in thresholds.CONFUSION:
-            choose = _swept(thresholds.CONFUSION[name])
-            return Metric(name, True, True, _at_best_threshold(choose), 1.0, True, choose)
         return Metric(name, greater, proba, function, best_score=1.0 if greater else 0.0)
     if name in skm.get_scorer_names():
         if task == MULTICLASS and name in ("f1", "precision", "recall", "jaccard"):
@@ -208,9 +215,6 @@ def get_metric(metric: str | Callable | None, task: str) -> Metric:
                 f"metric {metric!r} is defined for binary targets; for {task} use "
                 f"'{name}_macro' or '{name}_weighted'."
             )
-        if task == BINARY and name in thresholds.CONFUSION:  # scikit-learn's, on labels
-            choose = _swept(thresholds.CONFUSION[name])
-            return Metric(name, True, True, _at_best_threshold(choose), 1.0, True, choose)
         tune = not name.startswith(thresholds.UNTUNED)
         return _from_scorer(name, skm.get_scorer(name), task, tune=tune)
     choices = sorted(set(_BUILTIN) | set(_ALIASES))
@@ -241,13 +245,18 @@ def _from_scorer(name: str, scorer: Callable, task: str, *, tune: bool = True) -
     if task != BINARY or not tune:
         return Metric(name, True, task != REGRESSION, function, takes_sample_weight=weighted)
     declared = getattr(scorer, "_response_method", None)
-    on_labels: dict[str, bool] = {} if declared is None else {"": declared == "predict"}
+    if declared is not None and declared != "predict":
+        return Metric(name, True, True, function, takes_sample_weight=weighted)
+    reads_labels = None if declared is None else True  # None: learnt on the first call
 
     def choose(y_true: np.ndarray, proba: np.ndarray, **weights: Any) -> ThresholdChoice:
-        if "" not in on_labels:
-            on_labels[""] = at(None, y_true, proba, **weights)[1] == {"predict"}
-        if not on_labels[""]:
-            return ThresholdChoice(None, at(None, y_true, proba, **weights)[0])
+        nonlocal reads_labels
+        if not reads_labels:
+            score, called = at(None, y_true, proba, **weights)
+            if reads_labels is None:
+                reads_labels = called == {"predict"}
+            if not reads_labels:
+                return ThresholdChoice(None, score)
         return thresholds.grid(
             lambda t: at(t, y_true, proba, **weights)[0], np.asarray(proba)[:, 1]
         )
@@ -255,8 +264,6 @@ def _from_scorer(name: str, scorer: Callable, task: str, *, tune: bool = True) -
     def tuned(y_true: np.ndarray, prediction: np.ndarray, **weights: Any) -> float:
         return choose(y_true, prediction, **weights).score
 
-    if on_labels.get("") is False:
-        return Metric(name, True, True, function, takes_sample_weight=weighted)
     return Metric(name, True, True, tuned, None, weighted, choose)
 
 

@@ -74,31 +74,22 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> TextFeatures:
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X: pd.DataFrame, y: Any = None, **fit_params: Any) -> pd.DataFrame:
+        """Fit, and the features of ``X`` without computing its TF-IDF again."""
         from sklearn.decomposition import TruncatedSVD
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import make_pipeline, make_union
+        from sklearn.pipeline import make_pipeline
 
         self.reducers_ = {}
+        reduced = {}
         for column in self.columns:
-            texts = _texts(X[column])
-            union = make_union(
-                TfidfVectorizer(
-                    ngram_range=(1, 2),
-                    token_pattern=r"(?u)\b\w+\b",  # one-letter words too
-                    max_features=MAX_TERMS,
-                    sublinear_tf=True,
-                    dtype=np.float32,
-                ),
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    ngram_range=(2, 4),
-                    max_features=MAX_TERMS,
-                    sublinear_tf=True,
-                    dtype=np.float32,
-                ),
-            )
+            union, texts = _tfidf(), _texts(X[column])
             try:
-                tfidf = union.fit_transform(texts)
+                # fit, then transform (not fit_transform, which rounds differently in float32):
+                # training rows get exactly the features predict computes for them
+                tfidf = union.fit(texts).transform(texts)
             except ValueError:  # no word at all: every value empty or punctuation
                 self.reducers_[column] = None
                 continue
@@ -108,21 +99,52 @@ class TextFeatures(BaseEstimator, TransformerMixin):
                 continue
             svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=4)
             svd.set_params(random_state=self.random_state)
-            svd.fit(tfidf)
+            # likewise: a randomized SVD's U * Sigma is only close to what transform gives
+            reduced[column] = svd.fit(tfidf).transform(tfidf)
             self.reducers_[column] = make_pipeline(union, svd)
-        return self
+        return self._replace(X, reduced)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        out = X.drop(columns=self.columns)
+        reduced = {
+            column: reducer.transform(_texts(X[column]))
+            for column, reducer in self.reducers_.items()
+            if reducer is not None
+        }
+        return self._replace(X, reduced)
+
+    def _replace(self, X: pd.DataFrame, reduced: dict[str, np.ndarray]) -> pd.DataFrame:
+        """``X`` with each text column replaced by its ``components`` features (zero-padded)."""
+        parts = [X.drop(columns=self.columns)]
         for column in self.columns:
             features = np.zeros((len(X), self.components), dtype=np.float64)
-            reducer = self.reducers_[column]
-            if reducer is not None:
-                reduced = reducer.transform(_texts(X[column]))
-                features[:, : reduced.shape[1]] = reduced
+            if column in reduced:
+                features[:, : reduced[column].shape[1]] = reduced[column]
             names = text_feature_names(column, self.components)
-            out = pd.concat([out, pd.DataFrame(features, columns=names, index=X.index)], axis=1)
-        return out
+            parts.append(pd.DataFrame(features, columns=names, index=X.index))
+        return pd.concat(parts, axis=1)
+
+
+def _tfidf() -> Any:
+    """Word 1-2-grams and character 2-4-grams within words, side by side."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_union
+
+    return make_union(
+        TfidfVectorizer(
+            ngram_range=(1, 2),
+            token_pattern=r"(?u)\b\w+\b",  # one-letter words too
+            max_features=MAX_TERMS,
+            sublinear_tf=True,
+            dtype=np.float32,
+        ),
+        TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 4),
+            max_features=MAX_TERMS,
+            sublinear_tf=True,
+            dtype=np.float32,
+        ),
+    )
 
 
 def _texts(column: pd.Series) -> list[str]:

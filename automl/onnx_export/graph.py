@@ -128,7 +128,7 @@ class _Builder:
                     "year/month/day parts; that split has no ONNX export. Drop the column, or "
                     "pass its parts as numeric columns, to fit an exportable model."
                 )
-            if column in getattr(schema, "text", ()):
+            if column in schema.text:
                 raise OnnxExportError(
                     f"column {column!r} is free text, which the model reads through TF-IDF "
                     "and SVD features; those have no ONNX export. Drop the column, or give it "

@@ -88,8 +88,9 @@ def evaluate(
         predictions = predictions[:, 0]
     if not np.isfinite(predictions[rows]).all():
         raise ValueError("the model produced non-finite predictions")
-    loss = metric.loss(y[rows], predictions[rows], weights_of(rows, sample_weight))
-    threshold = metric.threshold(y[rows], predictions[rows], weights_of(rows, sample_weight))
+    loss, threshold = metric.loss_and_threshold(
+        y[rows], predictions[rows], weights_of(rows, sample_weight)
+    )
     fold_models = written = None
     if keep_models_below is not None and loss <= keep_models_below:
         # pickled here, in the trial's process: the process that watches it never unpickles

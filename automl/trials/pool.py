@@ -197,22 +197,24 @@ def _relaunch_quietly(tracker: Any) -> None:
         return
     launch = tracker._launch
 
-    def teardown() -> None:  # called with the tracker's lock held, its fd known dead
-        with contextlib.suppress(OSError):
-            os.close(tracker._fd)
-        _reap(tracker._pid, timeout=_TRACKER_EXIT_WAIT)
-        tracker._fd = tracker._pid = None
-        tracker._automl_muted = True
-
-    def launch_unless_muted() -> None:
-        if getattr(tracker, "_automl_muted", False):
-            tracker._fd = os.open(os.devnull, os.O_WRONLY)
-        else:
+    def launch_unless_muted() -> None:  # loky calls it right after the teardown
+        if not getattr(tracker, "_automl_muted", False):
             launch()
 
-    tracker._teardown_dead_process = teardown
+    tracker._teardown_dead_process = lambda: _mute(tracker)  # with the lock held
     tracker._launch = launch_unless_muted
     tracker._automl_quiet = True
+
+
+def _mute(tracker: Any) -> None:
+    """Close the dead tracker's pipe, reap it, and point its messages at ``os.devnull``
+    (with the tracker's lock held)."""
+    with contextlib.suppress(OSError):
+        os.close(tracker._fd)
+    _reap(tracker._pid, timeout=_TRACKER_EXIT_WAIT)
+    tracker._fd = os.open(os.devnull, os.O_WRONLY)
+    tracker._pid = None
+    tracker._automl_muted = True
 
 
 def _mute_dead_trackers() -> list[Any]:
@@ -224,12 +226,7 @@ def _mute_dead_trackers() -> list[Any]:
             if not getattr(tracker, "_automl_muted", False):
                 if tracker._fd is None or tracker._check_alive():
                     continue
-                with contextlib.suppress(OSError):
-                    os.close(tracker._fd)
-                _reap(tracker._pid, timeout=_TRACKER_EXIT_WAIT)
-                tracker._fd = os.open(os.devnull, os.O_WRONLY)
-                tracker._pid = None
-                tracker._automl_muted = True
+                _mute(tracker)
             muted.append(tracker)
     if muted:
         log.debug("%d resource tracker(s) had been killed; replacing them", len(muted))
