@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from automl.sample_weight import as_sample_weight, check_classes
+from automl.sparse import as_sparse_matrix, dense_as_sparse, is_sparse
 from automl.text import TextFeatures, looks_like_text
 
 BINARY, MULTICLASS, REGRESSION = "binary", "multiclass", "regression"
@@ -51,6 +52,12 @@ class ColumnSchema:
     model_names: dict[str, str] = field(default_factory=dict)
     # the text columns' TF-IDF + SVD features, fitted once on all training rows
     text_features: Any = field(default=None, repr=False, compare=False)
+    # columns of a sparse X (automl.sparse): kept as a CSR matrix, all numeric, unnamed
+    sparse_width: int = 0
+
+    @property
+    def sparse(self) -> bool:
+        return self.sparse_width > 0
 
     @property
     def categorical_columns(self) -> list[str]:
@@ -64,7 +71,7 @@ class ColumnSchema:
 
     @property
     def n_features_in(self) -> int:
-        return len(self.input_names)
+        return self.sparse_width or len(self.input_names)
 
 
 # --------------------------------------------------------------------------------------- X
@@ -92,8 +99,11 @@ def as_frame(X: Any, *, what: str = "X") -> tuple[pd.DataFrame, bool]:
             f"{what} is a 1-D pandas Series; expected a 2-D table. "
             "Use series.to_frame() for a single feature."
         )
-    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
-        raise TypeError(f"{what} is a sparse matrix; pass a dense array or a DataFrame.")
+    if is_sparse(X):
+        raise TypeError(
+            f"{what} is a sparse matrix, but this model was fitted on a dense table; pass a "
+            "dense array or a DataFrame (for example X.toarray())."
+        )
     array = np.asarray(X)
     if array.ndim != 2:
         raise ValueError(
@@ -432,7 +442,7 @@ def as_regression_target(y: np.ndarray) -> np.ndarray:
 class PreparedData:
     """The clean training data and everything needed to prepare new data the same way."""
 
-    X: pd.DataFrame
+    X: Any  # a DataFrame, or a CSR matrix when the schema is sparse
     y: np.ndarray
     schema: ColumnSchema
     task: str
@@ -445,14 +455,12 @@ def prepare_training_data(
 ) -> PreparedData:
     """Validate X, y and the sample weights together and produce the model-ready training
     data."""
+    if is_sparse(X):
+        return _prepare_sparse(X, y, classification=classification, sample_weight=sample_weight)
     frame, named = as_frame(X)
     target = as_target(y, frame.shape[0])
     weights = as_sample_weight(sample_weight, frame.shape[0])
-    if classification:
-        target, classes, task = encode_classes(target)
-        check_classes(target, classes, weights)
-    else:
-        target, classes, task = as_regression_target(target), None, REGRESSION
+    target, classes, task = _training_target(target, weights, classification)
     if frame.shape[0] < 2:
         raise ValueError(f"X has {frame.shape[0]} sample(s); at least 2 are needed to fit.")
     schema = learn_schema(frame, named)
@@ -464,3 +472,50 @@ def prepare_training_data(
         typed = features.fit_transform(typed)
         schema = replace(schema, text_features=features)
     return PreparedData(typed, target, schema, task, classes, weights)
+
+
+def _training_target(
+    target: np.ndarray, weights: np.ndarray | None, classification: bool
+) -> tuple[np.ndarray, np.ndarray | None, str]:
+    if classification:
+        target, classes, task = encode_classes(target)
+        check_classes(target, classes, weights)
+        return target, classes, task
+    return as_regression_target(target), None, REGRESSION
+
+
+def _prepare_sparse(X: Any, y: Any, *, classification: bool, sample_weight: Any) -> PreparedData:
+    """A sparse X as it is (``automl.sparse``): no column is typed, dropped or renamed."""
+    matrix = as_sparse_matrix(X)
+    target = as_target(y, matrix.shape[0])
+    weights = as_sample_weight(sample_weight, matrix.shape[0])
+    target, classes, task = _training_target(target, weights, classification)
+    if matrix.shape[0] < 2:
+        raise ValueError(f"X has {matrix.shape[0]} sample(s); at least 2 are needed to fit.")
+    schema = ColumnSchema(
+        input_names=(), from_dataframe=False, numeric=(), sparse_width=matrix.shape[1]
+    )
+    return PreparedData(matrix, target, schema, task, classes, weights)
+
+
+def sparse_model_input(schema: ColumnSchema, X: Any, *, estimator_name: str) -> Any:
+    """Rows to predict for a model fitted on a sparse matrix, as CSR: a sparse matrix, or a
+    dense array or frame of numbers, with the fit's number of columns."""
+    if is_sparse(X):
+        matrix = as_sparse_matrix(X)
+    else:
+        frame, _ = as_frame(X)
+        try:
+            values = frame.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{estimator_name} was fitted on a sparse matrix of numbers; X holds values "
+                f"that are not numbers ({error})."
+            ) from error
+        matrix = dense_as_sparse(values)
+    if matrix.shape[1] != schema.sparse_width:
+        raise ValueError(
+            f"X has {matrix.shape[1]} features, but {estimator_name} is expecting "
+            f"{schema.sparse_width} features as input."
+        )
+    return matrix

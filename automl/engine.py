@@ -101,11 +101,17 @@ def run_search(
         exclude=settings.exclude,
         seed=settings.random_state,
         weighted=weights is not None,
+        sparse=prepared.schema.sparse,
     )
     if space.left_out_for_weights:
         log.info(
             "sample weights: leaving out %s (their models take no sample_weight)",
             ", ".join(space.left_out_for_weights),
+        )
+    if space.left_out_for_sparse:
+        log.info(
+            "sparse X: leaving out %s (their models take no sparse matrix)",
+            ", ".join(space.left_out_for_sparse),
         )
     # the splits never see the weights
     resampling = make_resampling(

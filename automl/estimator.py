@@ -18,7 +18,13 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from automl.data import PreparedData, align_columns, prepare_training_data, to_model_frame
+from automl.data import (
+    PreparedData,
+    align_columns,
+    prepare_training_data,
+    sparse_model_input,
+    to_model_frame,
+)
 from automl.engine import SearchOutcome, run_search
 from automl.history import (
     ENV_VARIABLE,
@@ -34,6 +40,7 @@ from automl.recorder import HistoryWarning, RunRecorder
 from automl.run_card import make_run_card
 from automl.settings import Settings, make_settings
 from automl.space import SPACE_VERSION
+from automl.sparse import take_rows
 from automl.thresholds import labels_at
 from automl.tracking import MlflowTracker, resolve_tracking
 from automl.trials.executor import joblib_here
@@ -214,8 +221,10 @@ class _AutoMLBase(BaseEstimator):
 
     # ---------------------------------------------------------------- predict
 
-    def _model_input(self, X: Any) -> pd.DataFrame:
+    def _model_input(self, X: Any) -> Any:
         check_is_fitted(self, "model_")
+        if self.schema_.sparse:
+            return sparse_model_input(self.schema_, X, estimator_name=type(self).__name__)
         frame = align_columns(self.schema_, X, estimator_name=type(self).__name__)
         return to_model_frame(self.schema_, frame)
 
@@ -266,6 +275,12 @@ class _AutoMLBase(BaseEstimator):
         from automl.metrics import get_metric
 
         check_is_fitted(self, "model_")
+        if self.schema_.sparse:
+            raise ValueError(
+                "Permutation importance is not offered for a model fitted on a sparse matrix: "
+                f"shuffling each of its {self.schema_.sparse_width} columns one by one would "
+                "take a prediction pass per column."
+            )
         metric = get_metric(self.metric if callable(self.metric) else self.metric_, self.task_)
         return permutation_importance(
             self,
@@ -301,6 +316,7 @@ class _AutoMLBase(BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.sparse = True  # automl.sparse
         tags.non_deterministic = self.random_state is None or self.max_trials is None
         return tags
 
@@ -341,11 +357,11 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
 
 def _measure_model(model: Any, X: pd.DataFrame, classification: bool) -> tuple[float, int]:
     """Prediction latency (ms per 1,000 rows, on up to 1,000 training rows) and pickled size."""
-    rows = X.iloc[:1000]
+    rows = take_rows(X, slice(0, 1000))
     predict = model.predict_proba if classification else model.predict
     started = time.perf_counter()
     predict(rows)
-    latency = (time.perf_counter() - started) * 1000 * 1000 / max(1, len(rows))
+    latency = (time.perf_counter() - started) * 1000 * 1000 / max(1, rows.shape[0])
     return latency, len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
 
 

@@ -17,13 +17,16 @@ import numpy as np
 import pandas as pd
 from pandas.util import hash_pandas_object
 
+from automl.sparse import is_sparse, sparse_row_hashes
+
 FINGERPRINT_LENGTH = 32
 
 
 def dataset_fingerprint(X: Any, y: Any) -> str:
     """A hex digest (32 characters) of the features ``X`` and target ``y``.
 
-    ``X`` is a DataFrame (an array is wrapped in one); ``y`` any 1-d array-like.
+    ``X`` is a DataFrame (an array is wrapped in one) or a CSR matrix; ``y`` any 1-d
+    array-like.
     """
     return fingerprint_and_row_hashes(X, y)[0]
 
@@ -44,13 +47,18 @@ def fingerprint_and_row_hashes(
     Sample weights, when given, are part of the fingerprint (other weights are another
     objective: an earlier run's losses do not carry over) but not of the row hashes.
     """
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     target = pd.Series(np.asarray(y).ravel())
-    features, labels = _row_hashes(frame), _row_hashes(target.to_frame())
     digest = hashlib.sha256()
-    digest.update(f"{frame.shape[0]}x{frame.shape[1]}\n".encode())
-    for name, dtype in frame.dtypes.items():
-        digest.update(f"{name!s}\t{dtype!s}\n".encode())
+    if is_sparse(X):
+        features = sparse_row_hashes(X)
+        digest.update(f"{X.shape[0]}x{X.shape[1]}\nsparse\t{X.dtype!s}\n".encode())
+    else:
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+        features = _row_hashes(frame)
+        digest.update(f"{frame.shape[0]}x{frame.shape[1]}\n".encode())
+        for name, dtype in frame.dtypes.items():
+            digest.update(f"{name!s}\t{dtype!s}\n".encode())
+    labels = _row_hashes(target.to_frame())
     digest.update(features.tobytes())
     digest.update(f"target\t{target.dtype!s}\n".encode())
     digest.update(labels.tobytes())

@@ -36,6 +36,7 @@ class DataCard:
     task: str
     classes: tuple[str, ...] | None
     weighted: bool = False  # fit with sample_weight
+    sparse: bool = False  # X was a sparse matrix: no column kinds, every column numeric
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def make_run_card(
             task=prepared.task,
             classes=None if prepared.classes is None else tuple(map(str, prepared.classes)),
             weighted=prepared.sample_weight is not None,
+            sparse=schema.sparse,
         ),
         search=SearchCard(
             metric=outcome.metric.name,

@@ -13,6 +13,7 @@ user asked for exactly those.
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,11 +26,14 @@ from automl import plugins
 from automl.data import PreparedData
 from automl.metafeatures import compute_metafeatures
 from automl.space import PipelineSpace
+from automl.sparse import dense_sample
 
 if TYPE_CHECKING:
     from automl.history import HistoryStore
 
 log = logging.getLogger("automl")
+# the dense block of a sparse matrix its meta-features are computed on
+SPARSE_SAMPLE_ROWS, SPARSE_SAMPLE_COLUMNS = 2000, 200
 
 WARM_START_MODES = ("auto", "metabase", "history", None)
 SHIPPED_SOURCE = "metabase"  # the installed source "auto" and "metabase" read
@@ -89,14 +93,35 @@ def check_warm_start(value: Any) -> Any:
 
 
 def describe(prepared: PreparedData, random_state: int) -> dict[str, float]:
-    """The data's meta-features (for the warm start and the history)."""
-    return compute_metafeatures(
+    """The data's meta-features (for the warm start and the history). Of a sparse matrix they
+    describe a dense sample (its most often filled columns), with the true shape."""
+    if not prepared.schema.sparse:
+        return compute_metafeatures(
+            prepared.X,
+            prepared.y,
+            prepared.task,
+            categorical=prepared.schema.categorical_columns,
+            random_state=random_state,
+        )
+    sample, rows = dense_sample(
         prepared.X,
-        prepared.y,
-        prepared.task,
-        categorical=prepared.schema.categorical_columns,
-        random_state=random_state,
+        max_rows=SPARSE_SAMPLE_ROWS,
+        max_columns=SPARSE_SAMPLE_COLUMNS,
+        seed=random_state,
     )
+    values = compute_metafeatures(
+        sample, prepared.y[rows], prepared.task, random_state=random_state
+    )
+    n_rows, n_features = prepared.X.shape
+    values.update(
+        n_rows=float(n_rows),
+        n_features=float(n_features),
+        n_numeric=float(n_features),
+        log_n_rows=math.log(n_rows),
+        log_n_features=math.log(n_features),
+        log_features_per_row=math.log(n_features / n_rows),
+    )
+    return values
 
 
 def warm_start(

@@ -64,7 +64,7 @@ def export_onnx(
     encoded features (rare categories grouped or not; target encoding not for more than two
     classes), PCA and feature selection over scikit-learn models, LightGBM and XGBoost (their
     native categorical splits included), and weighted averages of them (ensembles, fold
-    models). Anything else (datetime or free-text columns, quantile scaling,
+    models). Anything else (a sparse matrix, datetime or free-text columns, quantile scaling,
     HistGradientBoosting's native categorical splits, a custom piece) raises an
     ``OnnxExportError`` naming the piece.
     """
@@ -79,6 +79,11 @@ def export_onnx(
     for name, value in (("rtol", rtol), ("atol", atol)):
         if not isinstance(value, (int, float)) or not value >= 0:
             raise ValueError(f"{name} must be a number >= 0, got {value!r}.")
+    if estimator.schema_.sparse:
+        raise OnnxExportError(
+            "the model was fitted on a sparse matrix, which has no ONNX export here (its "
+            "inputs would be one tensor per column). Fit on a dense table to export."
+        )
     started = time.perf_counter()
     register_boosters()
     classes = None if estimator.task_ == REGRESSION else np.asarray(estimator.classes_)

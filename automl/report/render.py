@@ -114,7 +114,12 @@ def card_sections(card: RunCard) -> list[tuple[str, list[tuple[str, str]]]]:
             [
                 ("fingerprint", data.fingerprint or "-"),
                 ("rows x columns", f"{data.n_rows:,} x {data.n_columns}"),
-                ("column kinds", ", ".join(f"{v} {k}" for k, v in sorted(kinds.items()))),
+                (
+                    "column kinds",
+                    "a sparse matrix of numbers"
+                    if data.sparse
+                    else ", ".join(f"{v} {k}" for k, v in sorted(kinds.items())),
+                ),
                 ("columns", _columns(data.column_kinds)),
                 ("dropped (no values)", ", ".join(data.dropped_columns) or "none"),
                 ("task", data.task),

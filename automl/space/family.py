@@ -60,6 +60,9 @@ class ModelFamily:
     # Its model's fit takes ``sample_weight`` (the pipeline passes it to the model step); a fit
     # given weights leaves out the families whose model takes none.
     sample_weight: bool = True
+    # Its model takes a scipy.sparse matrix (after the encoded path's sparse steps): only such
+    # families are searched on sparse X, which is never made dense.
+    sparse_input: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.preload, str) or not all(isinstance(m, str) for m in self.preload):

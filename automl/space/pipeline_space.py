@@ -21,6 +21,7 @@ from automl.space.preprocessing import (
     encoded_steps,
     native_steps,
     scaling_hyperparameters,
+    sparse_steps,
 )
 from automl.space.registry import FAMILIES, FAMILY_GROUPS, family_order
 
@@ -36,10 +37,11 @@ class DataDescription:
     n_rows: int
     numeric: tuple[str, ...]
     categorical: dict[str, int]  # column -> number of categories
+    sparse_width: int = 0  # the data are a sparse matrix of this many (numeric) columns
 
     @property
     def n_features(self) -> int:
-        return len(self.numeric) + len(self.categorical)
+        return self.sparse_width or len(self.numeric) + len(self.categorical)
 
 
 def expand_families(names: Iterable[str] | str | None, *, argument: str) -> list[str] | None:
@@ -66,7 +68,8 @@ class PipelineSpace:
     The space depends on the data only through the task and row count (which families are
     offered), so configurations mean the same thing across datasets: the metabase and the
     team history rely on that. ``weighted``: the fit has sample weights, so only families whose
-    model takes them are offered.
+    model takes them are offered; ``sparse``: X is a sparse matrix, so only families whose model
+    takes one are.
     """
 
     version = SPACE_VERSION
@@ -80,6 +83,7 @@ class PipelineSpace:
         exclude: Iterable[str] | str | None = None,
         seed: int | None = None,
         weighted: bool = False,
+        sparse: bool = False,
     ) -> None:
         self.task = task
         included = expand_families(include, argument="include")
@@ -110,6 +114,15 @@ class PipelineSpace:
             raise ValueError(
                 f"No model family is left for this weighted fit: {self.left_out_for_weights} "
                 "take no sample_weight. Include another family or fit without sample_weight."
+            )
+        # left out of a fit on a sparse matrix: their model would need it dense
+        self.left_out_for_sparse = [f.name for f in families if sparse and not f.sparse_input]
+        families = [f for f in families if f.name not in self.left_out_for_sparse]
+        if not families:
+            raise ValueError(
+                f"No model family is left for this sparse X: {self.left_out_for_sparse} take "
+                "no sparse matrix, and it is not made dense (it could take far more memory). "
+                "Include another family, or pass X.toarray() if it fits in memory."
             )
         self.families: list[ModelFamily] = families
         self.configspace = _make_configspace(task, families, seed)
@@ -257,6 +270,8 @@ def build_pipeline(
     model = family.build(params, context)
     if family.native_categorical:
         steps = native_steps(data.categorical, category_limit=family.native_category_limit)
+    elif data.sparse_width:
+        steps = sparse_steps(config, task=data.task, scaled=family.needs_scaling)
     else:
         steps = encoded_steps(
             config,
@@ -271,7 +286,7 @@ def build_pipeline(
 
 def _n_model_features(config: dict[str, Any], data: DataDescription) -> int:
     """Approximate number of columns the model sees (for max_features and gamma)."""
-    if FAMILIES[config[MODEL]].native_categorical:
+    if FAMILIES[config[MODEL]].native_categorical or data.sparse_width:
         return data.n_features
     limit = config.get("onehot_max_categories", 10)
     width = len(data.numeric)

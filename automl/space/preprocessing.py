@@ -6,7 +6,8 @@ Two paths, chosen by the model family:
   column, such as HistGradientBoosting's 255).
 - encoded: every other model gets imputation, categorical encoding by cardinality (one-hot for
   few categories, ordinal or target encoding for many, rare categories grouped), optional
-  scaling and optional feature preprocessing (PCA or univariate selection).
+  scaling and optional feature preprocessing (PCA or univariate selection); on a sparse matrix
+  the same choices in forms that keep it sparse.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
+    MaxAbsScaler,
     OneHotEncoder,
     OrdinalEncoder,
     QuantileTransformer,
@@ -117,6 +119,28 @@ def encoded_steps(
     return steps
 
 
+def sparse_steps(params: dict[str, Any], *, task: str, scaled: bool) -> list:
+    """The encoded path's steps for a sparse matrix (``automl.sparse``), each keeping it
+    sparse: imputation as configured, scalers that do not centre (centring would fill every
+    cell: "standard" divides by the standard deviation, "robust" by the interquartile range,
+    "quantile" by the largest absolute value) and univariate selection; PCA, which centres,
+    is skipped (``feature_preprocessor="pca"`` acts as "none" here)."""
+    steps: list = [("impute", SparseImputer(params["imputer"]))]
+    if scaled:
+        steps.append(("scale", _sparse_scaler(params["scaler"])))
+    if params["feature_preprocessor"] == "select_percentile":
+        steps.extend(_feature_preprocessor(params, task))
+    return steps
+
+
+def _sparse_scaler(name: str) -> Any:
+    if name == "robust":
+        return RobustScaler(with_centering=False)
+    if name == "quantile":
+        return MaxAbsScaler()
+    return StandardScaler(with_mean=False)
+
+
 def _category_filler() -> SimpleImputer:
     return SimpleImputer(strategy="constant", fill_value=MISSING_CATEGORY, missing_values=np.nan)
 
@@ -163,4 +187,37 @@ class CategoryCodes(TransformerMixin, BaseEstimator):
         for column in self.columns:
             codes = X[column].cat.codes.astype(np.float64)
             X[column] = codes.where(codes >= 0, np.nan)
+        return X
+
+
+class SparseImputer(TransformerMixin, BaseEstimator):
+    """Imputation for a sparse matrix that costs nothing when nothing is missing.
+
+    scikit-learn's ``SimpleImputer`` computes a statistic for every column, seconds for a
+    matrix of a million columns, and returns CSC. Here, training rows holding a NaN get that
+    imputer (median or mean, with missing-value indicators); training rows with none pass
+    through as they are, and a NaN first met at predict time becomes 0, the value most cells of
+    a sparse column hold.
+    """
+
+    def __init__(self, strategy: str = "median") -> None:
+        self.strategy = strategy
+
+    def fit(self, X: Any, y: Any = None) -> SparseImputer:
+        self.imputer_ = None
+        if np.isnan(X.data).any():
+            self.imputer_ = SimpleImputer(
+                strategy=self.strategy, add_indicator=True, keep_empty_features=True
+            ).fit(X)
+        return self
+
+    def transform(self, X: Any) -> Any:
+        if self.imputer_ is not None:
+            return self.imputer_.transform(X).tocsr()
+        missing = np.isnan(X.data)
+        if not missing.any():
+            return X
+        X = X.copy()
+        X.data[missing] = 0.0
+        X.eliminate_zeros()
         return X

@@ -20,12 +20,17 @@ from automl.data import REGRESSION
 from automl.metrics import Metric
 from automl.sample_weight import takes_sample_weight, weighted_rows, weights_of
 from automl.space import DataDescription, build_pipeline
+from automl.sparse import is_sparse, take_rows
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
 
 
-def describe_data(X: pd.DataFrame, task: str, categorical: list[str]) -> DataDescription:
+def describe_data(X: Any, task: str, categorical: list[str]) -> DataDescription:
+    if is_sparse(X):
+        return DataDescription(
+            task=task, n_rows=X.shape[0], numeric=(), categorical={}, sparse_width=X.shape[1]
+        )
     return DataDescription(
         task=task,
         n_rows=len(X),
@@ -71,15 +76,15 @@ def evaluate(
     for number, (train, val) in enumerate(resampling.splits):
         train = weighted_rows(train, sample_weight)
         train = subsample_rows(train, fidelity, seed=random_state + number)
-        data = describe_data(X.iloc[train], task, categorical)
+        data = describe_data(take_rows(X, train), task, categorical)
         pipeline = build_pipeline(config, data, n_threads=n_threads, random_state=random_state)
         started = time.perf_counter()
         fitted_classes = _fit(
-            pipeline, X.iloc[train], y[train], task, weights_of(train, sample_weight)
+            pipeline, take_rows(X, train), y[train], task, weights_of(train, sample_weight)
         )
         fit_time += time.perf_counter() - started
         started = time.perf_counter()
-        predictions[val] = _predict(pipeline, X.iloc[val], task, fitted_classes, width)
+        predictions[val] = _predict(pipeline, take_rows(X, val), task, fitted_classes, width)
         predict_time += time.perf_counter() - started
         if keep_models_below is not None:
             folds.append((pipeline, fitted_classes))
@@ -162,7 +167,7 @@ def fit_pipeline(
     """Fit the configuration on all rows (of positive weight): the final model."""
     rows = weighted_rows(np.arange(len(y)), sample_weight)
     if len(rows) < len(y):
-        X, y = X.iloc[rows], y[rows]
+        X, y = take_rows(X, rows), y[rows]
     pipeline = build_pipeline(
         config, describe_data(X, task, categorical), n_threads=n_threads, random_state=random_state
     )
@@ -214,7 +219,7 @@ def _predict(
         warnings.simplefilter("ignore")
         if task == REGRESSION:
             return np.asarray(pipeline.predict(X), dtype=np.float64).reshape(-1, 1)
-        proba = np.zeros((len(X), width))
+        proba = np.zeros((X.shape[0], width))
         if len(present) == 1:
             proba[:, present[0]] = 1.0
         else:

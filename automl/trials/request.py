@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from automl.sparse import is_sparse, nbytes
 from automl.trials.resampling import Resampling
 
 
@@ -15,7 +15,7 @@ from automl.trials.resampling import Resampling
 class TrialData:
     """The training data and how to resample it: sent to each worker once, not per trial."""
 
-    X: pd.DataFrame
+    X: Any  # a DataFrame, or a CSR matrix (automl.sparse)
     y: np.ndarray
     task: str
     categorical: tuple[str, ...]
@@ -26,7 +26,10 @@ class TrialData:
 
     def size_mb(self) -> float:
         """What a worker's copy of the data takes in memory."""
-        size = int(self.X.memory_usage(index=True, deep=True).sum()) + self.y.nbytes
+        if is_sparse(self.X):
+            size = nbytes(self.X) + self.y.nbytes
+        else:
+            size = int(self.X.memory_usage(index=True, deep=True).sum()) + self.y.nbytes
         if self.sample_weight is not None:
             size += self.sample_weight.nbytes
         return size / 2**20

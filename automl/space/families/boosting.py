@@ -137,6 +137,7 @@ LIGHTGBM = ModelFamily(
     openmp=True,
     preload=("lightgbm",),
     group="gbm",
+    sparse_input=True,
 )
 HIST_GRADIENT_BOOSTING = ModelFamily(
     "hist_gradient_boosting",
@@ -162,4 +163,5 @@ XGBOOST = ModelFamily(
     openmp=True,
     preload=("xgboost",),
     group="gbm",
+    sparse_input=True,
 )

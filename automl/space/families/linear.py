@@ -62,6 +62,7 @@ LOGISTIC_REGRESSION = ModelFamily(
     needs_scaling=True,
     preload=("sklearn.linear_model",),
     group="linear",
+    sparse_input=True,
 )
 RIDGE = ModelFamily(
     "ridge",
@@ -72,6 +73,7 @@ RIDGE = ModelFamily(
     needs_scaling=True,
     preload=("sklearn.linear_model",),
     group="linear",
+    sparse_input=True,
 )
 ELASTIC_NET = ModelFamily(
     "elastic_net",
@@ -82,4 +84,5 @@ ELASTIC_NET = ModelFamily(
     needs_scaling=True,
     preload=("sklearn.linear_model",),
     group="linear",
+    sparse_input=True,
 )

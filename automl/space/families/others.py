@@ -107,6 +107,7 @@ KNN = ModelFamily(
     low_cost={"n_neighbors": 5},
     preload=("sklearn.neighbors",),
     sample_weight=False,  # KNeighbors* fit takes no weights
+    sparse_input=True,
 )
 MLP = ModelFamily(
     "mlp",
@@ -117,6 +118,7 @@ MLP = ModelFamily(
     needs_scaling=True,
     low_cost={"hidden_units": 16},
     preload=("sklearn.neural_network",),
+    sparse_input=True,
 )
 SVM = ModelFamily(
     "svm",
@@ -127,6 +129,7 @@ SVM = ModelFamily(
     needs_scaling=True,
     max_rows=5_000,
     preload=("sklearn.svm",),
+    sparse_input=True,
 )
 NAIVE_BAYES = ModelFamily(
     "naive_bayes",

@@ -68,6 +68,7 @@ RANDOM_FOREST = ModelFamily(
     low_cost={"n_estimators": 10},
     preload=("sklearn.ensemble",),
     group="trees",
+    sparse_input=True,
 )
 EXTRA_TREES = ModelFamily(
     "extra_trees",
@@ -78,4 +79,5 @@ EXTRA_TREES = ModelFamily(
     low_cost={"n_estimators": 10},
     preload=("sklearn.ensemble",),
     group="trees",
+    sparse_input=True,
 )
