@@ -106,6 +106,25 @@ def test_shutdown_without_a_pool_does_nothing():
     assert result.stdout.split() == ["0"]
 
 
+def test_trials_killed_inside_a_thread_pool_leave_no_noise_at_exit():
+    """A forest with two threads starts a thread pool in its trial; trials stopped at their
+    time limit never free its lock. Those locks must not be named semaphores that the fit's
+    resource tracker reports as leaked when Python exits."""
+    result = run_script(
+        """
+        import warnings
+        import numpy as np
+        from automl import AutoMLRegressor
+        warnings.simplefilter("ignore", RuntimeWarning)  # "no trial finished": the point here
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(20000, 20)); y = X[:, 0] + rng.normal(size=20000)
+        AutoMLRegressor(time_budget=6, n_jobs=1, per_trial_time_limit=1, history=None,
+                        include=["random_forest"], warm_start=None, verbose=0).fit(X, y)
+        """
+    )
+    quiet(result)
+
+
 @pytest.mark.slow
 def test_shutdown_workers_leaves_no_child_process_and_the_next_fit_starts_a_pool():
     result = run_script(

@@ -91,12 +91,24 @@ def run_limited(
             pass
 
 
+def _unnamed_locks() -> None:
+    """Make this child's ``multiprocessing`` locks (a thread pool's queue: a forest's
+    ``n_jobs`` threads) plain forked ones. In a loky worker the default context is loky's,
+    whose locks are named semaphores registered with the fit's resource tracker; this child
+    ends with ``os._exit`` or a kill, never unregisters them, and the tracker warned of
+    "leaked semlock objects" when the program exited."""
+    import multiprocessing
+
+    multiprocessing.set_start_method("fork", force=True)
+
+
 def _child(path: str, parent: int, function: Callable, args: tuple, kwargs: dict) -> None:
     code = 1
     try:
         faulthandler.disable()  # a crash is reported as a status, not a traceback dump
         os.setpgid(0, 0)  # its own process group, so helpers it starts die with it
         _die_with(parent)
+        _unnamed_locks()
         try:
             payload = (
                 TrialStatus.OK,
