@@ -49,3 +49,36 @@ def test_log_loss_copes_with_a_class_missing_from_the_targets():
 def test_wrong_metric_is_explained(name, task, message):
     with pytest.raises(ValueError, match=message):
         get_metric(name, task)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_roc_auc_log_loss_and_rmse_are_scikit_learns_without_its_checks(seed):
+    """Own implementations (ensemble selection calls them hundreds of times a fit) give
+    scikit-learn's values: tied scores, zero weights and rounding included."""
+    from sklearn.metrics import log_loss, mean_squared_error, roc_auc_score
+
+    from automl.metrics import _binary_roc_auc, _log_loss, _rmse
+
+    rng = np.random.default_rng(seed)
+    for n in (2, 7, 50, 400):
+        y = np.r_[0, 1, rng.integers(0, 2, n - 2)]
+        score = np.round(rng.random(n), seed % 3 + 1)  # few distinct values: many ties
+        weights = rng.random(n) * rng.integers(0, 3, n)
+        weights[:2] = 1.0  # both classes keep some weight
+        for w in (None, weights):
+            assert _binary_roc_auc(y, score, w) == pytest.approx(
+                roc_auc_score(y, score, sample_weight=w), abs=1e-12
+            )
+        k = 2 + seed % 3
+        labels = rng.integers(0, k, n)
+        proba = rng.dirichlet(np.ones(k), n)
+        proba[0] = np.eye(k)[(labels[0] + 1) % k]  # a sure miss: clipped, not infinite
+        for w in (None, weights + 0.1):
+            assert _log_loss(labels, proba, w) == pytest.approx(
+                log_loss(labels, proba, labels=np.arange(k), sample_weight=w), rel=1e-12
+            )
+        target = rng.normal(size=n)
+        for w in (None, weights + 0.1):
+            assert _rmse(target, score, w) == pytest.approx(
+                np.sqrt(mean_squared_error(target, score, sample_weight=w)), rel=1e-12
+            )
