@@ -14,7 +14,7 @@ from automl import AutoMLClassifier
 from automl.space import register_family, unregister_family
 
 pytestmark = pytest.mark.slow  # every test here is a fit
-BUDGET = 20  # for the deadline tests; each of their slow trials would take a minute
+BUDGET = 10  # for the deadline tests; each of their slow trials would take a minute
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def built(tmp_path_factory):
         "--out",
         str(out),
         "--search-budget",
-        "10",
+        "5",
         "--top",
         "2",
         "--eval-time-limit",
@@ -75,7 +75,7 @@ def test_build_writes_a_loadable_metabase(built, capsys):
         assert datasets == expected
     assert perf.loc[perf["status"] == "ok", "loss"].notna().all()
     record = json.loads((out / "build.json").read_text())
-    assert record["parameters"]["search_budget"] == 10
+    assert record["parameters"]["search_budget"] == 5
     assert record["datasets"] == 3 and record["evaluations"] == len(perf)
     assert record["search_seconds"] > 0 and record["space_version"] == SPACE_VERSION
 
