@@ -38,7 +38,14 @@ from automl.search import SuccessiveHalving, halving_fidelities, make_strategy
 from automl.search_loop import Progress, SearchLoop
 from automl.settings import Settings
 from automl.space import BUILTIN_FAMILIES, PipelineSpace
-from automl.trials.executor import available_cores, joblib_here, make_executor
+from automl.trials.executor import (
+    LocalExecutor,
+    TrialExecutor,
+    available_cores,
+    joblib_here,
+    make_executor,
+)
+from automl.trials.head_start import HeadStart
 from automl.trials.memory import check_fit_memory_limit
 from automl.trials.request import TrialData
 from automl.trials.resampling import Resampling, make_resampling
@@ -145,9 +152,12 @@ def run_search(
         fit_memory_limit_mb=settings.fit_memory_limit_mb,
     )
     executor.warm_up()
+    head_start = None if settings.max_trials is not None else _head_start(executor, data, space)
     try:
         with joblib_here():
-            start = _prepare_search(prepared, settings, history, space, resampling, metric)
+            start = _prepare_search(
+                prepared, settings, history, space, resampling, metric, head_start is not None
+            )
     except BaseException:
         executor.close()
         raise
@@ -202,6 +212,7 @@ def run_search(
             deadline=deadline,
             folds=folds,
             progress=progress,
+            head_start=head_start,
         )
         try:
             with deferred_interrupt() as stop, joblib_here():
@@ -280,9 +291,11 @@ def _prepare_search(
     space: PipelineSpace,
     resampling: Resampling,
     metric: Metric,
+    head_start: bool = False,
 ) -> _SearchStart:
     """The warm start, the ledger preloaded with earlier trials, the strategy and scheduler
-    seeded with both, and the history recorder."""
+    seeded with both, and the history recorder. ``head_start``: trial 0 can run in this
+    process (the cheapest configuration goes first)."""
     recorder = sketch = None
     # the fingerprint names the data on the run card, history or not
     fingerprint, row_hashes = fingerprint_and_row_hashes(
@@ -312,7 +325,7 @@ def _prepare_search(
     strategy = make_strategy(
         settings.strategy,
         space.configspace,
-        initial_configs=_starting_configs(space, warm),
+        initial_configs=_starting_configs(space, warm, head_start),
         seed=settings.random_state,
     )
     for trial in ledger.earlier:  # a resumed run: learn from earlier trials, don't redo them
@@ -342,7 +355,20 @@ def _earlier_trial(index: int, trial: dict[str, Any]) -> TrialResult:
     )
 
 
-def _starting_configs(space: PipelineSpace, warm: WarmStart) -> list[dict[str, Any]]:
+def _head_start(executor: TrialExecutor, data: TrialData, space: PipelineSpace) -> HeadStart | None:
+    """Trial 0 in this process, while local workers start (``automl.trials.head_start``).
+    Not with ``max_trials``: there trials are counted, and an extra first one would take the
+    place of a configuration the user's warm start asked for."""
+    first = space.families[0]
+    if not isinstance(executor, LocalExecutor) or not HeadStart.suits(data) or not first.low_cost:
+        return None
+    cheapest = space.low_cost_config(first.name)
+    return HeadStart(data, executor.n_threads, lambda config: config == cheapest)
+
+
+def _starting_configs(
+    space: PipelineSpace, warm: WarmStart, head_start: bool = False
+) -> list[dict[str, Any]]:
     """Cold: cheapest first, then strong defaults -- a low-cost LightGBM (10 trees, 4 leaves)
     gives a usable model and a first run-time measurement within a second even on large data,
     then every family's default, strongest families first. Warm: the meta-learned
@@ -353,4 +379,8 @@ def _starting_configs(space: PipelineSpace, warm: WarmStart) -> list[dict[str, A
     cold = space.cold_start_configs()
     if warm.exact:
         return warm.configs + cold
+    if head_start and not warm.rerun:
+        # the cheapest configuration first, whatever the warm start says: it runs in this
+        # process while the workers start (automl.trials.head_start), so it costs nothing
+        return cold[:1] + warm.configs + cold
     return warm.rerun + warm.configs + cold

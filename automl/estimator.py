@@ -362,7 +362,22 @@ def _measure_model(model: Any, X: pd.DataFrame, classification: bool) -> tuple[f
     started = time.perf_counter()
     predict(rows)
     latency = (time.perf_counter() - started) * 1000 * 1000 / max(1, rows.shape[0])
-    return latency, len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    size = _ByteCount()
+    pickle.dump(model, size, protocol=pickle.HIGHEST_PROTOCOL)
+    return latency, size.bytes
+
+
+class _ByteCount:
+    """A file that only counts what is written to it: a model's pickled size without a
+    second copy of the model in memory (that copy was the peak of some fits)."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    def write(self, data: Any) -> int:
+        size = memoryview(data).nbytes  # large arrays come as a PickleBuffer, which has no len
+        self.bytes += size
+        return size
 
 
 def open_history(setting: Any, *, strict: bool = False) -> HistoryStore | None:

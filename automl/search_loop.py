@@ -22,6 +22,7 @@ from automl.reserve import Reserve
 from automl.search import Budget, Request, SuccessiveHalving
 from automl.settings import Settings
 from automl.trials.executor import TrialExecutor, collect_trial
+from automl.trials.head_start import HeadStart
 from automl.trials.request import TrialRequest
 from automl.trials.result import TrialResult
 
@@ -52,8 +53,10 @@ class SearchLoop:
         deadline: float,
         folds: FoldStore | None = None,
         progress: Progress | None = None,
+        head_start: HeadStart | None = None,
     ) -> None:
         self.executor, self.scheduler, self.ledger = executor, scheduler, ledger
+        self.head_start = head_start
         self.reserve, self.settings, self.metric = reserve, settings, metric
         self.started, self.deadline = started, deadline
         self.folds, self.progress = folds, progress
@@ -147,12 +150,15 @@ class SearchLoop:
                 else None
             ),
         )
-        future = self.executor.evaluate(
-            request,
-            deadline=self.search_end(),
-            time_limit=self.settings.per_trial_time_limit,
-            memory_limit_mb=self.settings.memory_limit_mb,
-        )
+        if self.head_start is not None and self.head_start.takes(request):
+            future = self.head_start.evaluate(request)  # here, while the workers start
+        else:
+            future = self.executor.evaluate(
+                request,
+                deadline=self.search_end(),
+                time_limit=self.settings.per_trial_time_limit,
+                memory_limit_mb=self.settings.memory_limit_mb,
+            )
         self._requests[trial_id] = proposal
         self.submitted += 1
         return future, request, now - self.started
