@@ -209,12 +209,14 @@ fit()
 pids = set(Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(8)))
 automl.shutdown_workers()
 again = set(Parallel(n_jobs=2)(delayed(os.getpid)() for _ in range(8)))
-print(len(pids), len(pids & again))
+print(len(pids), len(again), len(again - pids))
 """
     )
     assert result.returncode == 0, result.stderr
-    used, kept = map(int, result.stdout.split())
-    assert used >= 1 and kept == used  # shutdown_workers left joblib's workers running
+    used, used_again, new = map(int, result.stdout.split())
+    # shutdown_workers left joblib's workers running: the second call started none (eight
+    # tiny tasks may all go to one of them, so not both need to be used again)
+    assert used >= 1 and used_again >= 1 and new == 0
 
 
 def test_fit_computing_in_this_process_ignores_the_callers_backend_but_not_thread_hints():
