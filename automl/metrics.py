@@ -62,11 +62,10 @@ def _binary_roc_auc(y: np.ndarray, score: np.ndarray, sample_weight: Weights) ->
     order = np.argsort(score, kind="mergesort")
     ordered = score[order]
     # one group per distinct score: its positive and negative weight
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
     group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
     w, pos = weights[order], positive[order]
-    positives = np.bincount(group, weights=w * pos, minlength=len(starts))
-    negatives = np.bincount(group, weights=w * ~pos, minlength=len(starts))
+    positives = np.bincount(group, weights=w * pos)
+    negatives = np.bincount(group, weights=w * ~pos)
     below = np.cumsum(negatives) - negatives  # negative weight scored lower than each group
     area = float(np.dot(positives, below + 0.5 * negatives))
     return area / (positives.sum() * negatives.sum())

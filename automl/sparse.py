@@ -54,11 +54,6 @@ def dense_as_sparse(values: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix(values)
 
 
-def n_rows(X: Any) -> int:
-    """Rows of a frame or a sparse matrix (``len`` of a sparse matrix is an error)."""
-    return X.shape[0]
-
-
 def take_rows(X: Any, rows: Any) -> Any:
     """The given rows (positions, a mask or a slice) of a frame or a CSR matrix."""
     return X[rows] if is_sparse(X) else X.iloc[rows]
@@ -82,9 +77,12 @@ def sparse_row_hashes(X: sp.csr_matrix) -> np.ndarray:
     return hash_pandas_object(pd.Series(sums), index=False).to_numpy(dtype=np.uint64)
 
 
-def dense_sample(X: sp.csr_matrix, *, max_rows: int, max_columns: int, seed: int) -> pd.DataFrame:
-    """Up to ``max_rows`` random rows of the ``max_columns`` most often filled columns, dense:
-    what the meta-features describe of a sparse matrix (all of it dense could be gigabytes)."""
+def dense_sample(
+    X: sp.csr_matrix, *, max_rows: int, max_columns: int, seed: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Up to ``max_rows`` random rows of the ``max_columns`` most often filled columns, dense,
+    and the positions of those rows: what the meta-features describe of a sparse matrix (all
+    of it dense could be gigabytes)."""
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.choice(X.shape[0], size=min(max_rows, X.shape[0]), replace=False))
     filled = np.bincount(X.indices, minlength=X.shape[1])

@@ -7,7 +7,7 @@ name ``SPACE_VERSION`` so later versions can translate them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,22 +108,20 @@ class PipelineSpace:
                 f"include={include!r} and exclude={exclude!r}."
             )
         # left out of a weighted fit: their model's fit takes no sample_weight
-        self.left_out_for_weights = [f.name for f in families if weighted and not f.sample_weight]
-        families = [f for f in families if f.name not in self.left_out_for_weights]
-        if not families:
-            raise ValueError(
-                f"No model family is left for this weighted fit: {self.left_out_for_weights} "
-                "take no sample_weight. Include another family or fit without sample_weight."
-            )
+        families, self.left_out_for_weights = _leave_out(
+            families,
+            lambda f: weighted and not f.sample_weight,
+            "No model family is left for this weighted fit: {} take no sample_weight. Include "
+            "another family or fit without sample_weight.",
+        )
         # left out of a fit on a sparse matrix: their model would need it dense
-        self.left_out_for_sparse = [f.name for f in families if sparse and not f.sparse_input]
-        families = [f for f in families if f.name not in self.left_out_for_sparse]
-        if not families:
-            raise ValueError(
-                f"No model family is left for this sparse X: {self.left_out_for_sparse} take "
-                "no sparse matrix, and it is not made dense (it could take far more memory). "
-                "Include another family, or pass X.toarray() if it fits in memory."
-            )
+        families, self.left_out_for_sparse = _leave_out(
+            families,
+            lambda f: sparse and not f.sparse_input,
+            "No model family is left for this sparse X: {} take no sparse matrix, and it is not "
+            "made dense (it could take far more memory). Include another family, or pass "
+            "X.toarray() if it fits in memory.",
+        )
         self.families: list[ModelFamily] = families
         self.configspace = _make_configspace(task, families, seed)
 
@@ -188,6 +186,18 @@ class PipelineSpace:
                 if name.startswith(prefix)
             }
         return dict(cache[family])
+
+
+def _leave_out(
+    families: list[ModelFamily], unsuited: Callable[[ModelFamily], bool], message: str
+) -> tuple[list[ModelFamily], list[str]]:
+    """(the families that remain, the names of those left out); ``message`` (its ``{}`` the
+    names left out) is the error when none remains."""
+    left_out = [f.name for f in families if unsuited(f)]
+    kept = [f for f in families if f.name not in left_out]
+    if not kept:
+        raise ValueError(message.format(left_out))
+    return kept, left_out
 
 
 def _plain(value: Any) -> Any:
