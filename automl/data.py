@@ -451,25 +451,39 @@ class PreparedData:
 
 
 def prepare_training_data(
-    X: Any, y: Any, *, classification: bool, sample_weight: Any = None
+    X: Any,
+    y: Any,
+    *,
+    classification: bool,
+    sample_weight: Any = None,
+    groups: np.ndarray | None = None,
+    text_scores: bool = True,
 ) -> PreparedData:
     """Validate X, y and the sample weights together and produce the model-ready training
-    data."""
+    data. ``text_scores``: free-text columns get cross-fitted linear scores (grouped by
+    ``groups``) besides their SVD features (``automl.text``)."""
     if is_sparse(X):
-        return _prepare_sparse(X, y, classification=classification, sample_weight=sample_weight)
+        return _prepare_sparse(
+            X, y, classification=classification, sample_weight=sample_weight, groups=groups
+        )
     frame, named = as_frame(X)
     target = as_target(y, frame.shape[0])
     weights = as_sample_weight(sample_weight, frame.shape[0])
     target, classes, task = _training_target(target, weights, classification)
     if frame.shape[0] < 2:
         raise ValueError(f"X has {frame.shape[0]} sample(s); at least 2 are needed to fit.")
+    _check_groups(groups, frame.shape[0])
     schema = learn_schema(frame, named)
     typed = _typed_frame(schema, frame)
     if schema.text:
-        # Unsupervised, fitted once on every training row (as a vocabulary would be): the
-        # trials then fit their models on numeric features at no text cost.
-        features = TextFeatures(schema.text_columns)
-        typed = features.fit_transform(typed)
+        # Fitted once on every training row, the scores cross-fitted: the trials then fit
+        # their models on numeric features at no text cost.
+        features = TextFeatures(
+            schema.text_columns,
+            task=task if text_scores else None,
+            n_classes=0 if classes is None else len(classes),
+        )
+        typed = features.fit_transform(typed, target, groups=groups, sample_weight=weights)
         schema = replace(schema, text_features=features)
     return PreparedData(typed, target, schema, task, classes, weights)
 
@@ -484,7 +498,14 @@ def _training_target(
     return as_regression_target(target), None, REGRESSION
 
 
-def _prepare_sparse(X: Any, y: Any, *, classification: bool, sample_weight: Any) -> PreparedData:
+def _check_groups(groups: np.ndarray | None, n_rows: int) -> None:
+    if groups is not None and len(groups) != n_rows:
+        raise ValueError(f"groups has {len(groups)} values but X has {n_rows} rows.")
+
+
+def _prepare_sparse(
+    X: Any, y: Any, *, classification: bool, sample_weight: Any, groups: np.ndarray | None
+) -> PreparedData:
     """A sparse X as it is (``automl.sparse``): no column is typed, dropped or renamed."""
     matrix = as_sparse_matrix(X)
     target = as_target(y, matrix.shape[0])
@@ -492,6 +513,7 @@ def _prepare_sparse(X: Any, y: Any, *, classification: bool, sample_weight: Any)
     target, classes, task = _training_target(target, weights, classification)
     if matrix.shape[0] < 2:
         raise ValueError(f"X has {matrix.shape[0]} sample(s); at least 2 are needed to fit.")
+    _check_groups(groups, matrix.shape[0])
     schema = ColumnSchema(
         input_names=(), from_dataframe=False, numeric=(), sparse_width=matrix.shape[1]
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.data import PreparedData
+from automl.data import ColumnSchema, PreparedData
 from automl.final_model import (
     FOLD_FALLBACKS,
     EnsembleMember,
@@ -37,7 +37,7 @@ from automl.sample_weight import check_splits, count_weighted
 from automl.search import SuccessiveHalving, halving_fidelities, make_strategy
 from automl.search_loop import Progress, SearchLoop
 from automl.settings import Settings
-from automl.space import BUILTIN_FAMILIES, PipelineSpace
+from automl.space import BUILTIN_FAMILIES, PipelineSpace, TextFeatureNames
 from automl.trials.executor import (
     LocalExecutor,
     TrialExecutor,
@@ -101,6 +101,7 @@ def run_search(
             "cannot be computed; use a built-in metric or a scorer that accepts sample_weight."
         )
     deadline = started + settings.time_budget
+    text = _text_features(prepared.schema)
     space = PipelineSpace(
         task,
         count_weighted(weights, len(prepared.y)),
@@ -109,6 +110,7 @@ def run_search(
         seed=settings.random_state,
         weighted=weights is not None,
         sparse=prepared.schema.sparse,
+        text=bool(text.scores),
     )
     if space.left_out_for_weights:
         log.info(
@@ -140,6 +142,7 @@ def run_search(
         resampling=resampling,
         families=tuple(f for f in space.families if f.name not in BUILTIN_FAMILIES),
         sample_weight=weights,
+        text=text,
     )
     # Worker processes take a second or two to start (imports, loading the data): start them
     # now, so that this happens while the fingerprint, meta-features and warm start are computed.
@@ -384,3 +387,10 @@ def _starting_configs(
         # process while the workers start (automl.trials.head_start), so it costs nothing
         return cold[:1] + warm.configs + cold
     return warm.rerun + warm.configs + cold
+
+
+def _text_features(schema: ColumnSchema) -> TextFeatureNames:
+    features = schema.text_features
+    if features is None:
+        return TextFeatureNames()
+    return TextFeatureNames(tuple(features.svd_names), tuple(features.score_names))

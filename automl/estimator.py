@@ -132,15 +132,17 @@ class _AutoMLBase(BaseEstimator):
         """
         started = time.time()
         settings = make_settings(self.get_params(), dataset_name=dataset_name)
+        groups = None if groups is None else np.asarray(groups)
         prepared = prepare_training_data(
-            X, y, classification=self._classification, sample_weight=sample_weight
+            X,
+            y,
+            classification=self._classification,
+            sample_weight=sample_weight,
+            groups=groups,
+            # scores cross-fitted on random or grouped folds could see a custom splitter's
+            # validation rows (a time series' future)
+            text_scores=not hasattr(settings.resampling, "split"),
         )
-        if groups is not None:
-            groups = np.asarray(groups)
-            if len(groups) != len(prepared.y):
-                raise ValueError(
-                    f"groups has {len(groups)} values but X has {len(prepared.y)} rows."
-                )
         tracking = resolve_tracking(settings.mlflow_tracking)
         tracker = None if tracking is None else MlflowTracker(tracking)
         history = open_history(self.history, strict=self.history_strict)

@@ -1,4 +1,5 @@
-"""Free-text columns: told apart from categories, made TF-IDF + SVD features, fit end to end."""
+"""Free-text columns: told apart from categories, made TF-IDF + SVD features and cross-fitted
+linear scores, chosen by the search, fit end to end."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from sklearn.metrics import roc_auc_score
 
 from automl import AutoMLClassifier
 from automl.data import prepare_training_data, to_model_frame
-from automl.space import PipelineSpace, build_pipeline
-from automl.text import COMPONENTS, TextFeatures, looks_like_text, text_feature_names
+from automl.space import TEXT_FEATURES, PipelineSpace, TextFeatureNames, build_pipeline
+from automl.text import (
+    COMPONENTS,
+    TextFeatures,
+    looks_like_text,
+    score_feature_names,
+    text_feature_names,
+)
 from automl.trials.evaluation import describe_data
 
 GOOD = ["great product works well", "excellent value and fast", "love it highly recommend"]
@@ -84,9 +91,12 @@ def test_text_features_have_fixed_names_and_take_missing_and_unseen_values():
 def test_the_model_frame_holds_the_text_features_for_every_pipeline(family):
     X, y = reviews(200, 0)
     prepared = prepare_training_data(X, y, classification=True)
-    assert list(prepared.X.columns) == ["noise", "colour", *text_feature_names("review")]
-    again = to_model_frame(prepared.schema, X)  # predict's frame: the same features
-    np.testing.assert_allclose(again.iloc[:, 2:].to_numpy(), prepared.X.iloc[:, 2:].to_numpy())
+    svd, scores = text_feature_names("review"), score_feature_names("review", 1)
+    assert list(prepared.X.columns) == ["noise", "colour", *svd, *scores]
+    again = to_model_frame(prepared.schema, X)  # predict's frame: the same SVD features
+    np.testing.assert_allclose(again[svd].to_numpy(), prepared.X[svd].to_numpy())
+    # the training rows' scores are cross-fitted, predict's from the model fitted on all rows
+    assert np.corrcoef(again[scores[0]], prepared.X[scores[0]])[0, 1] > 0.9
     data = describe_data(prepared.X, "binary", prepared.schema.categorical_columns)
     config = PipelineSpace("binary", 200).default_config(family)
     pipeline = build_pipeline(config, data).fit(prepared.X, prepared.y)
@@ -124,3 +134,98 @@ def test_text_columns_have_no_onnx_export():
     schema = prepare_training_data(X, y, classification=True).schema
     with pytest.raises(OnnxExportError, match="column 'review' is free text"):
         _Builder(schema)
+
+
+def memorable(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """A distinct made-up word per row and a random label: a linear model fitted on a row
+    scores it perfectly, one that never saw it cannot."""
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}x{rng.integers(10**6)}" for i in range(n)]
+    text = [f"{w} {w}q {w}z" for w in words]
+    return pd.DataFrame({"t": text, "v": rng.normal(size=n)}), rng.integers(0, 2, n)
+
+
+def test_training_rows_are_scored_by_models_that_never_saw_them():
+    X, y = memorable(400, 0)
+    features = TextFeatures(["t"], task="binary", n_classes=2)
+    scores = features.fit_transform(X, y)["t__score0"]
+    in_sample = features.transform(X)["t__score0"]  # the model fitted on every row
+    assert roc_auc_score(y, in_sample) > 0.95  # it memorised the rows
+    assert abs(roc_auc_score(y, scores) - 0.5) < 0.1  # cross-fitted: nothing to memorise
+    X, y = reviews(400, 0)
+    scores = TextFeatures(["review"], task="binary", n_classes=2).fit_transform(X, y)
+    assert roc_auc_score(y, scores["review__score0"]) > 0.9  # the words' real signal
+
+
+def test_scores_keep_each_group_out_of_the_models_that_score_it():
+    """Rows of a group share their words and label: scored by models that saw the group, the
+    label leaks into the feature; with the groups, it cannot."""
+    X, y = memorable(100, 1)
+    X, y = pd.concat([X] * 4, ignore_index=True), np.tile(y, 4)
+    groups = np.tile(np.arange(100), 4)
+    leaky = TextFeatures(["t"], task="binary", n_classes=2).fit_transform(X, y)
+    grouped = TextFeatures(["t"], task="binary", n_classes=2).fit_transform(X, y, groups=groups)
+    assert roc_auc_score(y, leaky["t__score0"]) > 0.95
+    assert abs(roc_auc_score(y, grouped["t__score0"]) - 0.5) < 0.15
+
+
+def test_scores_have_one_column_per_class_past_two_and_one_for_regression():
+    X, y = reviews(300, 0)
+    y3 = (y + (X["noise"] > 1).to_numpy()) % 3
+    out = TextFeatures(["review"], task="multiclass", n_classes=3).fit_transform(X, y3)
+    assert [c for c in out.columns if "score" in c] == score_feature_names("review", 3)
+    target = y + np.random.default_rng(0).normal(0, 0.1, len(y))
+    out = TextFeatures(["review"], task="regression").fit_transform(X, target)
+    assert np.corrcoef(out["review__score0"], target)[0, 1] > 0.9
+    weights = np.where(np.arange(len(y)) % 2 == 0, 1.0, 0.0)  # weights reach the fits
+    weighted = TextFeatures(["review"], task="regression").fit_transform(
+        X, target, sample_weight=weights
+    )
+    assert not np.allclose(weighted["review__score0"], out["review__score0"])
+
+
+def test_a_text_features_saved_before_scores_still_transforms():
+    X, _ = reviews(100, 0)
+    features = TextFeatures(["review"]).fit(X)
+    for name in ("task", "n_classes", "scorers_"):  # what an older pickle lacks
+        features.__dict__.pop(name, None)
+    old = pickle.loads(pickle.dumps(features))
+    assert list(old.transform(X).columns) == ["noise", "colour", *text_feature_names("review")]
+    assert old.score_names == []
+
+
+@pytest.mark.parametrize("choice, reads", [("svd", "svd"), ("scores", "scores"), ("both", "both")])
+def test_the_search_chooses_which_text_features_a_pipeline_reads(choice, reads):
+    X, y = reviews(200, 0)
+    prepared = prepare_training_data(X, y, classification=True)
+    svd, scores = text_feature_names("review"), score_feature_names("review", 1)
+    names = TextFeatureNames(tuple(svd), tuple(scores))
+    assert TEXT_FEATURES not in PipelineSpace("binary", 200).configspace  # no text: unchanged
+    space = PipelineSpace("binary", 200, text=True)
+    assert space.default_config("lightgbm")[TEXT_FEATURES] == "both"
+    data = describe_data(prepared.X, "binary", prepared.schema.categorical_columns, names)
+    for family in ("lightgbm", "logistic_regression"):
+        config = {**space.default_config(family), TEXT_FEATURES: choice}
+        pipeline = build_pipeline(config, data).fit(prepared.X, prepared.y)
+        read = {"svd": svd, "scores": scores, "both": svd + scores}[reads]
+        seen = pipeline[:-1].transform(prepared.X) if len(pipeline) > 1 else prepared.X
+        width = seen.shape[1]
+        if family == "lightgbm":  # the frame as the model gets it
+            assert [c for c in seen.columns if "review" in c] == read
+        else:  # noise (+ its missing indicator, none here) and two one-hot colours
+            assert width == 1 + 2 + len(read)
+
+
+def test_a_custom_splitter_gets_no_scores():
+    """Scores cross-fitted on random folds could have seen a custom splitter's validation
+    rows (a time series' future), so such a fit reads the SVD features only."""
+    from sklearn.model_selection import KFold
+
+    X, y = reviews(150, 0)
+    common = dict(max_trials=1, n_jobs=1, history=None, warm_start=None, verbose=0)
+    custom = AutoMLClassifier(resampling=KFold(3), **common).fit(X, y)
+    assert custom.schema_.text_features.score_names == []
+    assert TEXT_FEATURES not in custom.best_config_
+    plain = AutoMLClassifier(resampling=3, **common).fit(X, y)
+    assert plain.schema_.text_features.score_names == ["review__score0"]
+    assert plain.best_config_[TEXT_FEATURES] == "both"

@@ -4,8 +4,10 @@ from automl.space.family import BuildContext, ModelFamily
 from automl.space.pipeline_space import (
     MODEL,
     SPACE_VERSION,
+    TEXT_FEATURES,
     DataDescription,
     PipelineSpace,
+    TextFeatureNames,
     build_pipeline,
     expand_families,
 )
@@ -25,10 +27,12 @@ __all__ = [
     "FAMILY_GROUPS",
     "MODEL",
     "SPACE_VERSION",
+    "TEXT_FEATURES",
     "BuildContext",
     "DataDescription",
     "ModelFamily",
     "PipelineSpace",
+    "TextFeatureNames",
     "build_pipeline",
     "expand_families",
     "family_order",

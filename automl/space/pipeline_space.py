@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from automl.space.family import BuildContext, ModelFamily
 from automl.space.preprocessing import (
+    DropColumns,
     encoded_path_hyperparameters,
     encoded_steps,
     native_steps,
@@ -27,6 +28,16 @@ from automl.space.registry import FAMILIES, FAMILY_GROUPS, family_order
 
 SPACE_VERSION = "2"  # 2: class_weight for classifiers (absent in 1: the default, none)
 MODEL = "model"
+TEXT_FEATURES = "text_features"  # which features of free-text columns a pipeline reads
+TEXT_CHOICES = ("svd", "scores", "both")
+
+
+@dataclass(frozen=True)
+class TextFeatureNames:
+    """The model-frame columns made of free-text columns (``automl.text``), by kind."""
+
+    svd: tuple[str, ...] = ()
+    scores: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class DataDescription:
     numeric: tuple[str, ...]
     categorical: dict[str, int]  # column -> number of categories
     sparse_width: int = 0  # the data are a sparse matrix of this many (numeric) columns
+    text: TextFeatureNames = TextFeatureNames()  # free-text features among the numeric ones
 
     @property
     def n_features(self) -> int:
@@ -69,7 +81,9 @@ class PipelineSpace:
     offered), so configurations mean the same thing across datasets: the metabase and the
     team history rely on that. ``weighted``: the fit has sample weights, so only families whose
     model takes them are offered; ``sparse``: X is a sparse matrix, so only families whose model
-    takes one are.
+    takes one are; ``text``: free-text columns have SVD features and linear scores, and
+    ``text_features`` chooses which of them a pipeline reads (absent elsewhere, so other
+    configurations are unchanged).
     """
 
     version = SPACE_VERSION
@@ -84,6 +98,7 @@ class PipelineSpace:
         seed: int | None = None,
         weighted: bool = False,
         sparse: bool = False,
+        text: bool = False,
     ) -> None:
         self.task = task
         included = expand_families(include, argument="include")
@@ -124,6 +139,9 @@ class PipelineSpace:
         )
         self.families: list[ModelFamily] = families
         self.configspace = _make_configspace(task, families, seed)
+        if text:
+            # default "both": a measured choice (benchmarks/TEXT_COLUMNS.md)
+            self.configspace.add(Categorical(TEXT_FEATURES, list(TEXT_CHOICES), default="both"))
 
     @property
     def family_names(self) -> list[str]:
@@ -278,14 +296,16 @@ def build_pipeline(
         random_state=random_state,
     )
     model = family.build(params, context)
+    unread = _unread_text(config, data)
+    steps: list = [("text", DropColumns(unread))] if unread else []
     if family.native_categorical:
-        steps = native_steps(data.categorical, category_limit=family.native_category_limit)
+        steps += native_steps(data.categorical, category_limit=family.native_category_limit)
     elif data.sparse_width:
-        steps = sparse_steps(config, task=data.task, scaled=family.needs_scaling)
+        steps += sparse_steps(config, task=data.task, scaled=family.needs_scaling)
     else:
-        steps = encoded_steps(
+        steps += encoded_steps(
             config,
-            list(data.numeric),
+            [c for c in data.numeric if c not in set(unread)],
             data.categorical,
             task=data.task,
             scaled=family.needs_scaling,
@@ -294,12 +314,23 @@ def build_pipeline(
     return Pipeline(steps + [("model", model)])
 
 
+def _unread_text(config: dict[str, Any], data: DataDescription) -> list[str]:
+    """The free-text features the configuration's ``text_features`` leaves out (none when it
+    has no such choice: a configuration from a space without text columns reads them all)."""
+    choice = config.get(TEXT_FEATURES, "both")
+    if choice == "svd":
+        return list(data.text.scores)
+    if choice == "scores":
+        return list(data.text.svd)
+    return []
+
+
 def _n_model_features(config: dict[str, Any], data: DataDescription) -> int:
     """Approximate number of columns the model sees (for max_features and gamma)."""
     if FAMILIES[config[MODEL]].native_categorical or data.sparse_width:
         return data.n_features
     limit = config.get("onehot_max_categories", 10)
-    width = len(data.numeric)
+    width = len(data.numeric) - len(_unread_text(config, data))
     for n in data.categorical.values():
         width += n if n <= limit else 1
     return max(1, width)

@@ -170,6 +170,20 @@ def _feature_preprocessor(params: dict[str, Any], task: str) -> list:
     return []
 
 
+class DropColumns(TransformerMixin, BaseEstimator):
+    """Leave the named columns out (features a configuration does not read)."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> DropColumns:
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        return X.drop(columns=self.columns)
+
+
 class CategoryCodes(TransformerMixin, BaseEstimator):
     """Replace the named categorical columns by their integer codes (missing stays missing).
 

@@ -19,14 +19,16 @@ import pandas as pd
 from automl.data import REGRESSION
 from automl.metrics import Metric
 from automl.sample_weight import takes_sample_weight, weighted_rows, weights_of
-from automl.space import DataDescription, build_pipeline
+from automl.space import DataDescription, TextFeatureNames, build_pipeline
 from automl.sparse import is_sparse, take_rows
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
 
 
-def describe_data(X: Any, task: str, categorical: list[str]) -> DataDescription:
+def describe_data(
+    X: Any, task: str, categorical: list[str], text: TextFeatureNames | None = None
+) -> DataDescription:
     if is_sparse(X):
         return DataDescription(
             task=task, n_rows=X.shape[0], numeric=(), categorical={}, sparse_width=X.shape[1]
@@ -36,6 +38,7 @@ def describe_data(X: Any, task: str, categorical: list[str]) -> DataDescription:
         n_rows=len(X),
         numeric=tuple(c for c in X.columns if c not in set(categorical)),
         categorical={c: len(X[c].cat.categories) for c in categorical},
+        text=text or TextFeatureNames(),
     )
 
 
@@ -56,6 +59,7 @@ def evaluate(
     keep_models_below: float | None = None,
     sample_weight: np.ndarray | None = None,
     fold_models_file: str | None = None,
+    text: TextFeatureNames | None = None,
 ) -> TrialResult:
     """Fit the configuration on each split and score its out-of-fold predictions.
 
@@ -76,7 +80,7 @@ def evaluate(
     for number, (train, val) in enumerate(resampling.splits):
         train = weighted_rows(train, sample_weight)
         train = subsample_rows(train, fidelity, seed=random_state + number)
-        data = describe_data(take_rows(X, train), task, categorical)
+        data = describe_data(take_rows(X, train), task, categorical, text)
         pipeline = build_pipeline(config, data, n_threads=n_threads, random_state=random_state)
         started = time.perf_counter()
         fitted_classes = _fit(
@@ -163,13 +167,17 @@ def fit_pipeline(
     n_threads: int = 1,
     random_state: int = 0,
     sample_weight: np.ndarray | None = None,
+    text: TextFeatureNames | None = None,
 ) -> Any:
     """Fit the configuration on all rows (of positive weight): the final model."""
     rows = weighted_rows(np.arange(len(y)), sample_weight)
     if len(rows) < len(y):
         X, y = take_rows(X, rows), y[rows]
     pipeline = build_pipeline(
-        config, describe_data(X, task, categorical), n_threads=n_threads, random_state=random_state
+        config,
+        describe_data(X, task, categorical, text),
+        n_threads=n_threads,
+        random_state=random_state,
     )
     _fit(pipeline, X, y, task, weights_of(rows, sample_weight))
     return pipeline

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from automl.space import TextFeatureNames
 from automl.sparse import is_sparse, nbytes
 from automl.trials.resampling import Resampling
 
@@ -23,6 +24,7 @@ class TrialData:
     resampling: Resampling
     families: tuple[Any, ...] = ()  # model families registered by the user, not built in
     sample_weight: np.ndarray | None = None  # one per row (automl.sample_weight), or None
+    text: TextFeatureNames = TextFeatureNames()  # free-text columns' features (automl.text)
 
     def size_mb(self) -> float:
         """What a worker's copy of the data takes in memory."""

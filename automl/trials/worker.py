@@ -52,6 +52,7 @@ def run_trial(data: TrialData, request: TrialRequest, *, n_threads: int) -> Tria
             keep_models_below=request.keep_models_below,
             sample_weight=data.sample_weight,
             fold_models_file=request.fold_models_file,
+            text=data.text,
         )
 
 
@@ -69,4 +70,5 @@ def run_refit(data: TrialData, request: RefitRequest, *, n_threads: int) -> Any:
             n_threads=n_threads,
             random_state=request.random_state,
             sample_weight=data.sample_weight,
+            text=data.text,
         )
