@@ -141,7 +141,7 @@ class _AutoMLBase(BaseEstimator):
             groups=groups,
             # scores cross-fitted on random or grouped folds could see a custom splitter's
             # validation rows (a time series' future)
-            text_scores=not hasattr(settings.resampling, "split"),
+            text_scores=not _is_splitter(settings.resampling),
         )
         tracking = resolve_tracking(settings.mlflow_tracking)
         tracker = None if tracking is None else MlflowTracker(tracking)
@@ -380,6 +380,11 @@ class _ByteCount:
         size = memoryview(data).nbytes  # large arrays come as a PickleBuffer, which has no len
         self.bytes += size
         return size
+
+
+def _is_splitter(resampling: Any) -> bool:
+    """A user's scikit-learn splitter (as ``automl.trials.resampling`` tells it)."""
+    return hasattr(resampling, "split") and not isinstance(resampling, str)
 
 
 def open_history(setting: Any, *, strict: bool = False) -> HistoryStore | None:

@@ -226,6 +226,7 @@ def test_a_custom_splitter_gets_no_scores():
     custom = AutoMLClassifier(resampling=KFold(3), **common).fit(X, y)
     assert custom.schema_.text_features.score_names == []
     assert TEXT_FEATURES not in custom.best_config_
-    plain = AutoMLClassifier(resampling=3, **common).fit(X, y)
-    assert plain.schema_.text_features.score_names == ["review__score0"]
-    assert plain.best_config_[TEXT_FEATURES] == "both"
+    for resampling in ("auto", "holdout", 3):
+        plain = AutoMLClassifier(resampling=resampling, **common).fit(X, y)
+        assert plain.schema_.text_features.score_names == ["review__score0"]
+        assert plain.best_config_[TEXT_FEATURES] == "both"
