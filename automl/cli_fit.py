@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 from automl.cli_options import CLASSIFICATION_MAX_INTEGER_LABELS
-from automl.data import BINARY, REGRESSION, as_regression_target, as_target, encode_classes
+from automl.data import BINARY, REGRESSION
 from automl.estimator import AutoMLClassifier, AutoMLRegressor
 from automl.metrics import get_metric
 from automl.settings import make_settings
 from automl.space import expand_families
 from automl.tables_io import read_table
+from automl.training_data import as_regression_target, as_target, encode_classes
 
 
 @dataclass(frozen=True)

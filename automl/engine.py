@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.data import ColumnSchema, PreparedData
+from automl.data import ColumnSchema
 from automl.final_model import (
     FOLD_FALLBACKS,
     EnsembleMember,
@@ -38,6 +38,7 @@ from automl.search import SuccessiveHalving, halving_fidelities, make_strategy
 from automl.search_loop import Progress, SearchLoop
 from automl.settings import Settings
 from automl.space import BUILTIN_FAMILIES, PipelineSpace, TextFeatureNames
+from automl.training_data import PreparedData
 from automl.trials.executor import (
     LocalExecutor,
     TrialExecutor,

@@ -18,13 +18,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from automl.data import (
-    PreparedData,
-    align_columns,
-    prepare_training_data,
-    sparse_model_input,
-    to_model_frame,
-)
+from automl.data import align_columns, to_model_frame
 from automl.engine import SearchOutcome, run_search
 from automl.history import (
     ENV_VARIABLE,
@@ -43,6 +37,7 @@ from automl.space import SPACE_VERSION
 from automl.sparse import take_rows
 from automl.thresholds import labels_at
 from automl.tracking import MlflowTracker, resolve_tracking
+from automl.training_data import PreparedData, prepare_training_data, sparse_model_input
 from automl.trials.executor import joblib_here
 from automl.versions import library_versions, warn_if_different
 

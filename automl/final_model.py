@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.data import REGRESSION, PreparedData
+from automl.data import REGRESSION
 from automl.ensemble import Ensemble, select_ensemble
 from automl.fold_store import FoldStore
 from automl.ledger import TrialLedger
@@ -25,6 +25,7 @@ from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
 from automl.sample_weight import weighted_rows, weights_of
 from automl.settings import Settings
 from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model, meta_predict
+from automl.training_data import PreparedData
 from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
 from automl.trials.request import RefitRequest
 from automl.trials.resampling import Resampling

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data import align_columns, as_target, to_model_frame
+from automl.data import align_columns, to_model_frame
 from automl.metrics import Metric
 from automl.sample_weight import as_sample_weight, weighted_rows, weights_of
+from automl.training_data import as_target
 
 
 def permutation_importance(

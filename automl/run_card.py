@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from ConfigSpace import ConfigurationSpace
 
-from automl.data import PreparedData
 from automl.tracking import redact_uri
+from automl.training_data import PreparedData
 
 if TYPE_CHECKING:
     from automl.engine import SearchOutcome

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 from automl import plugins
-from automl.data import PreparedData
 from automl.metafeatures import compute_metafeatures
 from automl.space import PipelineSpace
 from automl.sparse import dense_sample
+from automl.training_data import PreparedData
 
 if TYPE_CHECKING:
     from automl.history import HistoryStore

@@ -32,7 +32,7 @@ CHILD = """
 import json, sys, time
 from threadpoolctl import threadpool_limits
 from automl.datasets import load
-from automl.data import prepare_training_data
+from automl.training_data import prepare_training_data
 from automl.space import PipelineSpace
 from automl.trials.evaluation import fit_pipeline
 dataset, family, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])

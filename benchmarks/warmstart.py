@@ -61,7 +61,7 @@ COLUMNS = (
 
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     from automl import AutoMLClassifier, AutoMLRegressor
-    from automl.data import prepare_training_data
+    from automl.training_data import prepare_training_data
     from automl.trials.evaluation import fit_pipeline
 
     seed = int(spec["seed"])

@@ -6,15 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl.data import (
-    BINARY,
-    MULTICLASS,
-    REGRESSION,
-    DataWarning,
-    align_columns,
-    prepare_training_data,
-    to_model_frame,
-)
+from automl.data import BINARY, MULTICLASS, REGRESSION, DataWarning, align_columns, to_model_frame
+from automl.training_data import prepare_training_data
 
 
 def mixed_frame(n=40):

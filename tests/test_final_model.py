@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 
-from automl.data import prepare_training_data
 from automl.estimator import AutoMLClassifier
 from automl.final_model import FinalKind, FinalModelBuilder, FitOn, FoldReason
 from automl.fold_store import FoldStore
@@ -24,6 +23,7 @@ from automl.ledger import TrialLedger
 from automl.metrics import get_metric
 from automl.settings import make_settings
 from automl.space import PipelineSpace
+from automl.training_data import prepare_training_data
 from automl.trials.evaluation import _predict, evaluate, fit_pipeline
 from automl.trials.limits import Outcome
 from automl.trials.resampling import make_resampling

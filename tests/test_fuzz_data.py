@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from automl.data import DataWarning, align_columns, prepare_training_data, to_model_frame
+from automl.data import DataWarning, align_columns, to_model_frame
+from automl.training_data import prepare_training_data
 
 EXAMPLES = settings(
     max_examples=150,

@@ -10,7 +10,6 @@ import pytest
 from sklearn.datasets import make_classification
 
 from automl import AutoMLClassifier, AutoMLRegressor
-from automl.data import prepare_training_data
 from automl.final_model import (
     FinalKind,
     FinalModelBuilder,
@@ -24,6 +23,7 @@ from automl.metrics import get_metric
 from automl.presets import PRESETS
 from automl.settings import make_settings
 from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model, meta_predict
+from automl.training_data import prepare_training_data
 from automl.trials.evaluation import FoldModels
 from automl.trials.limits import Outcome
 from automl.trials.resampling import make_resampling

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import GroupKFold, KFold
 
-from automl.data import prepare_training_data
 from automl.metrics import get_metric
 from automl.space import PipelineSpace
+from automl.training_data import prepare_training_data
 from automl.trials.evaluation import evaluate
 from automl.trials.resampling import CV_FOLDS, CV_MAX_ROWS, make_resampling
 

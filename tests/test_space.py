@@ -9,7 +9,6 @@ from ConfigSpace import Float
 from ConfigSpace.exceptions import IllegalValueError
 from sklearn.dummy import DummyClassifier
 
-from automl.data import prepare_training_data
 from automl.space import (
     BUILTIN_FAMILIES,
     FAMILIES,
@@ -27,6 +26,7 @@ from automl.space import (
 from automl.space.families import boosting, defined_families
 from automl.space.preprocessing import PREPROCESSING_MODULES
 from automl.space.registry import BUILTIN_ORDER, check_order
+from automl.training_data import prepare_training_data
 from automl.trials.evaluation import describe_data, fit_pipeline
 
 

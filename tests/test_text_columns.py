@@ -11,7 +11,7 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from automl import AutoMLClassifier
-from automl.data import prepare_training_data, to_model_frame
+from automl.data import to_model_frame
 from automl.space import TEXT_FEATURES, PipelineSpace, TextFeatureNames, build_pipeline
 from automl.text import (
     COMPONENTS,
@@ -20,6 +20,7 @@ from automl.text import (
     score_feature_names,
     text_feature_names,
 )
+from automl.training_data import prepare_training_data
 from automl.trials.evaluation import describe_data
 
 GOOD = ["great product works well", "excellent value and fast", "love it highly recommend"]
