@@ -2,8 +2,9 @@
 
 A trial's cross-validation (or holdout) models are kept when its loss could place it among
 the best ``capacity`` full-fidelity trials (``threshold()``, asked when the trial is
-submitted). A trial on this machine writes them to the file ``incoming()`` names, so neither
-its worker nor this process ever holds them (a forest's five fold models can take gigabytes);
+submitted). A trial on this machine writes them to the file ``incoming()`` names, one fold at
+a time as they are fitted, so neither it, its worker nor this process ever holds all of them
+(a forest's five fold models can take gigabytes);
 a trial elsewhere (dask) sends them back pickled in its result. The store subscribes to the
 ledger, moves or writes them into its folder, drops them from the result, and deletes the
 files of trials that fall out of the best ``capacity``: disk use is bounded whatever the
@@ -14,12 +15,12 @@ from __future__ import annotations
 
 import math
 import os
-import pickle
 import shutil
 import tempfile
 from typing import Any
 
 from automl.ledger import TrialLedger
+from automl.trials.evaluation import read_fold_models
 from automl.trials.result import TrialResult
 
 
@@ -44,7 +45,7 @@ class FoldStore:
 
     def load(self, trial_id: int) -> Any:
         with open(self.path(trial_id), "rb") as handle:
-            return pickle.load(handle)
+            return read_fold_models(handle)
 
     def incoming(self, trial_id: int) -> str:
         """Where a trial on this machine writes its fold models (``TrialRequest``)."""

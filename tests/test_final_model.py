@@ -6,16 +6,19 @@ out or never start, over real trials (real fold models, real out-of-fold losses)
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import pickle
 import time
+import weakref
 from concurrent.futures import Future
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
 
+import automl.trials.evaluation as evaluation
 from automl.estimator import AutoMLClassifier
 from automl.final_model import FinalKind, FinalModelBuilder, FitOn, FoldReason
 from automl.fold_store import FoldStore
@@ -24,7 +27,7 @@ from automl.metrics import get_metric
 from automl.settings import make_settings
 from automl.space import PipelineSpace
 from automl.training_data import prepare_training_data
-from automl.trials.evaluation import _predict, evaluate, fit_pipeline
+from automl.trials.evaluation import _predict, evaluate, fit_pipeline, read_fold_models
 from automl.trials.limits import Outcome
 from automl.trials.resampling import make_resampling
 from automl.trials.status import TrialStatus
@@ -204,6 +207,62 @@ def test_a_local_trial_writes_its_fold_models_where_the_store_takes_them(trials)
         assert not os.path.exists(store.incoming(8)) and not store.has(8)
     finally:
         store.close()
+
+
+def test_a_trial_streams_its_fold_models_holding_one_at_a_time(monkeypatch, tmp_path):
+    """Written as each fold is fitted (a forest's five fold models can take hundreds of MB),
+    read back as the same models; sent back in the result, all of them are held at once."""
+    live, held_before_build = weakref.WeakSet(), []
+    build = evaluation.build_pipeline
+
+    def tracked(*args, **kwargs):
+        gc.collect()
+        held_before_build.append(len(live))
+        pipeline = build(*args, **kwargs)
+        live.add(pipeline)
+        return pipeline
+
+    monkeypatch.setattr(evaluation, "build_pipeline", tracked)
+    path = str(tmp_path / "trial.pkl")
+    streamed = _trial(9, "logistic_regression", True, fold_models_file=path)
+    assert held_before_build == [0] * len(RESAMPLING.splits)
+    assert streamed.fold_models_file == path and not os.path.exists(path + ".part")
+    with open(path, "rb") as handle:
+        assert _oof_loss(read_fold_models(handle)) == pytest.approx(streamed.loss, rel=1e-12)
+    held_before_build.clear()
+    in_result = _trial(10, "logistic_regression", True)
+    assert held_before_build == list(range(len(RESAMPLING.splits)))
+    assert _oof_loss(pickle.loads(in_result.fold_models)) == pytest.approx(in_result.loss)
+
+
+def test_a_trial_that_misses_the_bar_or_fails_leaves_no_fold_models_file(monkeypatch, tmp_path):
+    common = dict(task="binary", categorical=[], n_classes=2, resampling=RESAMPLING, metric=METRIC)
+    config = SPACE.default_config("logistic_regression")
+    path = str(tmp_path / "worse.pkl")
+    result = evaluate(
+        1, config, PREPARED.X, PREPARED.y, keep_models_below=-1.0, fold_models_file=path, **common
+    )
+    assert result.fold_models_file is None and os.listdir(tmp_path) == []
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("injected")
+        return _predict(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "_predict", failing)
+    with pytest.raises(RuntimeError, match="injected"):
+        evaluate(
+            2,
+            config,
+            PREPARED.X,
+            PREPARED.y,
+            keep_models_below=math.inf,
+            fold_models_file=path,
+            **common,
+        )
+    assert os.listdir(tmp_path) == []
 
 
 @pytest.mark.slow

@@ -68,7 +68,8 @@ def evaluate(
     at different fidelities are comparable (successive halving relies on that).
     With ``keep_models_below``, when the loss is not above it, the fitted fold models come back
     with the result (a pickled ``FoldModels``): a final model, or an ensemble member, that
-    needs no refit on all rows. With ``fold_models_file`` they are written there instead.
+    needs no refit on all rows. With ``fold_models_file`` they are written there instead, one
+    fold at a time as they are fitted (``FoldModelsFile``).
     With ``sample_weight`` the models are fit and the loss computed with the weights; rows of
     weight 0 are left out of both (before the ``fidelity`` share is drawn, so the weights
     follow their rows).
@@ -77,40 +78,45 @@ def evaluate(
     predictions = np.full((len(y), width), np.nan)
     fit_time = predict_time = 0.0
     folds: list[tuple[Any, np.ndarray | None]] = []
-    for number, (train, val) in enumerate(resampling.splits):
-        train = weighted_rows(train, sample_weight)
-        train = subsample_rows(train, fidelity, seed=random_state + number)
-        data = describe_data(take_rows(X, train), task, categorical, text)
-        pipeline = build_pipeline(config, data, n_threads=n_threads, random_state=random_state)
-        started = time.perf_counter()
-        fitted_classes = _fit(
-            pipeline, take_rows(X, train), y[train], task, weights_of(train, sample_weight)
-        )
-        fit_time += time.perf_counter() - started
-        started = time.perf_counter()
-        predictions[val] = _predict(pipeline, take_rows(X, val), task, fitted_classes, width)
-        predict_time += time.perf_counter() - started
-        if keep_models_below is not None:
-            folds.append((pipeline, fitted_classes))
-    rows = weighted_rows(resampling.validation_rows, sample_weight)
-    if task == REGRESSION:
-        predictions = predictions[:, 0]
-    if not np.isfinite(predictions[rows]).all():
-        raise ValueError("the model produced non-finite predictions")
-    loss, threshold = metric.loss_and_threshold(
-        y[rows], predictions[rows], weights_of(rows, sample_weight)
-    )
+    stream = None
+    if keep_models_below is not None and fold_models_file is not None:
+        stream = FoldModelsFile(fold_models_file, task, width)
     fold_models = written = None
-    if keep_models_below is not None and loss <= keep_models_below:
-        # pickled here, in the trial's process: the process that watches it never unpickles
-        kept = FoldModels(folds, task, width)
-        if fold_models_file is None:
-            fold_models = pickle.dumps(kept, pickle.HIGHEST_PROTOCOL)
-        else:  # streamed to disk: no copy in memory, here or in the processes it passes
-            with open(fold_models_file + ".part", "wb") as handle:
-                pickle.dump(kept, handle, pickle.HIGHEST_PROTOCOL)
-            os.replace(fold_models_file + ".part", fold_models_file)
-            written = fold_models_file
+    try:
+        for number, (train, val) in enumerate(resampling.splits):
+            train = weighted_rows(train, sample_weight)
+            train = subsample_rows(train, fidelity, seed=random_state + number)
+            data = describe_data(take_rows(X, train), task, categorical, text)
+            pipeline = build_pipeline(config, data, n_threads=n_threads, random_state=random_state)
+            started = time.perf_counter()
+            fitted_classes = _fit(
+                pipeline, take_rows(X, train), y[train], task, weights_of(train, sample_weight)
+            )
+            fit_time += time.perf_counter() - started
+            started = time.perf_counter()
+            predictions[val] = _predict(pipeline, take_rows(X, val), task, fitted_classes, width)
+            predict_time += time.perf_counter() - started
+            if stream is not None:  # on disk now: this process holds one fold's model at most
+                stream.add(pipeline, fitted_classes)
+            elif keep_models_below is not None:
+                folds.append((pipeline, fitted_classes))
+            del pipeline
+        rows = weighted_rows(resampling.validation_rows, sample_weight)
+        if task == REGRESSION:
+            predictions = predictions[:, 0]
+        if not np.isfinite(predictions[rows]).all():
+            raise ValueError("the model produced non-finite predictions")
+        loss, threshold = metric.loss_and_threshold(
+            y[rows], predictions[rows], weights_of(rows, sample_weight)
+        )
+        if keep_models_below is not None and loss <= keep_models_below:
+            if stream is not None:
+                written = stream.keep()
+            else:  # pickled here, in the trial's process: its watcher never unpickles it
+                fold_models = pickle.dumps(FoldModels(folds, task, width), pickle.HIGHEST_PROTOCOL)
+    finally:
+        if stream is not None and written is None:
+            stream.discard()
     return TrialResult(
         trial_id=trial_id,
         config=config,
@@ -146,6 +152,48 @@ class FoldModels:
                 [_predict(m, X, self.task, None, 1)[:, 0] for m, _ in self.folds], axis=0
             )
         return np.argmax(self.predict_proba(X), axis=1)
+
+
+class FoldModelsFile:
+    """A trial's fold models streamed to ``path`` as each fold is fitted, so that the trial
+    holds one fold's model at a time (a forest's five fold models can take hundreds of MB):
+    ``(task, width)``, then one ``(pipeline, classes)`` pickle per fold, written to
+    ``path + ".part"`` and renamed by ``keep``. ``read_fold_models`` reads it back."""
+
+    def __init__(self, path: str, task: str, width: int) -> None:
+        self.path = path
+        self.handle = open(path + ".part", "wb")  # noqa: SIM115 - closed by keep or discard
+        pickle.dump((task, width), self.handle, pickle.HIGHEST_PROTOCOL)
+
+    def add(self, pipeline: Any, classes: np.ndarray | None) -> None:
+        pickle.dump((pipeline, classes), self.handle, pickle.HIGHEST_PROTOCOL)
+
+    def keep(self) -> str:
+        self.handle.close()
+        os.replace(self.path + ".part", self.path)
+        return self.path
+
+    def discard(self) -> None:
+        self.handle.close()
+        try:
+            os.unlink(self.path + ".part")
+        except OSError:
+            pass
+
+
+def read_fold_models(handle: Any) -> FoldModels:
+    """The ``FoldModels`` in an open file: streamed by ``FoldModelsFile``, or one pickle (a
+    trial that sent them back in its result)."""
+    first = pickle.load(handle)
+    if isinstance(first, FoldModels):
+        return first
+    task, width = first
+    folds = []
+    while True:
+        try:
+            folds.append(pickle.load(handle))
+        except EOFError:
+            return FoldModels(folds, task, width)
 
 
 def subsample_rows(rows: np.ndarray, fidelity: float, *, seed: int) -> np.ndarray:
