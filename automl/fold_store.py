@@ -21,6 +21,7 @@ from typing import Any
 
 from automl.ledger import TrialLedger
 from automl.trials.evaluation import read_fold_models
+from automl.trials.limits import RELEASE_AFTER_BYTES, release_free_memory
 from automl.trials.result import TrialResult
 
 
@@ -45,7 +46,10 @@ class FoldStore:
 
     def load(self, trial_id: int) -> Any:
         with open(self.path(trial_id), "rb") as handle:
-            return read_fold_models(handle)
+            models = read_fold_models(handle)
+            if handle.tell() > RELEASE_AFTER_BYTES:
+                release_free_memory()
+            return models
 
     def incoming(self, trial_id: int) -> str:
         """Where a trial on this machine writes its fold models (``TrialRequest``)."""

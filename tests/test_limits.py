@@ -40,6 +40,36 @@ def test_value_comes_back():
     assert outcome.status == "ok" and outcome.value() == 5
 
 
+def big_array():
+    import numpy as np
+
+    return np.arange(2_000_000, dtype=np.float64)
+
+
+def unpicklable():
+    return lambda: None
+
+
+def test_a_value_can_stay_on_disk_until_taken(tmp_path):
+    """With a results folder the value never passes through the watching process: it stays
+    in a file there, which ``value()`` reads and removes; without one it comes back pickled."""
+    import numpy as np
+
+    outcome = run_limited(big_array, time_limit=30, results_folder=str(tmp_path))
+    assert outcome.status == "ok" and outcome.payload is None
+    assert os.path.dirname(outcome.payload_file) == str(tmp_path)
+    np.testing.assert_array_equal(outcome.value(), np.arange(2_000_000, dtype=np.float64))
+    assert os.listdir(tmp_path) == []
+    in_memory = run_limited(big_array, time_limit=30)
+    assert in_memory.payload_file is None and len(in_memory.payload) > 16_000_000
+    assert in_memory.value()[-1] == 1_999_999
+    for function in (fail, segfault, sleep_forever, unpicklable):
+        outcome = run_limited(function, time_limit=1, results_folder=str(tmp_path))
+        assert outcome.status in ("crashed", "timeout") and outcome.payload_file is None
+        assert os.listdir(tmp_path) == []
+    assert "pickle" in run_limited(unpicklable, time_limit=10).error.lower()
+
+
 def test_timeout_is_killed_and_recorded():
     started = time.monotonic()
     outcome = run_limited(sleep_forever, time_limit=0.5)

@@ -204,10 +204,16 @@ class TrialExecutor(ABC):
             memory_limit_mb,
             n_threads,
             self._own_memory_limit_mb(),
+            self._results_folder(),
         )
 
     def _own_memory_limit_mb(self) -> float | None:
         """What a task submitted now may use of its own (its share of the fit's cap)."""
+        return None
+
+    def _results_folder(self) -> str | None:
+        """Where a task's returned value can stay on disk for this process to read (None: it
+        comes back pickled in the outcome)."""
         return None
 
     def _send(self, task: Callable[..., Any], *args: Any) -> Future:
@@ -271,6 +277,9 @@ class LocalExecutor(TrialExecutor):
         concurrent.futures.wait(self._warming, timeout=_WARM_UP_WAIT)
         self._warming = []
         return self._memory_cap.trial_share_mb()
+
+    def _results_folder(self) -> str | None:
+        return self._folder  # removed with the data at close, with any value never taken
 
     def warm_up(self) -> None:
         """Start the workers and load the data in them now, without waiting: the first trial
@@ -386,11 +395,13 @@ def run_task(
     memory_limit_mb: float | None,
     n_threads: int,
     own_memory_limit_mb: float | None = None,
+    results_folder: str | None = None,
 ) -> Outcome:
     """Worker side: get the shared data, then run ``function`` in a limited child.
 
     ``data`` is the path of the data file (local workers load it once and cache it) or, on
-    dask, the data itself (scattered to the worker once).
+    dask, the data itself (scattered to the worker once). ``results_folder``: see
+    ``run_limited``.
     """
     if isinstance(data, str):
         data = _load(data)
@@ -409,6 +420,7 @@ def run_task(
         memory_limit_mb=memory_limit_mb,
         time_limit_name=name,
         own_memory_limit_mb=own_memory_limit_mb,
+        results_folder=results_folder,
     )
     outcome.worker = f"{socket.gethostname()}:{os.getpid()}"
     return outcome

@@ -31,11 +31,14 @@ _PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
 
 @dataclass
 class Outcome:
-    """What happened to a limited call. The return value stays pickled (``payload``).
+    """What happened to a limited call. The return value stays pickled: in ``payload``, or
+    on disk in ``payload_file`` from ``payload_offset`` on (a call given a ``results_folder``).
 
     The process that watches the child must never unpickle it: a fitted LightGBM model runs
     OpenMP code while loading, and a process whose OpenMP pool is running forks children that
-    hang. Only the main process, which never forks, calls ``value()``.
+    hang. Only the main process, which never forks, calls ``value()`` (once: it takes the
+    file). On disk, the value passes no process between the child and the main one: a refit
+    forest of a hundred MB is not copied through its worker.
     """
 
     status: TrialStatus
@@ -44,9 +47,36 @@ class Outcome:
     elapsed: float = 0.0
     peak_memory_mb: float | None = None
     worker: str | None = None  # "host:pid" of the worker process that ran it, when known
+    payload_file: str | None = None
+    payload_offset: int = 0
 
     def value(self) -> Any:
+        if self.payload_file is not None:
+            try:
+                with open(self.payload_file, "rb") as handle:
+                    handle.seek(self.payload_offset)
+                    value = pickle.load(handle)
+                    if handle.tell() > RELEASE_AFTER_BYTES:
+                        release_free_memory()
+                    return value
+            finally:
+                _remove(self.payload_file)
+                self.payload_file = None
         return None if self.payload is None else pickle.loads(self.payload)
+
+
+# Loading a large model leaves as much again freed but still held by the C allocator (the
+# pickled arrays' buffers): handed back to the system after a load of more than this.
+RELEASE_AFTER_BYTES = 8 * 2**20
+
+
+def release_free_memory() -> None:
+    """Give the memory the C allocator holds free back to the system (glibc's
+    ``malloc_trim``; nothing elsewhere)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass
 
 
 def run_limited(
@@ -56,6 +86,7 @@ def run_limited(
     memory_limit_mb: float | None = None,
     time_limit_name: str = "time limit",
     own_memory_limit_mb: float | None = None,
+    results_folder: str | None = None,
     **kwargs: Any,
 ) -> Outcome:
     """Call ``function(*args, **kwargs)`` in a child process under the given limits.
@@ -63,19 +94,21 @@ def run_limited(
     ``time_limit_name`` says in the error of a stopped call what its time limit was.
     ``memory_limit_mb`` bounds the child's resident memory (its tree's RSS, pages it still
     shares with this process included); ``own_memory_limit_mb`` bounds the memory that is
-    its own (its tree's USS): its share of ``fit_memory_limit``.
+    its own (its tree's USS): its share of ``fit_memory_limit``. With ``results_folder`` (a
+    folder the caller of ``value()`` can read) a returned value stays in a file there.
     """
     if time_limit is not None and time_limit <= 0:
         return Outcome(TrialStatus.TIMEOUT, error="no time left to start the trial")
-    fd, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl")
+    fd, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl", dir=results_folder)
     os.close(fd)
     started = time.monotonic()
     parent = os.getpid()
+    outcome = None
     try:
         pid = os.fork()
         if pid == 0:  # the child: never returns
             _child(result_path, parent, function, args, kwargs)
-        return _watch(
+        outcome = _watch(
             pid,
             result_path,
             started,
@@ -83,12 +116,19 @@ def run_limited(
             memory_limit_mb,
             time_limit_name,
             own_memory_limit_mb,
+            keep_file=results_folder is not None,
         )
+        return outcome
     finally:
-        try:
-            os.unlink(result_path)
-        except OSError:
-            pass
+        if outcome is None or outcome.payload_file is None:
+            _remove(result_path)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _unnamed_locks() -> None:
@@ -110,17 +150,16 @@ def _child(path: str, parent: int, function: Callable, args: tuple, kwargs: dict
         _die_with(parent)
         _unnamed_locks()
         try:
-            payload = (
-                TrialStatus.OK,
-                pickle.dumps(function(*args, **kwargs), pickle.HIGHEST_PROTOCOL),
-            )
+            value = function(*args, **kwargs)
+            # the status, then the value streamed after it (no pickled copy in memory)
+            with open(path, "wb") as handle:
+                pickle.dump(TrialStatus.OK, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as error:  # everything must be reported, even SystemExit
-            payload = (
-                TrialStatus.CRASHED,
-                f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}",
-            )
-        with open(path, "wb") as handle:
-            pickle.dump(payload, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            with open(path, "wb") as handle:  # over a value half written
+                pickle.dump(TrialStatus.CRASHED, handle, protocol=pickle.HIGHEST_PROTOCOL)
+                error_text = f"{type(error).__name__}: {error}\n{traceback.format_exc(limit=8)}"
+                pickle.dump(error_text, handle, protocol=pickle.HIGHEST_PROTOCOL)
         code = 0
     finally:
         os._exit(code)
@@ -159,6 +198,7 @@ def _watch(
     memory_limit_mb: float | None,
     time_limit_name: str,
     own_memory_limit_mb: float | None = None,
+    keep_file: bool = False,
 ) -> Outcome:
     peak = 0.0
     delay = _POLL_MIN
@@ -170,7 +210,7 @@ def _watch(
         done, status = os.waitpid(pid, os.WNOHANG)
         elapsed = time.monotonic() - started
         if done:
-            return _finished(status, path, elapsed, peak or None)
+            return _finished(status, path, elapsed, peak or None, keep_file)
         memory = process_tree_rss_mb(process)
         peak = max(peak, memory)
         if time_limit is not None and elapsed > time_limit:
@@ -206,7 +246,9 @@ def _watch(
         delay = min(_POLL_MAX, delay * 2)
 
 
-def _finished(status: int, path: str, elapsed: float, peak: float | None) -> Outcome:
+def _finished(
+    status: int, path: str, elapsed: float, peak: float | None, keep_file: bool = False
+) -> Outcome:
     if os.WIFSIGNALED(status):
         signum = os.WTERMSIG(status)
         name = signal.Signals(signum).name if signum in signal.valid_signals() else str(signum)
@@ -219,7 +261,17 @@ def _finished(status: int, path: str, elapsed: float, peak: float | None) -> Out
         )
     try:
         with open(path, "rb") as handle:
-            kind, value = pickle.load(handle)
+            kind = pickle.load(handle)
+            if kind == TrialStatus.OK and keep_file:  # the value stays where it is
+                return Outcome(
+                    TrialStatus.OK,
+                    elapsed=elapsed,
+                    peak_memory_mb=peak,
+                    payload_file=path,
+                    payload_offset=handle.tell(),
+                )
+            # the value's pickle as it is, or the error's text
+            value = handle.read() if kind == TrialStatus.OK else pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError) as error:
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
         return Outcome(
