@@ -39,6 +39,7 @@ from automl.thresholds import labels_at
 from automl.tracking import MlflowTracker, resolve_tracking
 from automl.training_data import PreparedData, prepare_training_data, sparse_model_input
 from automl.trials.executor import joblib_here
+from automl.trials.resampling import is_splitter
 from automl.versions import library_versions, warn_if_different
 
 log = logging.getLogger("automl")
@@ -136,7 +137,7 @@ class _AutoMLBase(BaseEstimator):
             groups=groups,
             # scores cross-fitted on random or grouped folds could see a custom splitter's
             # validation rows (a time series' future)
-            text_scores=not _is_splitter(settings.resampling),
+            text_scores=not is_splitter(settings.resampling),
         )
         tracking = resolve_tracking(settings.mlflow_tracking)
         tracker = None if tracking is None else MlflowTracker(tracking)
@@ -375,11 +376,6 @@ class _ByteCount:
         size = memoryview(data).nbytes  # large arrays come as a PickleBuffer, which has no len
         self.bytes += size
         return size
-
-
-def _is_splitter(resampling: Any) -> bool:
-    """A user's scikit-learn splitter (as ``automl.trials.resampling`` tells it)."""
-    return hasattr(resampling, "split") and not isinstance(resampling, str)
 
 
 def open_history(setting: Any, *, strict: bool = False) -> HistoryStore | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from automl.ledger import TrialLedger
 from automl.trials.evaluation import read_fold_models
-from automl.trials.limits import RELEASE_AFTER_BYTES, release_free_memory
+from automl.trials.limits import release_free_memory, remove_file
 from automl.trials.result import TrialResult
 
 
@@ -47,8 +47,7 @@ class FoldStore:
     def load(self, trial_id: int) -> Any:
         with open(self.path(trial_id), "rb") as handle:
             models = read_fold_models(handle)
-            if handle.tell() > RELEASE_AFTER_BYTES:
-                release_free_memory()
+            release_free_memory(handle.tell())
             return models
 
     def incoming(self, trial_id: int) -> str:
@@ -60,7 +59,7 @@ class FoldStore:
         written, result.fold_models_file = result.fold_models_file, None
         if not result.ok or (payload is None and written is None):
             if written is not None:
-                _remove(written)
+                remove_file(written)
             return
         if written is not None:
             os.replace(written, self.path(result.trial_id))
@@ -71,14 +70,7 @@ class FoldStore:
         ranked = [t for t in self.ledger.ranked(full_fidelity=True) if t.trial_id in self._stored]
         for trial in ranked[self.capacity :]:
             self._stored.discard(trial.trial_id)
-            _remove(self.path(trial.trial_id))
+            remove_file(self.path(trial.trial_id))
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

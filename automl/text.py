@@ -132,7 +132,8 @@ class TextFeatures(BaseEstimator, TransformerMixin):
             raise ValueError("TextFeatures with a task needs y to fit its linear scores.")
         self.reducers_, self.scorers_ = {}, {}
         reduced, scores = {}, {}
-        folds = None if self.task is None else self._folds(np.asarray(y), groups)
+        y = None if y is None else np.asarray(y)
+        folds = None if self.task is None else self._folds(y, groups)
         for column in self.columns:
             union, texts = _tfidf(), _texts(X[column])
             try:
@@ -144,7 +145,7 @@ class TextFeatures(BaseEstimator, TransformerMixin):
                 continue
             if folds is not None:
                 self.scorers_[column] = self._scorer().fit(tfidf, y, sample_weight=sample_weight)
-                scores[column] = self._cross_fitted(tfidf, np.asarray(y), folds, sample_weight)
+                scores[column] = self._cross_fitted(tfidf, y, folds, sample_weight)
             k = max(0, min(self.components, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
             if k == 0:  # nothing to reduce: every value empty, or a single row
                 self.reducers_[column] = make_pipeline(union)  # the scores still need it
@@ -226,8 +227,9 @@ class TextFeatures(BaseEstimator, TransformerMixin):
         from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
         dummy = np.zeros((len(y), 1))
-        if groups is not None and len(np.unique(groups)) >= 2:
-            splitter: Any = GroupKFold(n_splits=min(SCORE_FOLDS, len(np.unique(groups))))
+        n_groups = 0 if groups is None else len(np.unique(groups))
+        if n_groups >= 2:
+            splitter: Any = GroupKFold(n_splits=min(SCORE_FOLDS, n_groups))
         elif self.task != "regression" and np.bincount(y).min() >= SCORE_FOLDS:
             splitter = StratifiedKFold(SCORE_FOLDS, shuffle=True, random_state=self.random_state)
         else:

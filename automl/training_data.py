@@ -139,12 +139,9 @@ def prepare_training_data(
             X, y, classification=classification, sample_weight=sample_weight, groups=groups
         )
     frame, named = as_frame(X)
-    target = as_target(y, frame.shape[0])
-    weights = as_sample_weight(sample_weight, frame.shape[0])
-    target, classes, task = _training_target(target, weights, classification)
-    if frame.shape[0] < 2:
-        raise ValueError(f"X has {frame.shape[0]} sample(s); at least 2 are needed to fit.")
-    _check_groups(groups, frame.shape[0])
+    target, classes, task, weights = _rows_to_fit(
+        frame.shape[0], y, sample_weight, groups, classification
+    )
     schema = learn_schema(frame, named)
     typed = typed_frame(schema, frame)
     if schema.text:
@@ -160,19 +157,23 @@ def prepare_training_data(
     return PreparedData(typed, target, schema, task, classes, weights)
 
 
-def _training_target(
-    target: np.ndarray, weights: np.ndarray | None, classification: bool
-) -> tuple[np.ndarray, np.ndarray | None, str]:
+def _rows_to_fit(
+    n_rows: int, y: Any, sample_weight: Any, groups: np.ndarray | None, classification: bool
+) -> tuple[np.ndarray, np.ndarray | None, str, np.ndarray | None]:
+    """(target, classes, task, weights) for ``n_rows`` rows of X, checked together with
+    the groups."""
+    target = as_target(y, n_rows)
+    weights = as_sample_weight(sample_weight, n_rows)
     if classification:
         target, classes, task = encode_classes(target)
         check_classes(target, classes, weights)
-        return target, classes, task
-    return as_regression_target(target), None, REGRESSION
-
-
-def _check_groups(groups: np.ndarray | None, n_rows: int) -> None:
+    else:
+        target, classes, task = as_regression_target(target), None, REGRESSION
+    if n_rows < 2:
+        raise ValueError(f"X has {n_rows} sample(s); at least 2 are needed to fit.")
     if groups is not None and len(groups) != n_rows:
         raise ValueError(f"groups has {len(groups)} values but X has {n_rows} rows.")
+    return target, classes, task, weights
 
 
 def _prepare_sparse(
@@ -180,12 +181,9 @@ def _prepare_sparse(
 ) -> PreparedData:
     """A sparse X as it is (``automl.sparse``): no column is typed, dropped or renamed."""
     matrix = as_sparse_matrix(X)
-    target = as_target(y, matrix.shape[0])
-    weights = as_sample_weight(sample_weight, matrix.shape[0])
-    target, classes, task = _training_target(target, weights, classification)
-    if matrix.shape[0] < 2:
-        raise ValueError(f"X has {matrix.shape[0]} sample(s); at least 2 are needed to fit.")
-    _check_groups(groups, matrix.shape[0])
+    target, classes, task, weights = _rows_to_fit(
+        matrix.shape[0], y, sample_weight, groups, classification
+    )
     schema = ColumnSchema(
         input_names=(), from_dataframe=False, numeric=(), sparse_width=matrix.shape[1]
     )

@@ -296,8 +296,8 @@ def build_pipeline(
         random_state=random_state,
     )
     model = family.build(params, context)
-    unread = _unread_text(config, data)
-    steps: list = [("text", DropColumns(unread))] if unread else []
+    unread = set(_unread_text(config, data))
+    steps: list = [("text", DropColumns(sorted(unread)))] if unread else []
     if family.native_categorical:
         steps += native_steps(data.categorical, category_limit=family.native_category_limit)
     elif data.sparse_width:
@@ -305,7 +305,7 @@ def build_pipeline(
     else:
         steps += encoded_steps(
             config,
-            [c for c in data.numeric if c not in set(unread)],
+            [c for c in data.numeric if c not in unread],
             data.categorical,
             task=data.task,
             scaled=family.needs_scaling,

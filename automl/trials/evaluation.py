@@ -21,6 +21,7 @@ from automl.metrics import Metric
 from automl.sample_weight import takes_sample_weight, weighted_rows, weights_of
 from automl.space import DataDescription, TextFeatureNames, build_pipeline
 from automl.sparse import is_sparse, take_rows
+from automl.trials.limits import remove_file
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
@@ -175,10 +176,7 @@ class FoldModelsFile:
 
     def discard(self) -> None:
         self.handle.close()
-        try:
-            os.unlink(self.path + ".part")
-        except OSError:
-            pass
+        remove_file(self.path + ".part")
 
 
 def read_fold_models(handle: Any) -> FoldModels:

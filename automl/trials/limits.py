@@ -56,11 +56,10 @@ class Outcome:
                 with open(self.payload_file, "rb") as handle:
                     handle.seek(self.payload_offset)
                     value = pickle.load(handle)
-                    if handle.tell() > RELEASE_AFTER_BYTES:
-                        release_free_memory()
+                    release_free_memory(handle.tell())
                     return value
             finally:
-                _remove(self.payload_file)
+                remove_file(self.payload_file)
                 self.payload_file = None
         return None if self.payload is None else pickle.loads(self.payload)
 
@@ -70,9 +69,11 @@ class Outcome:
 RELEASE_AFTER_BYTES = 8 * 2**20
 
 
-def release_free_memory() -> None:
-    """Give the memory the C allocator holds free back to the system (glibc's
-    ``malloc_trim``; nothing elsewhere)."""
+def release_free_memory(loaded_bytes: int) -> None:
+    """After a load of more than ``RELEASE_AFTER_BYTES``, give the memory the C allocator
+    holds free back to the system (glibc's ``malloc_trim``; nothing elsewhere)."""
+    if loaded_bytes <= RELEASE_AFTER_BYTES:
+        return
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (AttributeError, OSError):
@@ -121,10 +122,10 @@ def run_limited(
         return outcome
     finally:
         if outcome is None or outcome.payload_file is None:
-            _remove(result_path)
+            remove_file(result_path)
 
 
-def _remove(path: str) -> None:
+def remove_file(path: str) -> None:
     try:
         os.unlink(path)
     except OSError:

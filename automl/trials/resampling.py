@@ -58,7 +58,7 @@ def make_resampling(
     classification = task != REGRESSION
     if resampling == "auto":
         resampling = "cv" if n_rows <= CV_MAX_ROWS else "holdout"
-    if hasattr(resampling, "split") and not isinstance(resampling, str):
+    if is_splitter(resampling):
         dummy = np.zeros((n_rows, 1))
         splits = [(np.asarray(a), np.asarray(b)) for a, b in resampling.split(dummy, y, groups)]
         if not splits:
@@ -74,6 +74,12 @@ def make_resampling(
         f"resampling={resampling!r} is not understood; use 'auto', 'cv', 'holdout', a number "
         "of folds (int >= 2) or a scikit-learn splitter."
     )
+
+
+def is_splitter(resampling: Any) -> bool:
+    """Whether ``resampling`` is a user's scikit-learn splitter (a ``str`` has a ``split``
+    method too)."""
+    return hasattr(resampling, "split") and not isinstance(resampling, str)
 
 
 def _kfold(folds: int, y: np.ndarray, classification: bool, groups: Any, seed: int) -> Resampling:
