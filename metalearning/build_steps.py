@@ -16,12 +16,19 @@ import numpy as np
 import pandas as pd
 
 from metalearning.metabase import config_id, default_metabase_path, task_group
+from metalearning.tasks import read_task_list
 
 
 def _load(args: argparse.Namespace) -> Any:
     from automl.datasets import read_dataset
 
+    if args.tasks:
+        listed = {t.name: t for t in read_task_list(args.tasks)}
+        if args.name in listed:
+            return listed[args.name].load()
     datasets, _ = folders(args)
+    if datasets is None:
+        raise SystemExit(f"{args.name} is not in {args.tasks} and no datasets folder is given")
     return read_dataset(datasets, args.name)
 
 
@@ -46,16 +53,20 @@ def _write_atomic(path: Path, text: str) -> None:
     partial.replace(path)
 
 
-def search_one(args: argparse.Namespace) -> int:
+def search_one(args: argparse.Namespace, *, search: bool = True) -> int:
+    """Phase 1 on one dataset: its meta-features, and (``search``) its best configurations."""
     from automl.metafeatures import compute_metafeatures
 
     _, out = folders(args)
     data = _load(args)
     started = time.time()
-    model = _estimator(data.task, time_budget=args.search_budget, random_state=args.seed)
-    model.fit(data.X, data.y)
+    model = None
+    if search:
+        model = _estimator(data.task, time_budget=args.search_budget, random_state=args.seed)
+        model.fit(data.X, data.y)
     seconds = time.time() - started
-    trials = [t for t in model.trials_ if t["status"] == "ok" and t["fidelity"] == 1.0]
+    trials = [] if model is None else model.trials_
+    trials = [t for t in trials if t["status"] == "ok" and t["fidelity"] == 1.0]
     trials.sort(key=lambda t: (t["loss"], t["trial_id"]))
     kept, seen = [], set()
     for trial in trials:
@@ -82,15 +93,19 @@ def search_one(args: argparse.Namespace) -> int:
     record = {
         "dataset": args.name,
         "task": data.task,
-        "metric": model.metric_,
+        "searched": search,
+        "metric": None if model is None else model.metric_,
         "rows": int(len(data.y)),
         "seconds": round(seconds, 1),
-        "n_trials": len(model.trials_),
-        "best_score": model.best_score_,
+        "n_trials": 0 if model is None else len(model.trials_),
+        "best_score": None if model is None else model.best_score_,
         "configs": kept,
         "metafeatures": {k: (None if np.isnan(v) else v) for k, v in metafeatures.items()},
     }
     _write_atomic(out / "searches" / f"{args.name}.json", json.dumps(record, indent=1) + "\n")
+    if model is None:
+        print(f"described ({len(data.y)} rows)")
+        return 0
     best = "none finished" if model.best_score_ is None else f"{model.best_score_:.4g}"
     print(f"{len(model.trials_)} trials in {seconds:.0f}s, best {model.metric_} {best}")
     return 0
@@ -170,11 +185,18 @@ def evaluate_one(args: argparse.Namespace) -> int:
     return 0
 
 
-def folders(args: argparse.Namespace) -> tuple[Path, Path]:
+def folders(args: argparse.Namespace) -> tuple[Path | None, Path]:
+    """The datasets folder (None: the task list only) and the metabase folder."""
+    out = Path(args.out) if args.out else default_metabase_path()
+    if args.datasets == "":
+        if not args.tasks:
+            raise SystemExit("no datasets: give a datasets folder or --tasks FILE")
+        return None, out
     datasets = Path(args.datasets or os.environ.get("AUTOML_DATASETS") or "../shared/datasets")
     if not datasets.is_dir():
+        if args.tasks and args.datasets is None:  # the default folder, absent: the list only
+            return None, out
         raise SystemExit(f"datasets folder {datasets} does not exist; pass --datasets DIR")
-    out = Path(args.out) if args.out else default_metabase_path()
     return datasets, out
 
 

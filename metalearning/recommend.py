@@ -62,8 +62,14 @@ def dataset_distances(metabase: Metabase, metafeatures: dict[str, float], task: 
 def normalized_losses(metabase: Metabase, datasets: list[str]) -> pd.DataFrame:
     """Dataset x configuration losses scaled to [0, 1] per dataset (0 = best configuration
     seen on it, 1 = worst); failed or missing evaluations count as 1."""
-    perf = metabase.performance[metabase.performance["dataset"].isin(datasets)]
-    matrix = perf.pivot_table(index="dataset", columns="config_id", values="loss", aggfunc="min")
+    return loss_matrix(metabase.performance[metabase.performance["dataset"].isin(datasets)])
+
+
+def loss_matrix(performance: pd.DataFrame) -> pd.DataFrame:
+    """:func:`normalized_losses` of evaluations (dataset, config_id, loss) given directly."""
+    matrix = performance.pivot_table(
+        index="dataset", columns="config_id", values="loss", aggfunc="min"
+    )
     low, high = matrix.min(axis=1), matrix.max(axis=1)
     span = (high - low).where(high > low, 1.0)
     return matrix.sub(low, axis=0).div(span, axis=0).fillna(1.0)
