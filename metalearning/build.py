@@ -30,17 +30,20 @@ import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import datetime, timezone
 from pathlib import Path
 from threading import Lock
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from automl.space import SPACE_VERSION
 from metalearning import build_steps
-from metalearning.metabase import Metabase, config_id, task_group
+from metalearning.build_files import (
+    RunLog,
+    assemble,
+    candidates_from,
+    read_evaluations,
+    write_build_record,
+    write_candidates,
+)
+from metalearning.metabase import Metabase
 from metalearning.pool import choose_pool, search_sample
 from metalearning.tasks import read_task_list
 
@@ -57,7 +60,6 @@ DEFAULTS = {
 }
 SMOKE_TESTS = ("iris", "penguins")
 PIN_VARIABLE = "AUTOML_BUILD_CORES"  # the cores a worker process of the build runs on
-DEFAULTS_ORIGIN = "(starting configuration)"  # trivially solved: they would only add noise
 
 
 # ------------------------------------------------------------------ command line
@@ -213,33 +215,16 @@ def dataset_names(folder: Path | None, only: str = "", tasks: str = "") -> dict[
 def build(args: argparse.Namespace) -> Metabase:
     """Build or resume; every run, finished or interrupted, adds its wall time to
     ``runs.csv``, so ``build.json`` can state what the whole build cost over several runs."""
-    started = datetime.now(timezone.utc)
     datasets, out = build_steps.folders(args)
-    try:
-        metabase = _build(args)
-    finally:
-        if out.is_dir():
-            _log_run(out, started, args.parallel)
-    _write_build_record(out, args, datasets)
+    out.mkdir(parents=True, exist_ok=True)
+    log = RunLog(out / "runs.csv", min(args.parallel, os.cpu_count() or 1))
+    metabase = _build(args, log)
+    log.touch()
+    write_build_record(out, args, datasets, list(DEFAULTS))
     return metabase
 
 
-def _log_run(out: Path, started: datetime, parallel: int) -> None:
-    finished = datetime.now(timezone.utc)
-    row = pd.DataFrame(
-        [
-            {
-                "started": started.isoformat(timespec="seconds"),
-                "wall_seconds": round((finished - started).total_seconds(), 1),
-                "cores": min(parallel, os.cpu_count() or 1),
-            }
-        ]
-    )
-    path = out / "runs.csv"
-    row.to_csv(path, mode="a", header=not path.is_file(), index=False)
-
-
-def _build(args: argparse.Namespace) -> Metabase:
+def _build(args: argparse.Namespace, log: RunLog) -> Metabase:
     datasets, out = build_steps.folders(args)
     names = dataset_names(datasets, args.only, args.tasks)
     (out / "searches").mkdir(parents=True, exist_ok=True)
@@ -262,22 +247,22 @@ def _build(args: argparse.Namespace) -> Metabase:
         f"done), {args.search_budget:g} s each search",
         flush=True,
     )
-    _run_all("search", [n for n in todo if n in to_search], args, datasets, out)
-    _run_all("describe", [n for n in todo if n not in to_search], args, datasets, out)
+    _run_all("search", [n for n in todo if n in to_search], args, datasets, out, log)
+    _run_all("describe", [n for n in todo if n not in to_search], args, datasets, out, log)
 
     searches = {
         n: json.loads((out / "searches" / f"{n}.json").read_text())
         for n in names
         if (out / "searches" / f"{n}.json").is_file()
     }
-    candidates = _candidates(searches)
+    candidates = candidates_from(searches)
     if args.pool_size:
         probes = {n: s["task"] for n, s in searches.items() if n in to_search}
-        _evaluate_missing(probes, searches, candidates, args, datasets, out, "probe")
-        candidates = choose_pool(_evaluations(out, probes), candidates, probes, args.pool_size)
-    _evaluate_missing(list(searches), searches, candidates, args, datasets, out, "phase 2")
+        _evaluate_missing(probes, searches, candidates, args, datasets, out, log, "probe")
+        candidates = choose_pool(read_evaluations(out, probes), candidates, probes, args.pool_size)
+    _evaluate_missing(list(searches), searches, candidates, args, datasets, out, log, "phase 2")
 
-    metabase = _assemble(out, searches, candidates)
+    metabase = assemble(out, searches, candidates)
     metabase.save(out)
     print(
         f"metabase: {len(metabase.datasets)} datasets, {len(metabase.configurations)} "
@@ -294,10 +279,11 @@ def _evaluate_missing(
     args: argparse.Namespace,
     datasets: Path | None,
     out: Path,
+    log: RunLog,
     label: str,
 ) -> None:
     """Evaluate ``candidates`` on the ``names`` that lack some of them."""
-    _write_candidates(out, candidates)  # what the evaluate step reads
+    write_candidates(out, candidates)  # what the evaluate step reads
     todo = [
         n for n in names if build_steps.missing_evaluations(out, n, searches[n]["task"], candidates)
     ]
@@ -306,22 +292,16 @@ def _evaluate_missing(
         f"with missing results",
         flush=True,
     )
-    _run_all("evaluate", todo, args, datasets, out)
-
-
-def _evaluations(out: Path, names: Sequence[str]) -> pd.DataFrame:
-    frames = [
-        pd.read_csv(out / "evaluations" / f"{n}.csv", dtype={"config_id": str})
-        for n in sorted(names)
-        if (out / "evaluations" / f"{n}.csv").is_file()
-    ]
-    if not frames:
-        return pd.DataFrame(columns=["dataset", "config_id", "loss", "duration", "status"])
-    return pd.concat(frames, ignore_index=True)
+    _run_all("evaluate", todo, args, datasets, out, log)
 
 
 def _run_all(
-    step: str, names: list[str], args: argparse.Namespace, datasets: Path | None, out: Path
+    step: str,
+    names: list[str],
+    args: argparse.Namespace,
+    datasets: Path | None,
+    out: Path,
+    log: RunLog,
 ) -> None:
     """Each dataset in its own process (a crash or a leak stays there), ``parallel`` at once."""
     if not names:
@@ -366,6 +346,7 @@ def _run_all(
         futures = [pool.submit(run, n) for n in names]
         for count, future in enumerate(as_completed(futures), 1):
             name, code, text = future.result()
+            log.touch()
             status = "ok" if code == 0 else f"FAILED (exit {code})"
             print(
                 f"  [{count}/{len(names)} {time.time() - started:6.0f}s] {step} {name}: "
@@ -394,90 +375,6 @@ def _pin_to_given_cores() -> None:
     given = os.environ.get(PIN_VARIABLE)
     if given and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {int(c) for c in given.split(",")})
-
-
-def _candidates(searches: dict[str, dict]) -> dict[str, dict[str, Any]]:
-    """The union of every dataset's best configurations, by content id, within task groups,
-    plus the search's own starting configurations (the low-cost LightGBM and each family's
-    default): the warm start then knows how those do too and can order everything by
-    expected gain per second. They are marked found on ``DEFAULTS_ORIGIN``, so leaving a
-    dataset out never removes them."""
-    from automl.space import PipelineSpace
-
-    candidates: dict[str, dict[str, Any]] = {}
-    for task in sorted({s["task"] for s in searches.values()}):
-        group = task_group(task)
-        space = PipelineSpace(task, 1000)  # a size at which every family is offered
-        for config in space.cold_start_configs():
-            candidates.setdefault(
-                config_id(config, group),
-                {"config": config, "task_group": group, "found_on": [DEFAULTS_ORIGIN]},
-            )
-    for name, search in sorted(searches.items()):
-        group = task_group(search["task"])
-        for found in search["configs"]:
-            cid = config_id(found["config"], group)
-            entry = candidates.setdefault(
-                cid, {"config": found["config"], "task_group": group, "found_on": []}
-            )
-            entry["found_on"].append(name)
-    return candidates
-
-
-def _write_candidates(out: Path, candidates: dict[str, dict[str, Any]]) -> None:
-    with open(out / "candidates.json", "w") as f:
-        json.dump(candidates, f, indent=1, sort_keys=True)
-
-
-def _assemble(out: Path, searches: dict[str, dict], candidates: dict[str, dict]) -> Metabase:
-    from automl.metafeatures import metafeature_names
-
-    rows = []
-    for name, search in sorted(searches.items()):
-        row = {"task": search["task"]}
-        row.update(
-            {k: search["metafeatures"].get(k, np.nan) for k in metafeature_names(search["task"])}
-        )
-        rows.append(pd.Series(row, name=name))
-    metafeatures = pd.DataFrame(rows)
-    metafeatures.index.name = "dataset"
-    performance = _evaluations(out, list(searches))
-    performance = performance[performance["config_id"].isin(candidates)]
-    return Metabase(metafeatures, candidates, performance.reset_index(drop=True), SPACE_VERSION)
-
-
-def _write_build_record(out: Path, args: argparse.Namespace, datasets: Path | None) -> None:
-    from automl.versions import library_versions
-
-    searches = [json.loads(p.read_text()) for p in sorted((out / "searches").glob("*.json"))]
-
-    evaluations = [pd.read_csv(p) for p in sorted((out / "evaluations").glob("*.csv"))]
-    eval_seconds = float(sum(e["duration"].sum() for e in evaluations))
-    search_seconds = float(sum(s["seconds"] for s in searches))
-    record = {
-        "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "command": "automl metabase build",
-        "parameters": {k: getattr(args, k) for k in DEFAULTS},
-        "datasets_folder": str(datasets or ""),
-        "tasks": str(args.tasks),
-        "space_version": SPACE_VERSION,
-        "library_versions": library_versions(),
-        "datasets": len(searches),
-        "searched": sum(s.get("searched", True) for s in searches),
-        "search_trials": int(sum(s["n_trials"] for s in searches)),
-        "search_seconds": round(search_seconds, 1),
-        "evaluations": int(sum(len(e) for e in evaluations)),
-        "evaluation_seconds": round(eval_seconds, 1),
-        "compute_core_hours": round((search_seconds + eval_seconds) / 3600, 2),
-    }
-    runs = out / "runs.csv"
-    if runs.is_file():  # the process start-ups and the waits too, over every run so far
-        table = pd.read_csv(runs)
-        record["runs"] = len(table)
-        record["wall_core_hours"] = round(
-            float((table["wall_seconds"] * table["cores"]).sum()) / 3600, 2
-        )
-    (out / "build.json").write_text(json.dumps(record, indent=1) + "\n")
 
 
 if __name__ == "__main__":

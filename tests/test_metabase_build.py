@@ -117,7 +117,7 @@ def test_the_module_runs_the_same_command(built, capsys):
     _, out, command = built
     assert command[:2] == ["metabase", "build"]
     assert build.main(command[2:]) == 0  # all done already: nothing is searched again
-    assert "search 0 dataset(s) (3 already done)" in capsys.readouterr().out
+    assert "search 0 dataset(s), describe 0 (3 already done)" in capsys.readouterr().out
 
 
 def test_parallel_workers_get_disjoint_cores(monkeypatch):

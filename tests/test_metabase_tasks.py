@@ -135,9 +135,23 @@ def test_a_build_from_a_task_list_searches_the_sample_and_evaluates_the_pool(tmp
         group = "regression" if records[name]["task"] == "regression" else "classification"
         expected = {c for c in pool_ids if metabase.configurations[c]["task_group"] == group}
         assert set(perf.loc[perf["dataset"] == name, "config_id"]) == expected
-    for name in searched:  # the probes: every candidate of the group, more than the pool
+    found = {  # every searched dataset's best configurations, pooled or not
+        config_id(c["config"], "regression" if r["task"] == "regression" else "classification")
+        for r in records.values()
+        for c in r["configs"]
+    }
+    assert found and all(records[n]["configs"] for n in searched)
+    for name in searched:  # the probes: every candidate of the group, the pool and the rest
         evaluated = pd.read_csv(out / "evaluations" / f"{name}.csv", dtype={"config_id": str})
-        assert len(evaluated) > len(set(perf.loc[perf["dataset"] == name, "config_id"]))
+        group = "regression" if records[name]["task"] == "regression" else "classification"
+        wanted = {c for c in pool_ids if metabase.configurations[c]["task_group"] == group}
+        wanted |= {
+            config_id(c["config"], group)
+            for r in records.values()
+            if (r["task"] == "regression") == (group == "regression")
+            for c in r["configs"]
+        }
+        assert set(evaluated["config_id"]) == wanted
     record = json.loads((out / "build.json").read_text())
     assert record["searched"] == 2 and record["datasets"] == 4
     assert record["runs"] == 1 and record["wall_core_hours"] > 0
