@@ -37,11 +37,11 @@ FAMILY_RIDGE = 5.0  # shrinks the family terms towards "rows say it all" when da
 def trained_rows(n_rows: float, eval_rows: int | None = None) -> float:
     """Rows a trial trains on, summed over its splits: the runner's "auto" resampling (5-fold
     CV up to 10,000 rows, else an 80 % holdout), or the metabase build's evaluation protocol
-    (at most ``eval_rows`` rows; 3-fold CV up to 1,000 rows, else the holdout)."""
-    if eval_rows is None:
+    (data over ``eval_rows`` rows subsampled to that many; then 3-fold CV up to 1,000 rows,
+    else the holdout; smaller data resampled as a search would)."""
+    if eval_rows is None or n_rows <= eval_rows:
         return n_rows * (CV_FOLDS - 1) if n_rows <= CV_MAX_ROWS else n_rows * HOLDOUT_TRAIN
-    rows = min(n_rows, eval_rows)
-    return rows * 2 if rows <= 1000 else rows * HOLDOUT_TRAIN
+    return eval_rows * 2 if eval_rows <= 1000 else eval_rows * HOLDOUT_TRAIN
 
 
 def shape_terms(metafeatures: Mapping[str, Any]) -> np.ndarray:

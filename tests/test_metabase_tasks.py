@@ -156,3 +156,12 @@ def test_a_build_from_a_task_list_searches_the_sample_and_evaluates_the_pool(tmp
     assert record["searched"] == 2 and record["datasets"] == 4
     assert record["runs"] == 1 and record["wall_core_hours"] > 0
     assert np.isfinite(perf.loc[perf["status"] == "ok", "loss"]).all()
+
+
+def test_run_times_follow_the_builds_resampling_of_small_and_subsampled_data():
+    from metalearning.runtimes import trained_rows
+
+    # at most eval_rows rows: smaller data are resampled as a search would (5-fold CV)
+    assert trained_rows(1_500, eval_rows=2_000) == 1_500 * 4 == trained_rows(1_500)
+    assert trained_rows(5_000, eval_rows=2_000) == 2_000 * 0.8  # subsampled: a holdout
+    assert trained_rows(5_000, eval_rows=800) == 800 * 2  # subsampled small: 3-fold CV
