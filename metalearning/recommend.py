@@ -147,7 +147,9 @@ def warm_start_configs(
             if cid not in order:
                 order.append(cid)
     if time_budget is not None:
-        nearest = neighbours[:n_neighbors]
+        # the expected gains: on the nearest datasets, or with no neighbours asked for (a
+        # portfolio alone), on every prior dataset of the group
+        nearest = neighbours[:n_neighbors] if n_neighbors else neighbours
         run_times = fit_run_times(metabase, order)
         seconds = {cid: run_times.seconds(cid, metafeatures) for cid in order}
         nearest_losses = losses.loc[[d for d in nearest if d in losses.index]]
