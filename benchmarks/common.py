@@ -214,13 +214,25 @@ def test_score(task: str, y_test: Any, classes: Any, output: Any, all_classes: A
     return float(log_loss(y_true, full, labels=labels))
 
 
-def unseen_metabase(dataset: str) -> Any:
-    """The shipped metabase without ``dataset``, for automl's warm start. The metabase was
-    built on the shared datasets, every row included (this split's test rows too): left in,
-    the warm start would start from configurations chosen on the test data."""
+def metabase_name(dataset: str) -> str:
+    """A benchmarked dataset's name in the metabase: a prior task ``prior:PKG/ITEM`` is built
+    as ``PKG__ITEM`` (``metalearning.tasks.rdatasets_name``), a shared dataset by its name."""
+    from metalearning.tasks import rdatasets_name
+
+    if dataset.startswith(PRIOR):
+        package, item = dataset[len(PRIOR) :].split("/", 1)
+        return rdatasets_name(package, item)
+    return dataset
+
+
+def unseen_metabase(dataset: str, metabase: Any = None) -> Any:
+    """The shipped metabase (or ``metabase``) without ``dataset``, for automl's warm start. The
+    metabase was built on the shared datasets and the prior tasks, every row included (this
+    split's test rows too): left in, the warm start would start from configurations chosen on
+    the test data."""
     from metalearning.metabase import load_metabase
 
-    return load_metabase().without([dataset])
+    return (metabase or load_metabase()).without([metabase_name(dataset)])
 
 
 def metabase_datasets() -> set[str]:

@@ -130,9 +130,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         n_jobs=1,
         ensemble_size=25,  # keeps the 50 best trials' fold models
         history=None,
-        warm_start="auto"  # the metabase holds no prior task
-        if spec["dataset"].startswith(common.PRIOR)
-        else common.unseen_metabase(spec["dataset"]),
+        warm_start=common.unseen_metabase(spec["dataset"]),
         random_state=seed,
         verbose=0,
     )

