@@ -13,7 +13,8 @@ from sklearn.datasets import make_classification, make_regression
 
 from automl.cli import main as automl_main
 from automl.space import SPACE_VERSION
-from metalearning.metabase import load_metabase
+from metalearning.metabase import config_id, load_metabase
+from metalearning.pool import always_evaluated
 
 
 def main(argv):
@@ -30,6 +31,10 @@ def write_dataset(folder, name, X, y, task):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
+    """One build over a folder of three datasets and a task list of two CSV tasks, searching
+    a sample of the list (both its tasks) and evaluating a pool of one pick per task group
+    (plus the cold start's configurations) on the folder's datasets, which are only
+    described."""
     data = tmp_path_factory.mktemp("datasets")
     out = tmp_path_factory.mktemp("metabase")
     X, y = make_classification(150, 5, random_state=0)
@@ -38,46 +43,68 @@ def built(tmp_path_factory):
     write_dataset(data, "three-classes", X, y, "multiclass")
     X, y = make_regression(150, 4, noise=1.0, random_state=2)
     write_dataset(data, "linear", X, y, "regression")
-    command = [
-        "metabase",
-        "build",
-        "--datasets",
-        str(data),
-        "--out",
-        str(out),
-        "--search-budget",
-        "5",
-        "--top",
-        "2",
-        "--eval-time-limit",
-        "10",
-        "--parallel",
-        "2",
-    ]
+    rows = []
+    for name, (X, y), task in [
+        ("listed-binary", make_classification(120, 4, random_state=3), "binary"),
+        ("listed-regression", make_regression(120, 4, noise=5.0, random_state=4), "regression"),
+    ]:
+        pd.DataFrame(X, columns=list("abcd")).assign(y=y).to_csv(data / f"{name}.csv", index=False)
+        rows.append({"path": f"{name}.csv", "target": "y", "task": task, "drop_columns": ""})
+    tasks = data / "tasks.csv"
+    pd.DataFrame(rows).to_csv(tasks, index=False)
+    command = ["metabase", "build", "--datasets", str(data), "--tasks", str(tasks)]
+    command += ["--out", str(out), "--search-budget", "4", "--top", "2"]
+    command += ["--search-sample", "2", "--pool-size", "1"]
+    command += ["--eval-time-limit", "10", "--parallel", "2"]
     assert main(command) == 0
     return data, out, command
+
+
+GROUP = {"binary": "classification", "multiclass": "classification", "regression": "regression"}
 
 
 @pytest.mark.slow
 def test_build_writes_a_loadable_metabase(built, capsys):
     _, out, _ = built
     metabase = load_metabase(out)
-    assert sorted(metabase.datasets) == ["binary-a", "linear", "three-classes"]
-    groups = {c["task_group"] for c in metabase.configurations.values()}
-    assert groups == {"classification", "regression"}
+    listed = ["listed-binary", "listed-regression"]
+    described = ["binary-a", "linear", "three-classes"]
+    assert sorted(metabase.datasets) == sorted(listed + described)
+    records = {p.stem: json.loads(p.read_text()) for p in (out / "searches").glob("*.json")}
+    # the sample is drawn from the task list only: the folder's datasets are only described
+    assert sorted(n for n, r in records.items() if r["searched"]) == listed
+    assert all(records[n]["n_trials"] == 0 and records[n]["metafeatures"] for n in described)
+    assert all(records[n]["configs"] for n in listed)
+
     perf = metabase.performance
-    # every configuration evaluated on every dataset of its task group, and nowhere else
-    for cid, entry in metabase.configurations.items():
-        datasets = set(perf.loc[perf["config_id"] == cid, "dataset"])
-        expected = (
-            {"linear"} if entry["task_group"] == "regression" else {"binary-a", "three-classes"}
-        )
-        assert datasets == expected
+    for group in ("classification", "regression"):
+        pool = {c for c, e in metabase.configurations.items() if e["task_group"] == group}
+        forced = {
+            config_id(c, group)
+            for c in always_evaluated("regression" if group == "regression" else "binary")
+        }
+        assert forced <= pool and len(pool) <= len(forced) + 1  # one greedy pick at most
+        for name in [n for n in records if GROUP[records[n]["task"]] == group]:
+            # the pool everywhere in its group, and nothing of the other group
+            assert set(perf.loc[perf["dataset"] == name, "config_id"]) == pool
+        # the searched datasets were probed with every candidate of their group: the pool and
+        # every configuration any search of the group found
+        found = {
+            config_id(c["config"], group)
+            for r in records.values()
+            if GROUP[r["task"]] == group
+            for c in r["configs"]
+        }
+        for name in [n for n in listed if GROUP[records[n]["task"]] == group]:
+            probed = pd.read_csv(out / "evaluations" / f"{name}.csv", dtype={"config_id": str})
+            assert set(probed["config_id"]) == pool | found
     assert perf.loc[perf["status"] == "ok", "loss"].notna().all()
     record = json.loads((out / "build.json").read_text())
-    assert record["parameters"]["search_budget"] == 5
-    assert record["datasets"] == 3 and record["evaluations"] == len(perf)
+    assert record["parameters"]["search_budget"] == 4
+    assert record["datasets"] == 5 and record["searched"] == 2
+    assert record["evaluations"] >= len(perf)  # the probes' extra rows are kept on disk
     assert record["search_seconds"] > 0 and record["space_version"] == SPACE_VERSION
+    assert record["runs"] == 1 and record["wall_core_hours"] > 0
 
 
 @pytest.mark.slow
@@ -87,7 +114,7 @@ def test_rerun_skips_finished_work(built, capsys):
     capsys.readouterr()
     assert main(command) == 0
     printed = capsys.readouterr().out
-    assert "search 0 dataset(s), describe 0 (3 already done)" in printed
+    assert "search 0 dataset(s), describe 0 (5 already done)" in printed
     assert "on 0 dataset(s)" in printed
     assert (out / "performance.csv").read_text() == before
 
@@ -117,7 +144,7 @@ def test_the_module_runs_the_same_command(built, capsys):
     _, out, command = built
     assert command[:2] == ["metabase", "build"]
     assert build.main(command[2:]) == 0  # all done already: nothing is searched again
-    assert "search 0 dataset(s), describe 0 (3 already done)" in capsys.readouterr().out
+    assert "search 0 dataset(s), describe 0 (5 already done)" in capsys.readouterr().out
 
 
 def test_parallel_workers_get_disjoint_cores(monkeypatch):

