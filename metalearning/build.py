@@ -240,15 +240,19 @@ def _build(args: argparse.Namespace, log: RunLog) -> Metabase:
         )
     else:
         to_search = set(names)
-    todo = [n for n in names if not (out / "searches" / f"{n}.json").is_file()]
+    done = {n: _phase_one_record(out, n) for n in names}
+    # a dataset only described by an earlier run is searched once a larger sample takes it
+    search = [n for n in names if n in to_search and not (done[n] or {}).get("searched", True)]
+    search += [n for n in names if n in to_search and done[n] is None]
+    describe = [n for n in names if n not in to_search and done[n] is None]
     print(
-        f"phase 1: search {len([n for n in todo if n in to_search])} dataset(s), describe "
-        f"{len([n for n in todo if n not in to_search])} ({len(names) - len(todo)} already "
-        f"done), {args.search_budget:g} s each search",
+        f"phase 1: search {len(search)} dataset(s), describe {len(describe)} "
+        f"({len(names) - len(search) - len(describe)} already done), "
+        f"{args.search_budget:g} s each search",
         flush=True,
     )
-    _run_all("search", [n for n in todo if n in to_search], args, datasets, out, log)
-    _run_all("describe", [n for n in todo if n not in to_search], args, datasets, out, log)
+    _run_all("search", sorted(search), args, datasets, out, log)
+    _run_all("describe", describe, args, datasets, out, log)
 
     searches = {
         n: json.loads((out / "searches" / f"{n}.json").read_text())
@@ -270,6 +274,11 @@ def _build(args: argparse.Namespace, log: RunLog) -> Metabase:
         flush=True,
     )
     return metabase
+
+
+def _phase_one_record(out: Path, name: str) -> dict[str, Any] | None:
+    path = out / "searches" / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _evaluate_missing(

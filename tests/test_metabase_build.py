@@ -154,3 +154,24 @@ def test_parallel_workers_get_disjoint_cores(monkeypatch):
     assert build._core_slots(2) == [(0, 2), (1, 3)]
     assert build._core_slots(4) == [(0,), (1,), (2,), (3,)]
     assert build._core_slots(8) == [()] * 8  # more workers than cores: no pinning
+
+
+@pytest.mark.slow
+def test_a_larger_sample_searches_the_datasets_an_earlier_run_only_described(
+    built, tmp_path, monkeypatch
+):
+    import shutil
+
+    from metalearning import build
+
+    _, out, command = built
+    copy = tmp_path / "metabase"
+    shutil.copytree(out, copy)
+    steps = []
+    monkeypatch.setattr(build, "_run_all", lambda step, names, *a: steps.append((step, names)))
+    args = command[2:]
+    args[args.index("--out") + 1] = str(copy)
+    args[args.index("--search-sample") + 1] = "0"  # search them all
+    assert build.main(args) == 0
+    assert steps[0] == ("search", ["binary-a", "linear", "three-classes"])
+    assert steps[1] == ("describe", [])
