@@ -104,6 +104,7 @@ def replay_target(
                 rows.append(
                     {
                         "dataset": target,
+                        "source": "prior" if "__" in target else "shared",
                         "task": task,
                         "budget": budget,
                         "start": name,
@@ -120,19 +121,21 @@ def replay_target(
 def comparison(results: pd.DataFrame) -> pd.DataFrame:
     """Per task, budget, start and checkpoint: the mean normalized loss and the wins against
     the cold start, over the targets where both are known."""
-    cold = results[results["start"] == "cold"].set_index(["dataset", "budget", "checkpoint"])
+    index = ["dataset", "task", "budget", "checkpoint"]
+    cold = results[results["start"] == "cold"].set_index(index)
     out = []
-    keys = ["task", "budget", "start", "checkpoint"]
-    for (task, budget, start, share), part in results.groupby(keys, sort=False):
+    keys = ["source", "task", "budget", "start", "checkpoint"]
+    for (source, task, budget, start, share), part in results.groupby(keys, sort=False):
         if start == "cold":
             continue
-        part = part.set_index(["dataset", "budget", "checkpoint"])
+        part = part.set_index(index)
         both = part["score"].notna() & cold.loc[part.index, "score"].notna().to_numpy()
         warm_s, cold_s = part.loc[both, "score"], cold.loc[part.index[both], "score"]
         diff = warm_s.to_numpy() - cold_s.to_numpy()
         wins, losses = int((diff < -1e-12).sum()), int((diff > 1e-12).sum())
         out.append(
             {
+                "source": source,
                 "task": task,
                 "budget (s)": f"{budget:g}",
                 "start": start,
@@ -149,15 +152,36 @@ def comparison(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def compact(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per source, task (and all tasks together), budget and start: the mean
+    normalized loss at each checkpoint (the cold start's in brackets) and the wins against
+    the cold start at 25 % and 100 %, over the targets where both are known."""
+    every = results.assign(task="all")
+    table = comparison(pd.concat([every, results], ignore_index=True))
+    out = []
+    keys = ["source", "task", "budget (s)", "start"]
+    for key, part in table.groupby(keys, sort=False):
+        row = dict(zip(keys, key))
+        for r in part.to_dict("records"):
+            at = r["at"]
+            row[f"loss {at}"] = f"{r['warm loss']:.3f} ({r['cold loss']:.3f})"
+            if at in ("25%", "100%"):
+                row[f"wins {at}"] = f"{r['warm wins']}-{r['cold wins']} of {r['datasets']}"
+        out.append(row)
+    return pd.DataFrame(out)
+
+
 def first_member(results: pd.DataFrame) -> pd.DataFrame:
     part = results[(results["checkpoint"] == CHECKPOINTS[0]) & (results["start"] != "cold")]
     part = part.drop_duplicates(["dataset", "budget", "start"])
     out = []
-    for (task, budget, start), p in part.groupby(["task", "budget", "start"], sort=False):
+    keys = ["source", "task", "budget", "start"]
+    for (source, task, budget, start), p in part.groupby(keys, sort=False):
         v = p["first_vs_lgbm_default"].dropna()
         better, worse = int((v > 0).sum()), int((v < 0).sum())
         out.append(
             {
+                "source": source,
                 "task": task,
                 "budget (s)": f"{budget:g}",
                 "start": start,
@@ -217,7 +241,7 @@ def main() -> None:
         if i % 25 == 0:
             print(f"  {i}/{len(targets)} targets, {time.time() - started:.0f} s", flush=True)
     results = pd.DataFrame(rows)
-    table, firsts = comparison(results), first_member(results)
+    table, firsts = compact(results), first_member(results)
     text = "\n".join(
         [
             "# Warm starts replayed leave one dataset out: portfolio, nearest datasets, cold",
@@ -231,6 +255,10 @@ def main() -> None:
             f"{args.startup:g} s. See the script's docstring for the starts.",
             "",
             "## Against the cold start",
+            "",
+            "Mean normalized loss at each share of the budget, the cold start's in brackets; "
+            "wins: targets where the start is better - worse than the cold start (ties left "
+            "out). Per target: `results/portfolio_replay.csv`.",
             "",
             common.markdown(table),
             "",
