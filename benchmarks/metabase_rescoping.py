@@ -38,18 +38,18 @@ def current_ids(metabase: Metabase) -> dict[str, str]:
     """Stored id -> the id of the same configuration completed in today's space (a metabase
     written for an older space stores ids of its shorter configurations)."""
     out = {}
+    spaces = {t: PipelineSpace(t, 1000) for t in ("binary", "regression")}
     for cid, entry in metabase.configurations.items():
         task = "regression" if entry["task_group"] == "regression" else "binary"
         try:
-            config = complete_config(entry["config"], PipelineSpace(task, 1000))
+            config = complete_config(entry["config"], spaces[task])
         except ConfigMismatch:
             continue
         out[cid] = config_id(config, entry["task_group"])
     return out
 
 
-def losses_by_current_id(metabase: Metabase, dataset: str) -> pd.DataFrame:
-    ids = current_ids(metabase)
+def losses_by_current_id(metabase: Metabase, dataset: str, ids: dict[str, str]) -> pd.DataFrame:
     perf = metabase.performance[metabase.performance["dataset"] == dataset].copy()
     perf["cid"] = perf["config_id"].map(ids)
     perf = perf[perf["cid"].notna() & (perf["status"] == "ok")]
@@ -58,11 +58,13 @@ def losses_by_current_id(metabase: Metabase, dataset: str) -> pd.DataFrame:
 
 def compare(full: Metabase, cheap: Metabase, rows: int) -> pd.DataFrame:
     out = []
+    full_ids, cheap_ids = current_ids(full), current_ids(cheap)
     for dataset in sorted(set(full.datasets) & set(cheap.datasets)):
         n_rows = float(cheap.metafeatures.at[dataset, "n_rows"])
         if n_rows <= rows:
             continue
-        a, b = losses_by_current_id(full, dataset), losses_by_current_id(cheap, dataset)
+        a = losses_by_current_id(full, dataset, full_ids)
+        b = losses_by_current_id(cheap, dataset, cheap_ids)
         common_ids = sorted(set(a.index) & set(b.index))
         if len(common_ids) < 3:
             continue
