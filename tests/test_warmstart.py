@@ -142,6 +142,32 @@ def test_warm_start_alternates_neighbours_and_portfolio():
     assert len(chosen) == len(set(chosen))
 
 
+def test_a_portfolio_alone_ignores_the_meta_features_and_orders_by_gain_over_all_datasets():
+    """With no neighbours asked for, the start is the greedy portfolio over every prior
+    dataset of the group: the same list whatever the new data look like, its best bet over all
+    datasets (c_robust, second everywhere) first."""
+    metabase = tiny_metabase()
+    metabase.metafeatures["n_rows"] = 1000.0
+    lists = []
+    for value in (0.0, 1.9):
+        target = {n: value for n in metafeature_names("binary")}
+        target["n_rows"] = 300.0
+        configs = warm_start_configs(
+            metabase,
+            target,
+            "binary",
+            space(),
+            n_neighbors=0,
+            portfolio_size=3,
+            limit=3,
+            time_budget=60,
+        )
+        lists.append([c["logistic_regression:C"] for c in configs])
+    assert lists[0] == lists[1]
+    assert lists[0][0] == 10.0 and set(lists[0][:3]) <= {10.0, 0.01, 1.0, 100.0}
+    assert len(lists[0][:3]) == len(set(lists[0][:3])) == 3
+
+
 def test_configurations_predicted_slow_go_behind_the_cheap_ones():
     metabase = tiny_metabase()
     perf = metabase.performance
