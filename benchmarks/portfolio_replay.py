@@ -219,6 +219,21 @@ def plot(results: pd.DataFrame, task: str, path: Any) -> None:
     plt.close(fig)
 
 
+def replay_all(metabase: Metabase, args: argparse.Namespace) -> pd.DataFrame:
+    budgets = [float(b) for b in args.budgets.split(",")]
+    starts = choosers([int(k) for k in args.sizes.split(",")])
+    targets = args.datasets.split(",") if args.datasets else metabase.datasets
+    if args.shard:
+        k, n = (int(v) for v in args.shard.split("/"))
+        targets = targets[k::n]
+    started, rows = time.time(), []
+    for i, target in enumerate(targets, 1):
+        rows.extend(replay_target(metabase, target, budgets, starts, args.startup))
+        if i % 25 == 0:
+            print(f"  {i}/{len(targets)} targets, {time.time() - started:.0f} s", flush=True)
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.portfolio_replay", description=__doc__.splitlines()[0]
@@ -229,18 +244,27 @@ def main() -> None:
     parser.add_argument("--startup", type=float, default=0.6, help="seconds to the first trial")
     parser.add_argument("--datasets", default="", help="comma-separated targets (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--shard",
+        default="",
+        metavar="K/N",
+        help="replay every N-th target from the K-th (0-based) into a shard file, no tables; "
+        "then --tables-only joins the shards (one process per core)",
+    )
+    parser.add_argument("--tables-only", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     metabase = load_metabase(args.metabase)
-    budgets = [float(b) for b in args.budgets.split(",")]
-    starts = choosers([int(k) for k in args.sizes.split(",")])
-    targets = args.datasets.split(",") if args.datasets else metabase.datasets
-    started, rows = time.time(), []
-    for i, target in enumerate(targets, 1):
-        rows.extend(replay_target(metabase, target, budgets, starts, args.startup))
-        if i % 25 == 0:
-            print(f"  {i}/{len(targets)} targets, {time.time() - started:.0f} s", flush=True)
-    results = pd.DataFrame(rows)
+    if args.tables_only:
+        shards = sorted(RESULTS.parent.glob(RESULTS.stem + ".shard*.csv"))
+        results = pd.concat([pd.read_csv(p) for p in shards], ignore_index=True)
+    else:
+        results = replay_all(metabase, args)
+        if args.shard:
+            k, n = args.shard.split("/")
+            RESULTS.parent.mkdir(exist_ok=True)
+            results.to_csv(RESULTS.with_suffix(f".shard{k}of{n}.csv"), index=False)
+            return
     table, firsts = compact(results), first_member(results)
     text = "\n".join(
         [
