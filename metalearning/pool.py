@@ -63,7 +63,8 @@ def choose_pool(
         probes = performance[performance["dataset"].isin(datasets)]
         losses = loss_matrix(probes)
         chosen = greedy_portfolio(losses, size, ids) if len(losses) else []
-        task = next(t for t in probe_tasks.values() if task_group(t) == group)
+        # binary and multiclass share one space: either gives the group's starting configs
+        task = "regression" if group == "regression" else "binary"
         forced = [config_id(c, group) for c in always_evaluated(task)]
         for cid in [*forced, *chosen]:
             if cid in candidates:

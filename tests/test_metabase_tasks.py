@@ -141,3 +141,12 @@ def test_benchmarks_leave_a_prior_task_out_under_its_metabase_name(tmp_path):
         )
     )[0]
     assert task.name == common.metabase_name("prior:AER/CreditCard")
+
+
+def test_a_task_group_without_searched_datasets_keeps_its_starting_configurations():
+    forced = [config_id(c, "classification") for c in always_evaluated("binary")]
+    candidates = {cid: {"task_group": "classification", "config": {}} for cid in forced}
+    candidates["r0"] = {"task_group": "regression", "config": {}}
+    performance = pd.DataFrame([{"dataset": "d0", "config_id": "r0", "loss": 0.1}])
+    pool = choose_pool(performance, candidates, {"d0": "regression"}, size=2)
+    assert set(forced) <= set(pool) and "r0" in pool
