@@ -377,17 +377,19 @@ def _starting_configs(
     gives a usable model and a first run-time measurement within a second even on large data,
     then every family's default, strongest families first. Warm: the meta-learned
     configurations first (their order already weighs the low-cost start's measured gain per
-    second), then the same list. A user's own list goes first, exactly as given; a resumed
-    run's best earlier configurations go before everything (the quickest way back to where the
-    last run ended)."""
+    second), then the same list -- or only its cheapest configuration, when the source's list
+    is a whole start (``WarmStart.replaces_cold_start``). A user's own list goes first,
+    exactly as given; a resumed run's best earlier configurations go before everything (the
+    quickest way back to where the last run ended)."""
     cold = space.cold_start_configs()
     if warm.exact:
         return warm.configs + cold
+    after = cold[:1] if warm.replaces_cold_start else cold
     if head_start and not warm.rerun:
         # the cheapest configuration first, whatever the warm start says: it runs in this
         # process while the workers start (automl.trials.head_start), so it costs nothing
-        return cold[:1] + warm.configs + cold
-    return warm.rerun + warm.configs + cold
+        return cold[:1] + warm.configs + after
+    return warm.rerun + warm.configs + after
 
 
 def _text_features(schema: ColumnSchema) -> TextFeatureNames:

@@ -44,7 +44,9 @@ class WarmStartSource(Protocol):
     """Proposes a search's first configurations from what its data look like.
 
     The shipped metabase (``metalearning.metabase.Metabase``) is one; a ``warm_start=`` value
-    may be any object with this method.
+    may be any object with this method. A source may also say ``replaces_cold_start = True``:
+    its list is then a whole start, and the search's own list of family defaults does not
+    follow it (the default is False: it does).
     """
 
     def warm_start_configs(
@@ -73,6 +75,9 @@ class WarmStart:
     rerun: list[dict[str, Any]] = field(default_factory=list)  # a resumed run's best, first
     previous: list[dict[str, Any]] = field(default_factory=list)  # earlier trials, same data
     sources: dict[str, int] = field(default_factory=dict)  # where configs came from -> count
+    # the source's list is a whole start (a portfolio chosen among every family's default
+    # too), so the search's own default list does not follow it
+    replaces_cold_start: bool = False
 
 
 RERUN_BEST = 3  # a resumed run re-evaluates this many of its best earlier configurations
@@ -199,6 +204,9 @@ def warm_start(
                 warm.configs.append(config)
         name = SHIPPED_SOURCE if isinstance(setting, str) else type(source).__name__
         _count(warm, name, len(warm.configs) - before)
+        warm.replaces_cold_start = (
+            bool(getattr(source, "replaces_cold_start", False)) and len(warm.configs) > before
+        )
     return warm
 
 

@@ -29,6 +29,7 @@ Normalized test score per (dataset, seed): 0 = the constant predictor, 1 = the b
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from typing import Any
 
@@ -72,7 +73,12 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     data = common.split(spec["dataset"], seed)
     task, classif = data.task, data.classification
     X_tr, X_te, y_tr, y_te = data.X_train, data.X_test, data.y_train, data.y_test
-    warm = common.unseen_metabase(spec["dataset"]) if spec["variant"] == "warm" else None
+    variant = spec["variant"]
+    warm = (
+        None
+        if variant == "cold"
+        else _warm_source(variant, common.unseen_metabase(spec["dataset"]))
+    )
     cls = AutoMLClassifier if classif else AutoMLRegressor
     model = cls(
         time_budget=spec["budget"],
@@ -143,6 +149,43 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+class PortfolioVariant:
+    """A warm-start source under test: the metabase's portfolio cut to ``size`` configurations
+    (the recommend defaults otherwise), followed by the search's own defaults or not."""
+
+    def __init__(self, metabase: Any, size: int, replaces_cold_start: bool) -> None:
+        self.metabase, self.size = metabase, size
+        self.replaces_cold_start = replaces_cold_start
+
+    def warm_start_configs(
+        self, metafeatures: Any, task: str, space: Any, *, time_budget: float | None = None
+    ) -> list[dict[str, Any]]:
+        from metalearning.recommend import warm_start_configs
+
+        return warm_start_configs(
+            self.metabase,
+            dict(metafeatures),
+            task,
+            space,
+            portfolio_size=self.size,
+            limit=self.size,
+            time_budget=time_budget,
+        )
+
+
+def _warm_source(variant: str, metabase: Any) -> Any:
+    """``cold``: no warm start; ``warm``: the shipped default; ``warm-p<N>``: a portfolio of N
+    then the search's defaults; ``warm-p<N>r``: a portfolio of N replacing them."""
+    if variant == "cold":
+        return None
+    if variant == "warm":
+        return metabase
+    match = re.fullmatch(r"warm-p(\d+)(r?)", variant)
+    if match is None:
+        raise ValueError(f"unknown variant {variant!r}: cold, warm, warm-p<N> or warm-p<N>r")
+    return PortfolioVariant(metabase, int(match.group(1)), bool(match.group(2)))
+
+
 def _best_by(trials: list[dict], seconds: float) -> dict | None:
     """The trial a search stopped at ``seconds`` would return: highest fidelity, then lowest
     validation loss, among trials finished by then."""
@@ -170,7 +213,7 @@ def run_all(args: argparse.Namespace) -> None:
         {"dataset": d, "seed": int(s), "variant": v, "budget": args.budget}
         for s in args.seeds.split(",")
         for d in datasets
-        for v in ("warm", "cold")
+        for v in args.variants.split(",")
     ]
     common.run_pinned(
         "benchmarks.warmstart",
@@ -183,9 +226,11 @@ def run_all(args: argparse.Namespace) -> None:
     )
 
 
-def normalized(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (dataset, seed, variant, checkpoint) with the normalized test score."""
+def normalized(runs: pd.DataFrame, warm: str = "warm") -> pd.DataFrame:
+    """One row per (dataset, seed, variant, checkpoint) with the normalized test score, for
+    the pair ``warm`` (a warm variant) and cold; the variant column says "warm" or "cold"."""
     rows = []
+    runs = runs[runs["variant"].isin([warm, "cold"])].replace({"variant": {warm: "warm"}})
     for (dataset, seed), part in runs.groupby(["dataset", "seed"]):
         if set(part["variant"]) != {"warm", "cold"}:
             continue
@@ -231,17 +276,25 @@ def write_table() -> None:
         "float noise between configurations that build the same model: a tie).",
     ]
     prior = runs["dataset"].str.startswith(common.PRIOR)
+    variants = sorted(set(runs["variant"]) - {"cold"}, key=lambda v: (v != "warm", v))
     for label, part in [("prior tasks", runs[prior]), ("shared datasets", runs[~prior])]:
         for budget in sorted(part["budget"].unique(), reverse=True):
-            text += _budget_section(part[part["budget"] == budget], float(budget), label)
+            for variant in variants:
+                text += _budget_section(
+                    part[part["budget"] == budget], float(budget), label, variant
+                )
     TABLE.write_text("\n".join(text))
     print("\n".join(text[:20]))
 
 
-def _budget_section(runs: pd.DataFrame, budget: float, label: str) -> list[str]:
-    scores = normalized(runs)
+def _budget_section(runs: pd.DataFrame, budget: float, label: str, variant: str) -> list[str]:
+    scores = normalized(runs, variant)
+    title = f"## {label.capitalize()}, budget {budget:g} s" + (
+        "" if variant == "warm" else f", `{variant}` as warm"
+    )
     if scores.empty:
-        return ["", f"## {label}, budget {budget:g} s", "", "no complete warm/cold pairs yet"]
+        return ["", title, "", "no complete warm/cold pairs yet"]
+    runs = runs[runs["variant"].isin([variant, "cold"])].replace({"variant": {variant: "warm"}})
     wide = scores.pivot_table(
         index=["dataset", "seed", "task", "checkpoint"], columns="variant", values="normalized"
     ).reset_index()
@@ -278,7 +331,7 @@ def _budget_section(runs: pd.DataFrame, budget: float, label: str) -> list[str]:
     first = runs.pivot_table(index="dataset", columns="variant", values="first_trial_end")
     return [
         "",
-        f"## {label.capitalize()}, budget {budget:g} s",
+        title,
         "",
         f"Seeds {sorted(runs['seed'].unique().tolist())}; git "
         f"{', '.join(sorted(runs['git_rev'].astype(str).unique()))}.",
@@ -299,6 +352,12 @@ def main() -> None:
     common.add_selection_arguments(parser, max_rows=None)
     parser.add_argument(
         "--priors", type=int, default=0, help="also a stratified sample of N prior tasks"
+    )
+    parser.add_argument(
+        "--variants",
+        default="warm,cold",
+        help="comma-separated: cold, warm (the shipped default), warm-p<N> (a portfolio of N, "
+        "then the search's defaults), warm-p<N>r (a portfolio of N replacing them)",
     )
     common.pinned_main(
         parser, run_one=run_one, run_all=run_all, write_tables=lambda args: write_table()

@@ -520,3 +520,25 @@ def test_metabase_and_history_rank_neighbours_by_the_same_distance():
     assert by_metabase["large"] == pytest.approx(0.05)
     # nothing in common: infinitely far for the metabase, not a neighbour in the history
     assert rank_by_distance({"unknown": 1.0}, recorded) == []
+
+
+def test_a_source_that_replaces_the_cold_start_is_followed_only_by_the_head_start():
+    from automl.engine import _starting_configs
+    from automl.warm_start import warm_start as resolve
+
+    here = space()
+    cold = here.cold_start_configs()
+    prepared = type("Prepared", (), {"task": "binary"})()
+    source = FixedSource([logistic(3.0)])
+    warm = resolve(source, prepared, here, metafeatures={"n_rows": 120.0})
+    assert not warm.replaces_cold_start  # a source follows the search's defaults by default
+    assert _starting_configs(here, warm) == warm.configs + cold
+    source.replaces_cold_start = True
+    warm = resolve(source, prepared, here, metafeatures={"n_rows": 120.0})
+    assert warm.replaces_cold_start
+    assert _starting_configs(here, warm) == warm.configs + cold[:1]
+    assert _starting_configs(here, warm, head_start=True) == cold[:1] + warm.configs + cold[:1]
+    nothing = FixedSource([])
+    nothing.replaces_cold_start = True
+    empty = resolve(nothing, prepared, here, metafeatures={"n_rows": 120.0})
+    assert not empty.replaces_cold_start  # nothing proposed: nothing replaced
