@@ -86,6 +86,7 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
         "resampling": args.resampling,
         "strategy": args.strategy,
         "successive_halving": {"auto": "auto", "on": True, "off": False}[args.successive_halving],
+        "early_stopping": args.early_stopping,
         "warm_start": None if args.warm_start == "none" else args.warm_start,
         "history": None if args.history.lower() == "none" else args.history,
         "history_strict": args.history_strict,

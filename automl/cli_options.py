@@ -120,6 +120,11 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="try configurations on a part of the rows first (auto: from 20,000 rows)",
     )
+    search.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="boosting trials stop growing when a tenth of their training rows stops improving",
+    )
     known = ", ".join(list(FAMILIES) + list(FAMILY_GROUPS))
     search.add_argument(
         "--include",

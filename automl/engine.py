@@ -144,6 +144,7 @@ def run_search(
         families=tuple(f for f in space.families if f.name not in BUILTIN_FAMILIES),
         sample_weight=weights,
         text=text,
+        early_stopping=settings.early_stopping,
     )
     # Worker processes take a second or two to start (imports, loading the data): start them
     # now, so that this happens while the fingerprint, meta-features and warm start are computed.

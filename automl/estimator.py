@@ -64,6 +64,7 @@ class _AutoMLBase(BaseEstimator):
         resampling: Any = "auto",
         strategy: str = "bo",
         successive_halving: bool | str = "auto",
+        early_stopping: bool = False,
         warm_start: Any = "auto",
         history: str | None = "auto",
         history_strict: bool = False,
@@ -89,6 +90,7 @@ class _AutoMLBase(BaseEstimator):
         self.resampling = resampling
         self.strategy = strategy
         self.successive_halving = successive_halving
+        self.early_stopping = early_stopping
         self.warm_start = warm_start
         self.history = history
         self.history_strict = history_strict
@@ -244,6 +246,8 @@ class _AutoMLBase(BaseEstimator):
         table.insert(0, "rank", np.arange(1, len(table) + 1))
         if "threshold" in table and table["threshold"].isna().all():
             table = table.drop(columns=["threshold"])  # the metric tunes none
+        if "rounds" in table and table["rounds"].isna().all():
+            table = table.drop(columns=["rounds"])  # no trial stopped early
         return table.drop(columns=["loss"])
 
     def feature_importance(
@@ -309,6 +313,7 @@ class _AutoMLBase(BaseEstimator):
         state.setdefault("mlflow_tracking", None)
         state.setdefault("preset", "default")  # its ensemble_* values were explicit then
         state.setdefault("fit_memory_limit", None)
+        state.setdefault("early_stopping", False)
         super().__setstate__(state)
 
     def __sklearn_tags__(self) -> Any:

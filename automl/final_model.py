@@ -26,6 +26,7 @@ from automl.sample_weight import weighted_rows, weights_of
 from automl.settings import Settings
 from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model, meta_predict
 from automl.training_data import PreparedData
+from automl.trials.early_stopping import refit_config
 from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
 from automl.trials.request import RefitRequest
 from automl.trials.resampling import Resampling
@@ -218,7 +219,9 @@ class FinalModelBuilder:
         return self.deadline + refit_grace(self.settings.time_budget) - time.time()
 
     def _submit_refit(self, trial: TrialResult, limit: float, threads: int) -> Any:
-        request = RefitRequest(config=trial.config, random_state=self.settings.random_state)
+        request = RefitRequest(
+            config=refit_config(trial.config, trial.rounds), random_state=self.settings.random_state
+        )
         return self.executor.refit(
             request,
             time_limit=limit,

@@ -40,6 +40,7 @@ class Settings:
     exclude: Any
     random_state: int
     successive_halving: bool | str = "auto"
+    early_stopping: bool = False  # boosting trials stop on watched rows (trials.early_stopping)
     ensemble_size: int = 1
     ensemble_max_members: int | None = None
     ensemble_max_latency: float | None = None  # ms per 1,000 rows, summed over members
@@ -96,8 +97,8 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         raise ValueError(
             f"history must be 'auto', a path, a database URL or None, got {history!r}."
         )
-    for name in ("history_strict", "keep_workers"):
-        if not isinstance(params[name], bool):
+    for name in ("history_strict", "keep_workers", "early_stopping"):
+        if not isinstance(params.get(name, False), bool):
             raise ValueError(f"{name} must be True or False, got {params[name]!r}.")
     preset = get_preset(params.get("preset", "default"))
     chosen = {  # the preset fills in what the user left "auto"
@@ -150,6 +151,7 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         resampling=params["resampling"],
         strategy=params["strategy"],
         successive_halving=params["successive_halving"],
+        early_stopping=params.get("early_stopping", False),
         ensemble_size=int(ensemble_size),
         ensemble_max_members=members,
         ensemble_max_latency=latency,

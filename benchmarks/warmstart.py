@@ -273,7 +273,10 @@ def write_table() -> None:
         "has each target dataset removed before its run. Normalized test score: 0 = constant "
         "predictor, 1 = best of the six (variant, checkpoint) scores of that dataset. A win is "
         f"a higher normalized score at that share of the budget, by more than {TIE:g} (less is "
-        "float noise between configurations that build the same model: a tie).",
+        "float noise between configurations that build the same model: a tie). Variants: "
+        "`warm` is the shipped default of the git revision named; `warm-p<N>` a portfolio of N "
+        "followed by the search's own defaults, `warm-p<N>r` a portfolio of N replacing them; "
+        "each is normalized against cold on its own.",
     ]
     prior = runs["dataset"].str.startswith(common.PRIOR)
     variants = sorted(set(runs["variant"]) - {"cold"}, key=lambda v: (v != "warm", v))
@@ -283,6 +286,11 @@ def write_table() -> None:
                 text += _budget_section(
                     part[part["budget"] == budget], float(budget), label, variant
                 )
+        for variant in variants:
+            if len(normalized(part, variant)):
+                name = f"warmstart_{label.split()[0]}_{variant}.png"
+                plot_anytime(part, variant, common.BENCHMARKS / name)
+                text += ["", f"![{label}, {variant} vs cold]({name})"]
     TABLE.write_text("\n".join(text))
     print("\n".join(text[:20]))
 
@@ -307,20 +315,11 @@ def _budget_section(runs: pd.DataFrame, budget: float, label: str, variant: str)
         ] + groups
         groups.sort(key=lambda g: g[0])
     for checkpoint, seed, part in groups:
-        diff = part["warm"] - part["cold"]
-        summary.append(
-            {
-                "budget share": f"{int(checkpoint * 100)} %",
-                "seed": seed,
-                "pairs": len(part),
-                "warm mean normalized": part["warm"].mean(),
-                "cold mean normalized": part["cold"].mean(),
-                "warm wins": int((diff > TIE).sum()),
-                "ties": int((diff.abs() <= TIE).sum()),
-                "cold wins": int((diff < -TIE).sum()),
-                "warm win share": float((diff > TIE).mean()),
-            }
-        )
+        summary.append({"budget share": f"{int(checkpoint * 100)} %", "seed": seed, **_pairs(part)})
+    by_task = [
+        {"task": task, "budget share": f"{int(checkpoint * 100)} %", **_pairs(part)}
+        for (task, checkpoint), part in wide.groupby(["task", "checkpoint"])
+    ]
     per_dataset = wide.pivot_table(
         index=["dataset", "task"], columns="checkpoint", values=["warm", "cold"]
     ).reset_index()
@@ -338,6 +337,10 @@ def _budget_section(runs: pd.DataFrame, budget: float, label: str, variant: str)
         "",
         common.markdown(pd.DataFrame(summary)),
         "",
+        "Per task type (all seeds):",
+        "",
+        common.markdown(pd.DataFrame(by_task)),
+        "",
         f"Median seconds until the first finished trial: warm {first['warm'].median():.2f}, "
         f"cold {first['cold'].median():.2f}.",
         "",
@@ -345,6 +348,54 @@ def _budget_section(runs: pd.DataFrame, budget: float, label: str, variant: str)
         "",
         common.markdown(per_dataset),
     ]
+
+
+def _pairs(part: pd.DataFrame) -> dict[str, Any]:
+    diff = part["warm"] - part["cold"]
+    wins, ties, losses = (
+        int((diff > TIE).sum()),
+        int((diff.abs() <= TIE).sum()),
+        int((diff < -TIE).sum()),
+    )
+    return {
+        "pairs": len(part),
+        "warm mean normalized": part["warm"].mean(),
+        "cold mean normalized": part["cold"].mean(),
+        "warm wins": wins,
+        "ties": ties,
+        "cold wins": losses,
+        "warm share of non-tied": wins / max(wins + losses, 1),
+    }
+
+
+def plot_anytime(runs: pd.DataFrame, variant: str, path: Any) -> None:
+    """Mean normalized test score against the share of the budget, warm (``variant``) and
+    cold, a panel per (budget, task type)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    budgets = sorted(runs["budget"].unique())
+    tasks = sorted(runs["task"].unique())
+    fig, axes = plt.subplots(
+        len(budgets), len(tasks), figsize=(4.2 * len(tasks), 3.2 * len(budgets)), squeeze=False
+    )
+    for row, budget in zip(axes, budgets):
+        scores = normalized(runs[runs["budget"] == budget], variant)
+        for ax, task in zip(row, tasks):
+            part = scores[scores["task"] == task] if len(scores) else scores
+            n = part["dataset"].nunique() if len(part) else 0
+            for name, label in [("warm", variant), ("cold", "cold")]:
+                curve = part[part["variant"] == name].groupby("checkpoint")["normalized"].mean()
+                ax.plot(curve.index * 100, curve.to_numpy(), marker="o", label=label)
+            ax.set_title(f"{task}, {budget:g} s ({n} datasets)", fontsize=9)
+            ax.set_xlabel("% of the budget")
+            ax.set_ylabel("mean normalized test score")
+            ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
 
 
 def main() -> None:

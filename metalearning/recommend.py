@@ -48,10 +48,12 @@ log = logging.getLogger("automl")
 
 # The default start is the portfolio alone: replayed leave one dataset out on the metabase's
 # 291 priors, it beat the nearest datasets' winners and the two alternated, at every size tried
-# (benchmarks/PORTFOLIO_REPLAY.md). n_neighbors > 0 brings the nearest datasets back.
+# (benchmarks/PORTFOLIO_REPLAY.md). n_neighbors > 0 brings the nearest datasets back. Eight,
+# not more: in live fits a longer portfolio left the search's own proposals too little of a
+# short budget, and the final model was worse for it (benchmarks/WARMSTART.md).
 N_NEIGHBORS = 0
-PORTFOLIO_SIZE = 24
-LIMIT = 24
+PORTFOLIO_SIZE = 8
+LIMIT = 8
 EARLY_SHARE = 0.03  # the best bets that finish within this share of the budget go first
 
 

@@ -29,6 +29,20 @@ class BuildContext:
 
 
 @dataclass(frozen=True)
+class EarlyStopping:
+    """How a boosting family stops growing when a validation set stops improving.
+
+    ``rounds`` names its hyperparameter for the number of rounds, which becomes the most it may
+    grow. ``fit`` fits the built (unfitted) model on ``X, y`` while watching ``X_val, y_val``
+    (weights optional), stops after ``patience`` rounds without improvement, and returns the
+    rounds the fitted model keeps and predicts with.
+    """
+
+    rounds: str
+    fit: Callable[..., int]
+
+
+@dataclass(frozen=True)
 class ModelFamily:
     """One model family as the pipeline space sees it.
 
@@ -63,6 +77,8 @@ class ModelFamily:
     # Its model takes a scipy.sparse matrix (after the encoded path's sparse steps): only such
     # families are searched on sparse X, which is never made dense.
     sparse_input: bool = False
+    # A boosting family that can stop early on a validation set (automl.trials.early_stopping)
+    early_stopping: EarlyStopping | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.preload, str) or not all(isinstance(m, str) for m in self.preload):

@@ -21,6 +21,7 @@ from automl.metrics import Metric
 from automl.sample_weight import takes_sample_weight, weighted_rows, weights_of
 from automl.space import DataDescription, TextFeatureNames, build_pipeline
 from automl.sparse import is_sparse, take_rows
+from automl.trials.early_stopping import Watch, fit_watched, trial_rounds, watch_for
 from automl.trials.limits import remove_file
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
@@ -61,6 +62,7 @@ def evaluate(
     sample_weight: np.ndarray | None = None,
     fold_models_file: str | None = None,
     text: TextFeatureNames | None = None,
+    early_stopping: bool = False,
 ) -> TrialResult:
     """Fit the configuration on each split and score its out-of-fold predictions.
 
@@ -74,8 +76,13 @@ def evaluate(
     With ``sample_weight`` the models are fit and the loss computed with the weights; rows of
     weight 0 are left out of both (before the ``fidelity`` share is drawn, so the weights
     follow their rows).
+    With ``early_stopping`` a boosting model stops growing when a share of its fold's training
+    rows stops improving (``automl.trials.early_stopping``); the result says how many rounds
+    the folds kept, for the refit.
     """
     width = n_classes if task != REGRESSION else 1
+    watch = watch_for(config, seed=random_state) if early_stopping else None
+    rounds: list[int | None] = []
     predictions = np.full((len(y), width), np.nan)
     fit_time = predict_time = 0.0
     folds: list[tuple[Any, np.ndarray | None]] = []
@@ -90,9 +97,15 @@ def evaluate(
             data = describe_data(take_rows(X, train), task, categorical, text)
             pipeline = build_pipeline(config, data, n_threads=n_threads, random_state=random_state)
             started = time.perf_counter()
-            fitted_classes = _fit(
-                pipeline, take_rows(X, train), y[train], task, weights_of(train, sample_weight)
+            fitted_classes, kept = _fit(
+                pipeline,
+                take_rows(X, train),
+                y[train],
+                task,
+                weights_of(train, sample_weight),
+                watch=watch,
             )
+            rounds.append(kept)
             fit_time += time.perf_counter() - started
             started = time.perf_counter()
             predictions[val] = _predict(pipeline, take_rows(X, val), task, fitted_classes, width)
@@ -131,6 +144,7 @@ def evaluate(
         predictions=predictions.astype(np.float32),  # kept for every trial: half the memory
         fold_models=fold_models,
         fold_models_file=written,
+        rounds=trial_rounds(watch, rounds),
     )
 
 
@@ -235,19 +249,26 @@ def _fit(
     y: np.ndarray,
     task: str,
     sample_weight: np.ndarray | None = None,
-) -> np.ndarray | None:
+    *,
+    watch: Watch | None = None,
+) -> tuple[np.ndarray | None, int | None]:
     """Fit, relabelling classes to 0..k-1 when a fold lacks some (XGBoost insists); the
-    weights go to the model step and the preprocessing that takes them."""
-    keywords = {} if sample_weight is None else step_weights(pipeline, sample_weight)
+    weights go to the model step and the preprocessing that takes them. Returns the classes
+    present (None for regression) and, when it stopped early (``watch``), the rounds kept."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter from trial models
-        if task == REGRESSION:
-            pipeline.fit(X, y, **keywords)
-            return None
-        present = np.unique(y)
-        if len(present) > 1:  # a fold holding one class predicts it with certainty
-            pipeline.fit(X, np.searchsorted(present, y), **keywords)
-        return present
+        present = None if task == REGRESSION else np.unique(y)
+        if present is not None:
+            if len(present) < 2:  # a fold holding one class predicts it with certainty
+                return present, None
+            y = np.searchsorted(present, y)
+        if watch is not None:
+            rounds = fit_watched(pipeline, X, y, task, watch, sample_weight)
+            if rounds is not None:
+                return present, rounds
+        keywords = {} if sample_weight is None else step_weights(pipeline, sample_weight)
+        pipeline.fit(X, y, **keywords)
+        return present, None
 
 
 def step_weights(pipeline: Any, sample_weight: np.ndarray) -> dict[str, np.ndarray]:

@@ -25,6 +25,7 @@ class TrialData:
     families: tuple[Any, ...] = ()  # model families registered by the user, not built in
     sample_weight: np.ndarray | None = None  # one per row (automl.sample_weight), or None
     text: TextFeatureNames = TextFeatureNames()  # free-text columns' features (automl.text)
+    early_stopping: bool = False  # boosting trials stop on watched rows (trials.early_stopping)
 
     def size_mb(self) -> float:
         """What a worker's copy of the data takes in memory."""

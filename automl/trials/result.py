@@ -32,6 +32,7 @@ class TrialResult:
     predictions: np.ndarray | None = field(default=None, repr=False)
     fold_models: bytes | None = field(default=None, repr=False)  # a pickled FoldModels
     fold_models_file: str | None = None  # or where the trial wrote it (a local worker)
+    rounds: int | None = None  # boosting rounds its folds kept, when they stopped early
 
     @property
     def ok(self) -> bool:
@@ -47,6 +48,7 @@ class TrialResult:
             "status": TrialStatus(self.status).value,
             "fidelity": self.fidelity,
             "threshold": self.threshold,
+            "rounds": self.rounds,
             "worker": self.worker,
             "duration": self.duration,
             "fit_time": self.fit_time,

@@ -53,6 +53,7 @@ def run_trial(data: TrialData, request: TrialRequest, *, n_threads: int) -> Tria
             sample_weight=data.sample_weight,
             fold_models_file=request.fold_models_file,
             text=data.text,
+            early_stopping=data.early_stopping,
         )
 
 

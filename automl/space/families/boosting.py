@@ -8,7 +8,7 @@ from ConfigSpace import Float, Integer
 from ConfigSpace.hyperparameters import Hyperparameter
 
 from automl.space.families.common import OFF, class_weight, class_weight_space, off
-from automl.space.family import BuildContext, ModelFamily
+from automl.space.family import BuildContext, EarlyStopping, ModelFamily
 
 
 def _lightgbm_space(task: str) -> list[Hyperparameter]:
@@ -126,6 +126,46 @@ def _build_hgb(p: dict[str, Any], ctx: BuildContext) -> Any:
     )
 
 
+def _lightgbm_watched(
+    model: Any, X: Any, y: Any, X_val: Any, y_val: Any, weight: Any, weight_val: Any, patience: int
+) -> int:
+    import lightgbm
+
+    model.fit(
+        X,
+        y,
+        sample_weight=weight,
+        eval_set=[(X_val, y_val)],
+        eval_sample_weight=None if weight_val is None else [weight_val],
+        callbacks=[lightgbm.early_stopping(patience, first_metric_only=True, verbose=False)],
+    )
+    return int(model.best_iteration_ or model.n_estimators)
+
+
+def _xgboost_watched(
+    model: Any, X: Any, y: Any, X_val: Any, y_val: Any, weight: Any, weight_val: Any, patience: int
+) -> int:
+    model.set_params(early_stopping_rounds=patience)
+    model.fit(
+        X,
+        y,
+        sample_weight=weight,
+        eval_set=[(X_val, y_val)],
+        sample_weight_eval_set=None if weight_val is None else [weight_val],
+        verbose=False,
+    )
+    return int(model.best_iteration) + 1  # predictions stop there too
+
+
+def _hgb_watched(
+    model: Any, X: Any, y: Any, X_val: Any, y_val: Any, weight: Any, weight_val: Any, patience: int
+) -> int:
+    # tol 0: the default absolute tolerance would stop a target on a small scale at once
+    model.set_params(early_stopping=True, n_iter_no_change=patience, tol=0.0, scoring="loss")
+    model.fit(X, y, sample_weight=weight, X_val=X_val, y_val=y_val, sample_weight_val=weight_val)
+    return int(model.n_iter_)
+
+
 LIGHTGBM = ModelFamily(
     "lightgbm",
     True,
@@ -138,6 +178,7 @@ LIGHTGBM = ModelFamily(
     preload=("lightgbm",),
     group="gbm",
     sparse_input=True,
+    early_stopping=EarlyStopping("n_estimators", _lightgbm_watched),
 )
 HIST_GRADIENT_BOOSTING = ModelFamily(
     "hist_gradient_boosting",
@@ -151,6 +192,7 @@ HIST_GRADIENT_BOOSTING = ModelFamily(
     openmp=True,
     preload=("sklearn.ensemble",),
     group="gbm",
+    early_stopping=EarlyStopping("max_iter", _hgb_watched),
 )
 XGBOOST = ModelFamily(
     "xgboost",
@@ -164,4 +206,5 @@ XGBOOST = ModelFamily(
     preload=("xgboost",),
     group="gbm",
     sparse_input=True,
+    early_stopping=EarlyStopping("n_estimators", _xgboost_watched),
 )
