@@ -283,9 +283,9 @@ def write_table() -> None:
     for label, part in [("prior tasks", runs[prior]), ("shared datasets", runs[~prior])]:
         for budget in sorted(part["budget"].unique(), reverse=True):
             for variant in variants:
-                text += _budget_section(
-                    part[part["budget"] == budget], float(budget), label, variant
-                )
+                here = part[part["budget"] == budget]
+                if variant in set(here["variant"]):  # a variant not run at this budget: none
+                    text += _budget_section(here, float(budget), label, variant)
         for variant in variants:
             if len(normalized(part, variant)):
                 name = f"warmstart_{label.split()[0]}_{variant}.png"
@@ -386,6 +386,9 @@ def plot_anytime(runs: pd.DataFrame, variant: str, path: Any) -> None:
         for ax, task in zip(row, tasks):
             part = scores[scores["task"] == task] if len(scores) else scores
             n = part["dataset"].nunique() if len(part) else 0
+            if n == 0:  # this variant did not run at this budget
+                ax.set_title(f"{task}, {budget:g} s: not run", fontsize=9)
+                continue
             for name, label in [("warm", variant), ("cold", "cold")]:
                 curve = part[part["variant"] == name].groupby("checkpoint")["normalized"].mean()
                 ax.plot(curve.index * 100, curve.to_numpy(), marker="o", label=label)
