@@ -106,7 +106,8 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         type=_resampling,
         default="auto",
         metavar="HOW",
-        help="auto (default), cv (5 folds), cvN or N (N folds), holdout (80/20)",
+        help="auto (default), cv (5 folds), cvN or N (N folds), cvNxR (N folds repeated R "
+        "times), holdout (80/20)",
     )
     search.add_argument(
         "--strategy",
@@ -256,9 +257,13 @@ def _resampling(text: str) -> str | int:
     value = text.strip().lower()
     if value in ("auto", "cv", "holdout"):
         return value
-    folds = value[2:] if value.startswith("cv") else value
+    folds, _, repeats = (value[2:] if value.startswith("cv") else value).partition("x")
     if folds.isdigit() and int(folds) >= 2:
-        return int(folds)
+        if not repeats:
+            return int(folds)
+        if repeats.isdigit() and int(repeats) >= 1:
+            return f"cv{int(folds)}x{int(repeats)}"
     raise argparse.ArgumentTypeError(
-        f"{text!r} is not understood; use auto, cv (5 folds), cvN or N (N >= 2 folds) or holdout"
+        f"{text!r} is not understood; use auto, cv (5 folds), cvN or N (N >= 2 folds), "
+        "cvNxR (N folds repeated R times) or holdout"
     )

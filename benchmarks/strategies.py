@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -100,10 +101,9 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         **search_settings(spec["strategy"]),
         history=None,
         warm_start=common.unseen_metabase(spec["dataset"]),
-        ensemble_size=1,
         random_state=seed,
         verbose=0,
-    )  # the search alone
+    )  # the search alone, unless "+ens"
     started = time.perf_counter()
     model.fit(data.X_train, data.y_train)
     fit_time = time.perf_counter() - started
@@ -138,19 +138,28 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
 def search_settings(name: str) -> dict[str, Any]:
     """The estimator settings a strategy name stands for: ``bo``, ``random`` or ``evolution``,
-    then optional suffixes ``+es`` (early stopping in boosting trials) and ``+sh`` / ``-sh``
-    (successive halving forced on / off; without either it is "auto")."""
+    then optional suffixes ``+es`` (early stopping in boosting trials), ``+sh`` / ``-sh``
+    (successive halving forced on / off; without either it is "auto"), ``+cv``, ``+cvK``,
+    ``+cvKxR`` or ``+holdout`` (the resampling; without one it is "auto") and ``+ens`` (the
+    default preset's final ensemble instead of the single best pipeline)."""
     strategy, *options = name.replace("-sh", "+-sh").split("+")
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r} in {name!r}: one of {STRATEGIES}")
-    settings: dict[str, Any] = {"strategy": strategy}
+    settings: dict[str, Any] = {"strategy": strategy, "ensemble_size": 1}
     for option in options:
         if option == "es":
             settings["early_stopping"] = True
         elif option in ("sh", "-sh"):
             settings["successive_halving"] = option == "sh"
+        elif re.fullmatch(r"cv(\d+(x\d+)?)?|holdout", option):
+            settings["resampling"] = option
+        elif option == "ens":
+            settings["ensemble_size"] = "auto"
         else:
-            raise ValueError(f"unknown option {option!r} in {name!r}: es, sh or -sh")
+            raise ValueError(
+                f"unknown option {option!r} in {name!r}: es, sh, -sh, cv, cvK, cvKxR, holdout "
+                "or ens"
+            )
     return settings
 
 

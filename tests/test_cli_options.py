@@ -187,6 +187,7 @@ def test_bad_values_are_one_line_errors(options, message, houses_parquet, capsys
     [
         (["--format", "xlsx"], "argument --format: invalid choice: 'xlsx'"),
         (["--resampling", "cv1"], "argument --resampling: 'cv1' is not understood"),
+        (["--resampling", "cv5x0"], "argument --resampling: 'cv5x0' is not understood"),
         (["--memory-limit", "lots"], "argument --memory-limit: use a number, 'auto' or 'none'"),
         (["--successive-halving", "yes"], "argument --successive-halving: invalid choice"),
     ],
@@ -261,3 +262,9 @@ def test_fit_help_groups_the_options_as_the_readme_table(capsys):
     for title, options in expected.items():
         assert all(option in sections[title] for option in options), title
     assert "--memory-limit" not in sections["search"]
+
+
+def test_repeated_cross_validation_is_an_accepted_resampling(houses_parquet, tmp_path):
+    args = ["--resampling", "CV5x3", "--out", str(tmp_path / "m")]
+    job = prepare_fit(_fit_args(houses_parquet, *args))
+    assert job.estimator.get_params()["resampling"] == "cv5x3"

@@ -83,7 +83,10 @@ def evaluate(
     width = n_classes if task != REGRESSION else 1
     watch = watch_for(config, seed=random_state) if early_stopping else None
     rounds: list[int | None] = []
-    predictions = np.full((len(y), width), np.nan)
+    # summed over the splits that validate a row, then averaged: under repeated
+    # cross-validation (or a user's overlapping splits) a row is predicted more than once
+    predictions = np.zeros((len(y), width))
+    predicted = np.zeros(len(y))
     fit_time = predict_time = 0.0
     folds: list[tuple[Any, np.ndarray | None]] = []
     stream = None
@@ -108,13 +111,16 @@ def evaluate(
             rounds.append(kept)
             fit_time += time.perf_counter() - started
             started = time.perf_counter()
-            predictions[val] = _predict(pipeline, take_rows(X, val), task, fitted_classes, width)
+            predictions[val] += _predict(pipeline, take_rows(X, val), task, fitted_classes, width)
+            predicted[val] += 1
             predict_time += time.perf_counter() - started
             if stream is not None:  # on disk now: this process holds one fold's model at most
                 stream.add(pipeline, fitted_classes)
             elif keep_models_below is not None:
                 folds.append((pipeline, fitted_classes))
             del pipeline
+        with np.errstate(invalid="ignore", divide="ignore"):  # unvalidated rows become NaN
+            predictions /= predicted[:, None]
         rows = weighted_rows(resampling.validation_rows, sample_weight)
         if task == REGRESSION:
             predictions = predictions[:, 0]

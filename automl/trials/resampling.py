@@ -1,8 +1,10 @@
-"""How rows are split for validation: k-fold cross-validation or a holdout, stratified or
-grouped when it can be, or the user's own scikit-learn splitter."""
+"""How rows are split for validation: k-fold cross-validation (repeated with new shuffles on
+small data) or a holdout, stratified or grouped when it can be, or the user's own scikit-learn
+splitter."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,6 +27,12 @@ from automl.data import REGRESSION
 CV_MAX_ROWS = 10_000
 CV_FOLDS = 5
 HOLDOUT_FRACTION = 0.2
+# On small data one k-fold split over-fits the choice among hundreds of trials: the best
+# validation loss is partly the luck of that split. Repeating the k folds with new shuffles
+# averages that luck out, at R times the cost of a trial, which small data can afford.
+CV_REPEAT_MAX_ROWS = 2_000
+CV_REPEATS = 3
+_CV_TEXT = re.compile(r"^cv(\d+)?(?:x(\d+))?$")
 
 
 @dataclass(frozen=True)
@@ -53,26 +61,40 @@ def make_resampling(
     groups: np.ndarray | None = None,
     random_state: int = 0,
 ) -> Resampling:
-    """Build the splits for ``resampling`` ("auto", "cv", "holdout", an int, or a splitter)."""
+    """Build the splits for ``resampling``: "auto", "holdout", "cv" (5 folds), "cvK" (K folds),
+    "cvKxR" (K folds repeated R times with new shuffles), an int K, or a splitter.
+
+    Under "auto": repeated cross-validation up to ``CV_REPEAT_MAX_ROWS`` rows (ungrouped),
+    cross-validation up to ``CV_MAX_ROWS``, a holdout above."""
     n_rows = len(y)
     classification = task != REGRESSION
-    if resampling == "auto":
-        resampling = "cv" if n_rows <= CV_MAX_ROWS else "holdout"
+    if isinstance(resampling, str) and resampling == "auto":
+        if n_rows > CV_MAX_ROWS:
+            resampling = "holdout"
+        elif n_rows <= CV_REPEAT_MAX_ROWS and groups is None and CV_REPEATS > 1:
+            resampling = f"cv{CV_FOLDS}x{CV_REPEATS}"
+        else:
+            resampling = "cv"
     if is_splitter(resampling):
         dummy = np.zeros((n_rows, 1))
         splits = [(np.asarray(a), np.asarray(b)) for a, b in resampling.split(dummy, y, groups)]
         if not splits:
             raise ValueError("The resampling splitter produced no splits.")
         return Resampling(splits, f"custom splitter {type(resampling).__name__}")
-    if resampling == "cv":
-        resampling = CV_FOLDS
-    if resampling == "holdout":
+    if isinstance(resampling, str) and resampling == "holdout":
         return _holdout(y, classification, groups, random_state)
     if isinstance(resampling, (int, np.integer)) and not isinstance(resampling, bool):
-        return _kfold(int(resampling), y, classification, groups, random_state)
+        return _kfold(int(resampling), 1, y, classification, groups, random_state)
+    match = _CV_TEXT.match(resampling) if isinstance(resampling, str) else None
+    if match:
+        folds, repeats = int(match[1] or CV_FOLDS), int(match[2] or 1)
+        if repeats < 1:
+            raise ValueError(f"resampling={resampling!r} repeats the folds 0 times; use 1 or more.")
+        return _kfold(folds, repeats, y, classification, groups, random_state)
     raise ValueError(
-        f"resampling={resampling!r} is not understood; use 'auto', 'cv', 'holdout', a number "
-        "of folds (int >= 2) or a scikit-learn splitter."
+        f"resampling={resampling!r} is not understood; use 'auto', 'cv' (5 folds), 'cvK' (K "
+        "folds), 'cvKxR' (K folds repeated R times), 'holdout', a number of folds (int >= 2) "
+        "or a scikit-learn splitter."
     )
 
 
@@ -82,26 +104,41 @@ def is_splitter(resampling: Any) -> bool:
     return hasattr(resampling, "split") and not isinstance(resampling, str)
 
 
-def _kfold(folds: int, y: np.ndarray, classification: bool, groups: Any, seed: int) -> Resampling:
+def _kfold(
+    folds: int, repeats: int, y: np.ndarray, classification: bool, groups: Any, seed: int
+) -> Resampling:
+    """``folds``-fold cross-validation, ``repeats`` times; the first repeat is the plain
+    k-fold split of ``seed``, so "cv5x1" and "cv5" are the same splits."""
     if folds < 2:
         raise ValueError(f"resampling={folds} folds; cross-validation needs at least 2.")
     folds = min(folds, len(y))
+    splits: list[tuple[np.ndarray, np.ndarray]] = []
+    for repeat in range(repeats):
+        splitter, description = _splitter(folds, y, classification, groups, seed + repeat, repeats)
+        with warnings.catch_warnings():  # "least populated class has only k members" is expected
+            warnings.simplefilter("ignore", UserWarning)
+            splits += list(splitter.split(np.zeros((len(y), 1)), y, groups))
+    if repeats > 1:
+        description += f", repeated {repeats} times"
+    return Resampling(splits, description)
+
+
+def _splitter(
+    folds: int, y: np.ndarray, classification: bool, groups: Any, seed: int, repeats: int
+) -> tuple[Any, str]:
     if groups is not None:
         n_groups = len(np.unique(groups))
         if n_groups < 2:
             raise ValueError("groups has a single group; grouped resampling needs at least 2.")
-        splitter: Any = GroupKFold(n_splits=min(folds, n_groups))
-        description = f"{splitter.n_splits}-fold grouped cross-validation"
-    elif classification and np.bincount(y).min() >= 2:
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-        description = f"{folds}-fold stratified cross-validation"
-    else:
-        splitter = KFold(n_splits=folds, shuffle=True, random_state=seed)
-        description = f"{folds}-fold cross-validation"
-    with warnings.catch_warnings():  # "least populated class has only k members" is expected
-        warnings.simplefilter("ignore", UserWarning)
-        splits = list(splitter.split(np.zeros((len(y), 1)), y, groups))
-    return Resampling(splits, description)
+        n_splits = min(folds, n_groups)
+        # unshuffled, every repeat would be the same split
+        shuffled = {"shuffle": True, "random_state": seed} if repeats > 1 else {}
+        grouped = GroupKFold(n_splits=n_splits, **shuffled)
+        return grouped, f"{n_splits}-fold grouped cross-validation"
+    if classification and np.bincount(y).min() >= 2:
+        splitter: Any = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        return splitter, f"{folds}-fold stratified cross-validation"
+    return KFold(n_splits=folds, shuffle=True, random_state=seed), f"{folds}-fold cross-validation"
 
 
 def _holdout(y: np.ndarray, classification: bool, groups: Any, seed: int) -> Resampling:
