@@ -3,6 +3,7 @@ must know about it (tasks, preprocessing path, size limit, worker imports, group
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,6 +80,9 @@ class ModelFamily:
     sparse_input: bool = False
     # A boosting family that can stop early on a validation set (automl.trials.early_stopping)
     early_stopping: EarlyStopping | None = None
+    # The package an optional family needs (an extra): without it the family is not offered,
+    # and naming it in include says how to install it.
+    requires: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.preload, str) or not all(isinstance(m, str) for m in self.preload):
@@ -93,6 +97,10 @@ class ModelFamily:
         if self.openmp and openmp_waits_passively():
             return 1
         return allotted
+
+    def installed(self) -> bool:
+        """Whether the package this family needs, if any, can be imported here."""
+        return self.requires is None or importlib.util.find_spec(self.requires) is not None
 
     def supports(self, task: str) -> bool:
         return self.regression if task == REGRESSION else self.classification

@@ -104,6 +104,16 @@ class PipelineSpace:
         included = expand_families(include, argument="include")
         excluded = set(expand_families(exclude, argument="exclude") or [])
         candidates = [FAMILIES[n] for n in family_order() if FAMILIES[n].supports(task)]
+        named = [include] if isinstance(include, str) else list(include or ())
+        # a family named on its own must be there; a group stands for its installed families
+        missing = [FAMILIES[n] for n in named if n in FAMILIES and not FAMILIES[n].installed()]
+        if missing:
+            raise ValueError(
+                f"include={include!r} names {', '.join(f.name for f in missing)}, whose "
+                f"package is not installed: pip install "
+                f"{' '.join(sorted({str(f.requires) for f in missing}))}"
+            )
+        candidates = [f for f in candidates if f.installed()]
         if included is not None:
             wrong_task = [n for n in included if not FAMILIES[n].supports(task)]
             candidates = [f for f in candidates if f.name in set(included)]

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from automl.space.families import boosting, defined_families, linear, others, trees
+from automl.space.families import (
+    boosting,
+    catboost_family,
+    defined_families,
+    linear,
+    others,
+    trees,
+)
 from automl.space.family import ModelFamily
 from automl.space.preprocessing import PREPROCESSING_MODULES
 
@@ -19,6 +26,7 @@ BUILTIN_ORDER: tuple[ModelFamily, ...] = (
     boosting.LIGHTGBM,
     boosting.HIST_GRADIENT_BOOSTING,
     boosting.XGBOOST,
+    catboost_family.CATBOOST,  # offered only where catboost is installed
     trees.EXTRA_TREES,
     trees.RANDOM_FOREST,
     linear.LOGISTIC_REGRESSION,
@@ -65,8 +73,8 @@ def family_order() -> list[str]:
 
 def preload_modules() -> tuple[str, ...]:
     """The modules a trial worker imports before its first trial: every registered family's
-    ``preload`` modules, then the preprocessing's (each once)."""
-    modules = [m for family in FAMILIES.values() for m in family.preload]
+    ``preload`` modules (of the installed ones), then the preprocessing's (each once)."""
+    modules = [m for f in FAMILIES.values() if f.installed() for m in f.preload]
     return tuple(dict.fromkeys([*modules, *PREPROCESSING_MODULES]))
 
 
