@@ -9,28 +9,14 @@ from automl.metrics import get_metric
 from automl.space import PipelineSpace
 from automl.training_data import prepare_training_data
 from automl.trials.evaluation import evaluate
-from automl.trials.resampling import (
-    CV_FOLDS,
-    CV_MAX_ROWS,
-    CV_REPEAT_MAX_ROWS,
-    CV_REPEATS,
-    Resampling,
-    make_resampling,
-)
+from automl.trials.resampling import CV_FOLDS, CV_MAX_ROWS, Resampling, make_resampling
 
 
-def test_auto_resampling_repeats_cv_on_small_data_then_cv_then_holdout():
-    smallest = make_resampling("auto", task="binary", y=np.arange(CV_REPEAT_MAX_ROWS) % 2)
-    assert len(smallest.splits) == CV_FOLDS * CV_REPEATS
-    assert smallest.description.endswith(f"repeated {CV_REPEATS} times")
+def test_auto_resampling_uses_cv_on_small_data_and_holdout_on_large():
     small = make_resampling("auto", task="binary", y=np.arange(CV_MAX_ROWS) % 2)
     assert len(small.splits) == CV_FOLDS and "stratified cross-validation" in small.description
     large = make_resampling("auto", task="regression", y=np.zeros(CV_MAX_ROWS + 1))
     assert len(large.splits) == 1 and "holdout" in large.description
-    # grouped small data: one k-fold split (the groups decide the folds)
-    y = np.arange(100) % 2
-    grouped = make_resampling("auto", task="binary", y=y, groups=np.arange(100) // 5)
-    assert len(grouped.splits) == CV_FOLDS and "repeated" not in grouped.description
 
 
 def test_repeated_cv_validates_every_row_once_per_repeat_with_new_shuffles():

@@ -27,11 +27,9 @@ from automl.data import REGRESSION
 CV_MAX_ROWS = 10_000
 CV_FOLDS = 5
 HOLDOUT_FRACTION = 0.2
-# On small data one k-fold split over-fits the choice among hundreds of trials: the best
-# validation loss is partly the luck of that split. Repeating the k folds with new shuffles
-# averages that luck out, at R times the cost of a trial, which small data can afford.
-CV_REPEAT_MAX_ROWS = 2_000
-CV_REPEATS = 3
+# "cvKxR" repeats the k folds with new shuffles: it averages out the luck of one split, at R
+# times the cost of a trial. "auto" does not repeat: measured on small priors, the trials it
+# costs were worth more (benchmarks/STRATEGIES_REPEATED_CV.md).
 _CV_TEXT = re.compile(r"^cv(\d+)?(?:x(\d+))?$")
 
 
@@ -64,17 +62,11 @@ def make_resampling(
     """Build the splits for ``resampling``: "auto", "holdout", "cv" (5 folds), "cvK" (K folds),
     "cvKxR" (K folds repeated R times with new shuffles), an int K, or a splitter.
 
-    Under "auto": repeated cross-validation up to ``CV_REPEAT_MAX_ROWS`` rows (ungrouped),
-    cross-validation up to ``CV_MAX_ROWS``, a holdout above."""
+    Under "auto": cross-validation up to ``CV_MAX_ROWS`` rows, a holdout above."""
     n_rows = len(y)
     classification = task != REGRESSION
     if isinstance(resampling, str) and resampling == "auto":
-        if n_rows > CV_MAX_ROWS:
-            resampling = "holdout"
-        elif n_rows <= CV_REPEAT_MAX_ROWS and groups is None and CV_REPEATS > 1:
-            resampling = f"cv{CV_FOLDS}x{CV_REPEATS}"
-        else:
-            resampling = "cv"
+        resampling = "cv" if n_rows <= CV_MAX_ROWS else "holdout"
     if is_splitter(resampling):
         dummy = np.zeros((n_rows, 1))
         splits = [(np.asarray(a), np.asarray(b)) for a, b in resampling.split(dummy, y, groups)]
