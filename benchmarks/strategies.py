@@ -396,7 +396,8 @@ def main() -> None:
         "--strategies",
         default=",".join(STRATEGIES),
         help="comma-separated: bo, random, evolution, each optionally with +es (early "
-        "stopping), +sh or -sh (successive halving on or off)",
+        "stopping), +sh or -sh (successive halving on or off), +cv, +cvK, +cvKxR or +holdout "
+        "(resampling), +ens (the default final ensemble), +no-<family> (a family left out)",
     )
     parser.add_argument(
         "--priors", type=int, default=0, help="also a stratified sample of N prior tasks"
