@@ -319,7 +319,11 @@ def write_outputs(
         "",
         "Mean rank by test score (1 = best; lower is better) and mean normalized test score "
         "(1 = the best setting's on that dataset and seed, 0 = the worst's). Names: "
-        "`+es` early stopping in boosting trials, `+sh` / `-sh` successive halving on / off.",
+        "`+es` early stopping in boosting trials, `+sh` / `-sh` successive halving on / off, "
+        "`+cvK` / `+cvKxR` K-fold cross-validation (repeated R times), `+ens` the default "
+        "final ensemble (else the single best pipeline), `+no-<family>` a family left out. "
+        "Validation losses (the anytime table) compare across resamplings only roughly: "
+        "each setting scores its trials on its own splits.",
         "",
         markdown(table),
         "",
