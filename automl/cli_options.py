@@ -10,6 +10,7 @@ from automl.presets import PRESETS
 from automl.search import STRATEGIES
 from automl.space import FAMILIES, FAMILY_GROUPS
 from automl.tables_io import FORMATS
+from automl.trials.resampling import cv_folds_and_repeats
 
 CLASSIFICATION_MAX_INTEGER_LABELS = 10
 
@@ -257,12 +258,11 @@ def _resampling(text: str) -> str | int:
     value = text.strip().lower()
     if value in ("auto", "cv", "holdout"):
         return value
-    folds, _, repeats = (value[2:] if value.startswith("cv") else value).partition("x")
-    if folds.isdigit() and int(folds) >= 2:
-        if not repeats:
-            return int(folds)
-        if repeats.isdigit() and int(repeats) >= 1:
-            return f"cv{int(folds)}x{int(repeats)}"
+    spec = value[2:] if value.startswith("cv") else value
+    parsed = cv_folds_and_repeats("cv" + spec) if spec[:1].isdigit() else None
+    if parsed and parsed[0] >= 2 and parsed[1] != 0:
+        folds, repeats = parsed
+        return folds if repeats is None else f"cv{folds}x{repeats}"
     raise argparse.ArgumentTypeError(
         f"{text!r} is not understood; use auto, cv (5 folds), cvN or N (N >= 2 folds), "
         "cvNxR (N folds repeated R times) or holdout"

@@ -1,5 +1,5 @@
-"""How rows are split for validation: k-fold cross-validation (repeated with new shuffles on
-small data) or a holdout, stratified or grouped when it can be, or the user's own scikit-learn
+"""How rows are split for validation: k-fold cross-validation (optionally repeated with new
+shuffles) or a holdout, stratified or grouped when it can be, or the user's own scikit-learn
 splitter."""
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def make_resampling(
         return _holdout(y, classification, groups, random_state)
     if isinstance(resampling, (int, np.integer)) and not isinstance(resampling, bool):
         return _kfold(int(resampling), 1, y, classification, groups, random_state)
-    match = _CV_TEXT.match(resampling) if isinstance(resampling, str) else None
-    if match:
-        folds, repeats = int(match[1] or CV_FOLDS), int(match[2] or 1)
+    parsed = cv_folds_and_repeats(resampling) if isinstance(resampling, str) else None
+    if parsed:
+        folds, repeats = parsed[0], 1 if parsed[1] is None else parsed[1]
         if repeats < 1:
             raise ValueError(f"resampling={resampling!r} repeats the folds 0 times; use 1 or more.")
         return _kfold(folds, repeats, y, classification, groups, random_state)
@@ -88,6 +88,16 @@ def make_resampling(
         "folds), 'cvKxR' (K folds repeated R times), 'holdout', a number of folds (int >= 2) "
         "or a scikit-learn splitter."
     )
+
+
+def cv_folds_and_repeats(text: str) -> tuple[int, int | None] | None:
+    """The folds and repeats "cv", "cvK" or "cvKxR" names (repeats None when not written;
+    folds ``CV_FOLDS`` for "cv"), or None for any other text. Ranges are checked by the
+    caller: this only reads the form."""
+    match = _CV_TEXT.match(text)
+    if not match:
+        return None
+    return int(match[1] or CV_FOLDS), None if match[2] is None else int(match[2])
 
 
 def is_splitter(resampling: Any) -> bool:

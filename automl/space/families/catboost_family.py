@@ -77,6 +77,7 @@ class _CatBoostModel(BaseEstimator):
         import catboost
 
         cls = catboost.CatBoostClassifier if self._classifies else catboost.CatBoostRegressor
+        # a regressor takes no auto_class_weights argument, not even None
         weights = {} if self.auto_class_weights is None else {"auto_class_weights": "Balanced"}
         return cls(
             iterations=self.iterations,
@@ -94,14 +95,10 @@ class _CatBoostModel(BaseEstimator):
         )
 
     def fit(self, X: Any, y: Any, sample_weight: np.ndarray | None = None) -> _CatBoostModel:
-        X = _frame(X)
-        self.categorical_ = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+        X = self._start(X)
         self.model_ = self._model(self.categorical_)
         self.model_.fit(self._input(X), np.asarray(y), sample_weight=sample_weight)
-        if self._classifies:
-            self.classes_ = np.asarray(self.model_.classes_)
-        self.n_features_in_ = X.shape[1]
-        return self
+        return self._fitted()
 
     def fit_watched(
         self,
@@ -117,20 +114,29 @@ class _CatBoostModel(BaseEstimator):
         improvement and keep the best round. Returns the rounds kept."""
         import catboost
 
-        X, X_val = _frame(X), _frame(X_val)
-        self.categorical_ = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+        X = self._start(X)
         self.model_ = self._model(self.categorical_, early_stopping_rounds=patience)
         watched = catboost.Pool(
-            self._input(X_val),
+            self._input(_frame(X_val)),
             np.asarray(y_val),
             cat_features=self.categorical_ or None,
             weight=weight_val,
         )
         self.model_.fit(self._input(X), np.asarray(y), sample_weight=weight, eval_set=watched)
+        self._fitted()
+        return int(self.model_.get_best_iteration()) + 1
+
+    def _start(self, X: Any) -> pd.DataFrame:
+        """``X`` as a frame, its categorical columns noted (CatBoost's ``cat_features``)."""
+        X = _frame(X)
+        self.categorical_ = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+        self.n_features_in_ = X.shape[1]
+        return X
+
+    def _fitted(self) -> _CatBoostModel:
         if self._classifies:
             self.classes_ = np.asarray(self.model_.classes_)
-        self.n_features_in_ = X.shape[1]
-        return int(self.model_.get_best_iteration()) + 1
+        return self
 
     def predict(self, X: Any) -> np.ndarray:
         prediction = self.model_.predict(self._input(_frame(X)))
