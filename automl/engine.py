@@ -18,14 +18,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from automl.data import ColumnSchema
-from automl.final_model import (
-    FOLD_FALLBACKS,
-    EnsembleMember,
-    FinalKind,
-    FinalModelBuilder,
-    FinalModelReport,
-    bags_fold_models,
-)
+from automl.final_model import FOLD_FALLBACKS, FinalModelBuilder, bags_fold_models
+from automl.final_model_report import EnsembleMember, FinalKind, FinalModelReport
 from automl.fingerprint import fingerprint_and_row_hashes, row_sketch
 from automl.fold_store import FoldStore
 from automl.interrupts import deferred_interrupt

@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import make_classification, make_regression
 
 from automl import AutoMLClassifier, AutoMLRegressor
-from automl.final_model import FinalKind, FitOn
+from automl.final_model_report import FinalKind, FitOn
 from automl.metrics import get_metric
 from automl.space import PipelineSpace
 from automl.trials.early_stopping import (

@@ -10,7 +10,7 @@ from sklearn.datasets import load_breast_cancer
 
 from automl import AutoMLClassifier, AutoMLRegressor
 from automl.ensemble import Ensemble, select_ensemble
-from automl.final_model import FinalKind
+from automl.final_model_report import FinalKind
 from automl.metrics import get_metric
 
 

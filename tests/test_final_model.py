@@ -20,7 +20,8 @@ from sklearn.datasets import load_breast_cancer
 
 import automl.trials.evaluation as evaluation
 from automl.estimator import AutoMLClassifier
-from automl.final_model import FinalKind, FinalModelBuilder, FitOn, FoldReason
+from automl.final_model import FinalModelBuilder
+from automl.final_model_report import FinalKind, FitOn, FoldReason
 from automl.fold_store import FoldStore
 from automl.ledger import TrialLedger
 from automl.metrics import get_metric

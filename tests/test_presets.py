@@ -10,13 +10,8 @@ import pytest
 from sklearn.datasets import make_classification
 
 from automl import AutoMLClassifier, AutoMLRegressor
-from automl.final_model import (
-    FinalKind,
-    FinalModelBuilder,
-    FitOn,
-    FoldReason,
-    bags_fold_models,
-)
+from automl.final_model import FinalModelBuilder, bags_fold_models
+from automl.final_model_report import FinalKind, FitOn, FoldReason
 from automl.fold_store import FoldStore
 from automl.ledger import TrialLedger
 from automl.metrics import get_metric

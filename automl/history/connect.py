@@ -26,11 +26,48 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.pool import StaticPool
+
+from automl.history.errors import HistoryError, masked_url, reason
 
 BUSY_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10
 _WRITE = "automl_history_write"
+
+
+def open_engine(url: str, *, create: bool = True) -> Engine:
+    """:func:`make_engine`, with every way it fails (and, with ``create=False``, a SQLite file
+    that does not exist) as a :class:`HistoryError` a user can act on."""
+    shown = masked_url(url)
+    _check_file(url, create)
+    try:
+        return make_engine(url)
+    except NoSuchModuleError as error:  # before ArgumentError, its base class
+        raise HistoryError(f"{shown} names an unknown kind of database: {reason(error)}") from error
+    except (ArgumentError, ValueError) as error:
+        raise HistoryError(f"{shown} is not a valid history URL: {reason(error)}") from error
+    except ModuleNotFoundError as error:
+        raise HistoryError(
+            f"the history store {shown} needs a database driver that is not installed "
+            f"({error}); for PostgreSQL: pip install 'automl[postgres]'"
+        ) from error
+    except OSError as error:  # e.g. its folder cannot be created
+        raise HistoryError(
+            f"cannot create the history store {shown}: {error.strerror or error} "
+            f"({getattr(error, 'filename', None) or 'its folder'})"
+        ) from error
+
+
+def _check_file(url: str, create: bool) -> None:
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError:
+        return  # reported with the engine
+    if create or parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if not Path(parsed.database).expanduser().exists():
+        raise HistoryError(f"no history store at {parsed.database} (nothing recorded yet)")
 
 
 def make_engine(url: str) -> Engine:

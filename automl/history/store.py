@@ -19,30 +19,26 @@ from __future__ import annotations
 
 import os
 import socket
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import (
-    ArgumentError,
-    NoSuchModuleError,
-    OperationalError,
     SQLAlchemyError,
 )
 
 from automl.history import export as _export
 from automl.history import schema
-from automl.history.connect import make_engine, reading, writing
-from automl.history.errors import HistoryError, masked_url, reason
+from automl.history.connect import open_engine, reading, writing
+from automl.history.errors import HistoryError, masked_url
 from automl.history.location import resolve_history
 from automl.history.migrations import upgrade
 from automl.history.queries import nearest_best_configs, runs_query, trials, upsert
+from automl.history.retries import store_error, with_retries
 from automl.history.rows import (
     current_user,
     dumps,
@@ -54,17 +50,6 @@ from automl.history.rows import (
 
 T = TypeVar("T")
 
-_WRITE_ATTEMPTS = 5
-_TRANSIENT_SIGNS = (
-    "locked",
-    "busy",
-    "could not serialize",
-    "deadlock",
-    "server closed",
-    "connection reset",
-    "terminating connection",
-)
-_CORRUPT_SIGNS = ("file is not a database", "malformed", "not a database")
 _MAX_ERROR_CHARS = 20_000
 _DELETE_CHUNK = 500
 
@@ -86,25 +71,7 @@ class HistoryStore:
 
     def __init__(self, url: str, *, create: bool = True) -> None:
         self.url = masked_url(url)  # safe to print; the real URL stays inside the engine
-        self._check_file(url, create)
-        try:
-            self._engine = make_engine(url)
-        except NoSuchModuleError as error:  # before ArgumentError, its base class
-            raise HistoryError(
-                f"{self.url} names an unknown kind of database: {reason(error)}"
-            ) from error
-        except (ArgumentError, ValueError) as error:
-            raise HistoryError(f"{self.url} is not a valid history URL: {reason(error)}") from error
-        except ModuleNotFoundError as error:
-            raise HistoryError(
-                f"the history store {self.url} needs a database driver that is not installed "
-                f"({error}); for PostgreSQL: pip install 'automl[postgres]'"
-            ) from error
-        except OSError as error:  # e.g. its folder cannot be created
-            raise HistoryError(
-                f"cannot create the history store {self.url}: {error.strerror or error} "
-                f"({getattr(error, 'filename', None) or 'its folder'})"
-            ) from error
+        self._engine = open_engine(url, create=create)
         try:
             self.schema_version = upgrade(self._engine)
         except HistoryError:
@@ -112,7 +79,7 @@ class HistoryStore:
             raise
         except SQLAlchemyError as error:
             self._engine.dispose()
-            raise self._error("open", error) from error
+            raise store_error(self.url, "open", error) from error
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -422,47 +389,7 @@ class HistoryStore:
         return f"HistoryStore({self.url!r})"
 
     def _write(self, action: str, work: Callable[[Connection], T]) -> T:
-        return self._attempt(action, work, writing)
+        return with_retries(self._engine, self.url, action, work, writing)
 
     def _read(self, work: Callable[[Connection], T]) -> T:
-        return self._attempt("read", work, reading)
-
-    def _attempt(self, action: str, work: Callable[[Connection], T], transaction: Callable) -> T:
-        """Run ``work`` in a transaction, retrying a few times when the database is busy or
-        the connection dropped (safe: every write here is idempotent)."""
-        for attempt in range(_WRITE_ATTEMPTS):
-            try:
-                with transaction(self._engine) as connection:
-                    return work(connection)
-            except OperationalError as error:
-                transient = error.connection_invalidated or any(
-                    sign in reason(error).lower() for sign in _TRANSIENT_SIGNS
-                )
-                if not transient or attempt == _WRITE_ATTEMPTS - 1:
-                    raise self._error(action, error) from error
-                time.sleep(min(2.0, 0.05 * 2**attempt))
-            except SQLAlchemyError as error:
-                raise self._error(action, error) from error
-        raise AssertionError("unreachable")
-
-    def _error(self, action: str, error: BaseException) -> HistoryError:
-        why = reason(error)
-        if any(sign in why.lower() for sign in _CORRUPT_SIGNS):
-            return HistoryError(
-                f"{self.url} is not a valid history database (corrupt or not SQLite): {why}"
-            )
-        return HistoryError(f"cannot {action} the history store {self.url}: {why}")
-
-    def _check_file(self, url: str, create: bool) -> None:
-        try:
-            parsed = sa.make_url(url)
-        except ArgumentError:
-            return  # reported with the engine
-        if (
-            create
-            or parsed.get_backend_name() != "sqlite"
-            or parsed.database in (None, "", ":memory:")
-        ):
-            return
-        if not Path(parsed.database).expanduser().exists():
-            raise HistoryError(f"no history store at {parsed.database} (nothing recorded yet)")
+        return with_retries(self._engine, self.url, "read", work, reading)
