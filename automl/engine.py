@@ -33,13 +33,8 @@ from automl.search_loop import Progress, SearchLoop
 from automl.settings import Settings
 from automl.space import BUILTIN_FAMILIES, PipelineSpace, TextFeatureNames
 from automl.training_data import PreparedData
-from automl.trials.executor import (
-    LocalExecutor,
-    TrialExecutor,
-    available_cores,
-    joblib_here,
-    make_executor,
-)
+from automl.trials.compute import available_cores, joblib_here
+from automl.trials.executor import LocalExecutor, TrialExecutor, make_executor
 from automl.trials.head_start import HeadStart
 from automl.trials.memory import check_fit_memory_limit
 from automl.trials.request import TrialData

@@ -7,7 +7,6 @@ so ``clone``, ``get_params``/``set_params`` and grid searches over these estimat
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 import warnings
 from collections.abc import Callable
@@ -29,16 +28,16 @@ from automl.history import (
     resolve_history,
 )
 from automl.ledger import rank_key
+from automl.model_cost import measure_model
 from automl.progress import ProgressBar
 from automl.recorder import HistoryWarning, RunRecorder
 from automl.run_card import make_run_card
 from automl.settings import Settings, make_settings
 from automl.space import SPACE_VERSION
-from automl.sparse import take_rows
 from automl.thresholds import labels_at
 from automl.tracking import MlflowTracker, resolve_tracking
 from automl.training_data import PreparedData, prepare_training_data, sparse_model_input
-from automl.trials.executor import joblib_here
+from automl.trials.compute import joblib_here
 from automl.trials.resampling import is_splitter
 from automl.versions import library_versions, warn_if_different
 
@@ -204,7 +203,7 @@ class _AutoMLBase(BaseEstimator):
         self.n_resumed_ = len(outcome.ledger.earlier)
         self.history_run_id_ = outcome.run_id
         with joblib_here():  # measured here, not on a dask cluster the caller set up
-            self.prediction_latency_ms_, self.model_size_bytes_ = _measure_model(
+            self.prediction_latency_ms_, self.model_size_bytes_ = measure_model(
                 self.model_, prepared.X, self._classification
             )
         self.space_version_ = SPACE_VERSION
@@ -356,31 +355,6 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     def predict(self, X: Any) -> np.ndarray:
         frame = self._model_input(X)
         return np.asarray(self.model_.predict(frame), dtype=np.float64).ravel()
-
-
-def _measure_model(model: Any, X: pd.DataFrame, classification: bool) -> tuple[float, int]:
-    """Prediction latency (ms per 1,000 rows, on up to 1,000 training rows) and pickled size."""
-    rows = take_rows(X, slice(0, 1000))
-    predict = model.predict_proba if classification else model.predict
-    started = time.perf_counter()
-    predict(rows)
-    latency = (time.perf_counter() - started) * 1000 * 1000 / max(1, rows.shape[0])
-    size = _ByteCount()
-    pickle.dump(model, size, protocol=pickle.HIGHEST_PROTOCOL)
-    return latency, size.bytes
-
-
-class _ByteCount:
-    """A file that only counts what is written to it: a model's pickled size without a
-    second copy of the model in memory (that copy was the peak of some fits)."""
-
-    def __init__(self) -> None:
-        self.bytes = 0
-
-    def write(self, data: Any) -> int:
-        size = memoryview(data).nbytes  # large arrays come as a PickleBuffer, which has no len
-        self.bytes += size
-        return size
 
 
 def open_history(setting: Any, *, strict: bool = False) -> HistoryStore | None:

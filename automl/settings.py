@@ -20,7 +20,7 @@ import psutil
 from automl.presets import AUTO, get_preset
 from automl.search import STRATEGIES
 from automl.tracking import check_tracking, redact_uri
-from automl.trials.executor import parallel_slots
+from automl.trials.compute import parallel_slots
 from automl.warm_start import check_warm_start
 
 

@@ -17,8 +17,8 @@ from sklearn.datasets import make_classification
 
 from automl import AutoMLClassifier
 from automl.space import register_family, unregister_family
+from automl.trials.compute import available_cores
 from automl.trials.dask import dask_slots
-from automl.trials.executor import available_cores
 
 distributed = pytest.importorskip("distributed")
 

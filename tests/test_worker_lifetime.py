@@ -224,7 +224,7 @@ print(len(pids), len(again), len(again - alive))
 def test_fit_computing_in_this_process_ignores_the_callers_backend_but_not_thread_hints():
     from joblib.parallel import get_active_backend
 
-    from automl.trials.executor import joblib_here
+    from automl.trials.compute import joblib_here
 
     with joblib.parallel_config(backend="threading", n_jobs=3):
         with joblib_here():

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl.space import preload_modules
-from automl.trials.executor import WORKER_MODULE, TrialExecutor, available_cores, preload
+from automl.trials.compute import available_cores
+from automl.trials.executor import WORKER_MODULE, TrialExecutor, preload
 from automl.trials.limits import Outcome
 from automl.trials.request import TrialData
 from automl.trials.status import TrialStatus
