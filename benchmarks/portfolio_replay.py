@@ -18,11 +18,13 @@ Starts compared, each followed by the cold start's configurations not already in
 
 - ``cold``: the search's own start without a metabase (low-cost LightGBM, every family's
   default).
-- ``in use``: ``metalearning.recommend.warm_start_configs`` with its defaults (the best
-  configuration of each of the 5 nearest datasets alternated with a 5-configuration portfolio).
+- ``in use``: ``metalearning.recommend.warm_start_configs`` with its defaults (the greedy
+  portfolio of 8 over every prior dataset of the task group).
 - ``portfolio K``: the greedy portfolio of K configurations over every prior dataset of the
   task group, no meta-features; ordered by expected gain per predicted second over all of them.
-- ``nearest``: the best configurations of the 5 nearest datasets only.
+- ``nearest``: the best configurations of the 5 nearest datasets by meta-features only
+  (``benchmarks.nearest``, no longer in the library).
+- ``nearest + portfolio 5``: those alternated with a portfolio of 5 (an earlier default).
 
 Also reported: the first configuration of each start alone against the LightGBM default on the
 target (strictly better / tied / worse).
@@ -37,6 +39,7 @@ import argparse
 import math
 import time
 import warnings
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -44,6 +47,7 @@ import pandas as pd
 
 from automl.space import PipelineSpace
 from benchmarks import common
+from benchmarks.nearest import nearest_start
 from benchmarks.warmstart_replay import best_by, timeline
 from metalearning import recommend
 from metalearning.metabase import Metabase, config_id, load_metabase, task_group
@@ -53,12 +57,14 @@ RESULTS = common.RESULTS / "portfolio_replay.csv"
 CHECKPOINTS = (0.1, 0.25, 0.5, 1.0)
 
 
-def choosers(sizes: list[int]) -> dict[str, dict[str, int]]:
-    """Start name -> ``warm_start_configs`` keyword arguments (None: the cold start)."""
-    starts: dict[str, Any] = {"cold": None, "in use": {}}
+def choosers(sizes: list[int]) -> dict[str, Any]:
+    """Start name -> a function (metabase, meta-features, task, space, budget) -> configurations
+    (None: the cold start)."""
+    starts: dict[str, Any] = {"cold": None, "in use": recommend.warm_start_configs}
     for k in sizes:
-        starts[f"portfolio {k}"] = {"n_neighbors": 0, "portfolio_size": k, "limit": k}
-    starts["nearest"] = {"portfolio_size": 0}
+        starts[f"portfolio {k}"] = partial(recommend.warm_start_configs, portfolio_size=k, limit=k)
+    starts["nearest"] = nearest_start
+    starts["nearest + portfolio 5"] = partial(nearest_start, portfolio_size=5)
     return starts
 
 
@@ -84,12 +90,8 @@ def replay_target(
     cold = space.cold_start_configs()
     rows = []
     for budget in budgets:
-        for name, kwargs in starts.items():
-            configs = []
-            if kwargs is not None:
-                configs = recommend.warm_start_configs(
-                    loo, meta, task, space, time_budget=budget, **kwargs
-                )
+        for name, choose in starts.items():
+            configs = [] if choose is None else choose(loo, meta, task, space, time_budget=budget)
             ids = [config_id(c, group) for c in configs]
             sequence = configs + [c for c in cold if config_id(c, group) not in ids]
             trials = timeline(sequence, measured, group, startup, 1.0)

@@ -23,15 +23,16 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import common
-from metalearning import recommend as ws
+from benchmarks.nearest import dataset_distances
 from metalearning import runtimes as rt
 from metalearning.metabase import load_metabase
 
 TABLE = common.BENCHMARKS / "WARMSTART_RUNTIMES.md"
+NEAREST = 5  # the first rule's nearest datasets
 
 
 def nearest_per_row(metabase, cid: str, meta: dict, task: str, n_rows: float) -> float:
-    nearest = list(ws.dataset_distances(metabase, meta, task).index[: ws.N_NEIGHBORS])
+    nearest = list(dataset_distances(metabase, meta, task).index[:NEAREST])
     perf = metabase.performance
     rows = perf[
         (perf["config_id"] == cid) & (perf["status"] == "ok") & perf["dataset"].isin(nearest)

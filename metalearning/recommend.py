@@ -1,31 +1,27 @@
-"""Choose the first configurations of a search from the metabase.
+"""Choose the first configurations of a search from the metabase: a zero-shot portfolio.
 
-Two sources, because each fails where the other works:
+The **portfolio** is chosen greedily from the performance matrix so that the set minimizes the
+average (over all prior datasets of the task group) of the best normalized loss among its
+members; it covers many kinds of data and does not look at the new dataset's meta-features.
+Matching the nearest prior datasets by meta-features was measured against it, leave one
+dataset out on the priors, and added nothing (``benchmarks/PORTFOLIO_REPLAY.md``; that replay
+keeps the matching as a comparison, ``benchmarks/nearest.py``), so it is not part of the library.
 
-- **nearest datasets**: the configuration that did best on each of the ``n_neighbors`` prior
-  datasets closest in scaled meta-features. Strong when a close neighbour exists.
-- **portfolio**: configurations chosen greedily from the performance matrix so that the set
-  minimizes the average (over all prior datasets of the task group) of the best normalized loss
-  among its members. Robust when no neighbour is close: it covers many kinds of data.
-
-By default only the portfolio is used (``N_NEIGHBORS = 0``: the replay on the priors found
-that the nearest datasets add nothing to it). With neighbours asked for, the ordering rule
-alternates the two lists (nearest neighbour 1, portfolio 1, neighbour 2,
-portfolio 2, ...), drop duplicates and configurations the current space cannot run (a family
-excluded by the user or unavailable at this data size), and stop at ``limit``; add the search's
-own low-cost LightGBM and LightGBM default (the build measures them on every dataset too).
-That picks *which* configurations; when the time budget is known they are then *ordered* for
-the best model early. First, filling the first 3 % of the budget: the best bet (lowest mean
-normalized loss on the nearest datasets), then whatever lowers that mean most, among those
-predicted to still finish in that window -- meta-learned configurations only, unless none fits:
-the search runs its own starting configurations right after the warm start anyway, so running
-them first would only repeat the cold start. Then, greedily, the configuration with the largest
-expected gain per second, the gain being how much it lowers the best normalized loss so far,
-averaged over the nearest datasets, and the seconds its predicted run time here (fitted to
-its measured run times against the rows trained on, the features and the classes, over every
-prior dataset: see ``metalearning.runtimes``). Without that, a strong but slow configuration
-(an MLP needing a third of the budget) would come first and the search would have nothing to
-show early on. The engine puts each family's default after them.
+To the portfolio the search's own low-cost LightGBM and LightGBM default are added (the build
+measures them on every dataset too); configurations the current space cannot run (a family
+excluded by the user or unavailable at this data size) are dropped. That picks *which*
+configurations; when the time budget is known they are then *ordered* for the best model
+early. First, filling the first 3 % of the budget: the best bet (lowest mean normalized loss
+over the priors), then whatever lowers that mean most, among those predicted to still finish
+in that window -- meta-learned configurations only, unless none fits: the search runs its own
+starting configurations right after the warm start anyway, so running them first would only
+repeat the cold start. Then, greedily, the configuration with the largest expected gain per
+second, the gain being how much it lowers the best normalized loss so far, averaged over the
+priors, and the seconds its predicted run time here (fitted to its measured run times against
+the rows trained on, the features and the classes, over every prior dataset: see
+``metalearning.runtimes``). Without that, a strong but slow configuration (an MLP needing a
+third of the budget) would come first and the search would have nothing to show early on. The
+engine puts each family's default after them.
 """
 
 from __future__ import annotations
@@ -38,7 +34,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.similarity import metafeature_distances
 from automl.space import PipelineSpace
 from automl.warm_start import ConfigMismatch, complete_config, offers_family
 from metalearning.metabase import Metabase, MetabaseWarning, config_id, task_group
@@ -46,24 +41,17 @@ from metalearning.runtimes import MIN_SECONDS, fit_run_times
 
 log = logging.getLogger("automl")
 
-# The default start is the portfolio alone: replayed leave one dataset out on the metabase's
-# 291 priors, it beat the nearest datasets' winners and the two alternated, at every size tried
-# (benchmarks/PORTFOLIO_REPLAY.md). n_neighbors > 0 brings the nearest datasets back. Eight,
-# not more: in live fits a longer portfolio left the search's own proposals too little of a
-# short budget, and the final model was worse for it (benchmarks/WARMSTART.md).
-N_NEIGHBORS = 0
+# Eight, not more: in live fits a longer portfolio left the search's own proposals too little
+# of a short budget, and the final model was worse for it (benchmarks/WARMSTART.md).
 PORTFOLIO_SIZE = 8
 LIMIT = 8
 EARLY_SHARE = 0.03  # the best bets that finish within this share of the budget go first
 
 
-def dataset_distances(metabase: Metabase, metafeatures: dict[str, float], task: str) -> pd.Series:
-    """Distance from the new dataset to each prior dataset of the same task group, nearest
-    first (:func:`automl.similarity.metafeature_distances`: scaled over the prior datasets,
-    features missing on either side ignored)."""
+def group_datasets(metabase: Metabase, task: str) -> list[str]:
+    """The prior datasets of ``task``'s group (classification or regression)."""
     table = metabase.metafeatures
-    group = table[table["task"].map(task_group) == task_group(task)]
-    return metafeature_distances(metafeatures, group.drop(columns="task"))
+    return list(table.index[table["task"].map(task_group) == task_group(task)])
 
 
 def normalized_losses(metabase: Metabase, datasets: list[str]) -> pd.DataFrame:
@@ -102,18 +90,9 @@ def greedy_portfolio(losses: pd.DataFrame, size: int, allowed: set[str]) -> list
     return chosen
 
 
-def warm_start_configs(
-    metabase: Metabase,
-    metafeatures: dict[str, float],
-    task: str,
-    space: PipelineSpace,
-    *,
-    n_neighbors: int = N_NEIGHBORS,
-    portfolio_size: int = PORTFOLIO_SIZE,
-    limit: int = LIMIT,
-    time_budget: float | None = None,
-) -> list[dict[str, Any]]:
-    """The configurations a search on this dataset should try first, best bets first."""
+def usable_configs(metabase: Metabase, task: str, space: PipelineSpace) -> dict[str, dict]:
+    """The metabase's configurations of ``task``'s group that ``space`` can run, completed to
+    it, by id; a warning counts those that no longer fit it."""
     group = task_group(task)
     usable, unfit = {}, []
     for cid, entry in metabase.configurations.items():
@@ -128,52 +107,54 @@ def warm_start_configs(
             f"{len(unfit)} metabase configuration(s) no longer fit the pipeline space (renamed "
             "or out-of-range hyperparameters); they are skipped.",
             MetabaseWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    allowed = set(usable)
-    distances = dataset_distances(metabase, metafeatures, task)
-    neighbours = list(distances.index)
-    losses = normalized_losses(metabase, neighbours)  # per-dataset scaling: rows slice freely
-    measured = metabase.performance
-    measured = measured[measured["config_id"].isin(allowed) & measured["loss"].notna()]
-    raw = measured.pivot_table(index="dataset", columns="config_id", values="loss", aggfunc="min")
-    raw = raw[sorted(raw.columns)]  # ties go to the lower id
-    nearest_best = [
-        str(raw.loc[d].idxmin()) for d in neighbours if d in raw.index and raw.loc[d].notna().any()
-    ][:n_neighbors]
-    portfolio = greedy_portfolio(losses, portfolio_size, allowed)
-    order: list[str] = []
-    for pair in _zip_longest(nearest_best, portfolio):
-        order.extend(c for c in pair if c is not None and c not in order)
-    order = order[:limit]
-    starters = []
-    for config in starting_configs(space):  # measured in the metabase too: order them all
-        cid = config_id(config, group)
+    return usable
+
+
+def with_starters(
+    order: list[str], space: PipelineSpace, task: str, allowed: set[str]
+) -> tuple[list[str], frozenset[str]]:
+    """``order`` followed by the search's own starting configurations not in it (measured in
+    the metabase too, so they are ordered with the others), and the starters' ids."""
+    order, starters = list(order), []
+    for config in starting_configs(space):
+        cid = config_id(config, task_group(task))
         if cid in allowed:
             starters.append(cid)
             if cid not in order:
                 order.append(cid)
+    return order, frozenset(starters)
+
+
+def warm_start_configs(
+    metabase: Metabase,
+    metafeatures: dict[str, float],
+    task: str,
+    space: PipelineSpace,
+    *,
+    portfolio_size: int = PORTFOLIO_SIZE,
+    limit: int = LIMIT,
+    time_budget: float | None = None,
+) -> list[dict[str, Any]]:
+    """The configurations a search on this dataset should try first, best bets first; the
+    meta-features serve only to predict their run times here."""
+    usable = usable_configs(metabase, task, space)
+    losses = normalized_losses(metabase, group_datasets(metabase, task))
+    portfolio = greedy_portfolio(losses, portfolio_size, set(usable))[:limit]
+    order, starters = with_starters(portfolio, space, task, set(usable))
     if time_budget is not None:
-        # the expected gains: on the nearest datasets, or with no neighbours asked for (a
-        # portfolio alone), on every prior dataset of the group
-        nearest = neighbours[:n_neighbors] if n_neighbors else neighbours
         run_times = fit_run_times(metabase, order)
         seconds = {cid: run_times.seconds(cid, metafeatures) for cid in order}
-        nearest_losses = losses.loc[[d for d in nearest if d in losses.index]]
         order = order_by_gain_per_second(
-            order,
-            nearest_losses,
-            seconds,
-            early_seconds=EARLY_SHARE * time_budget,
-            fallbacks=frozenset(starters),
+            order, losses, seconds, early_seconds=EARLY_SHARE * time_budget, fallbacks=starters
         )
     configs = [usable[cid] for cid in order]
-    source = (
-        f"nearest datasets: {', '.join(neighbours[:n_neighbors])}"
-        if n_neighbors
-        else f"portfolio over {len(losses)} prior datasets"
+    log.info(
+        "warm start: %d configuration(s) from the metabase (portfolio over %d prior datasets)",
+        len(configs),
+        len(losses),
     )
-    log.info("warm start: %d configuration(s) from the metabase (%s)", len(configs), source)
     return configs
 
 
@@ -235,10 +216,3 @@ def order_by_gain_per_second(
             return ordered + remaining
         take(remaining[int(np.argmax(rates))])  # first of equals: the selection order
     return ordered
-
-
-def _zip_longest(a: list, b: list) -> list[tuple]:
-    return [
-        (a[i] if i < len(a) else None, b[i] if i < len(b) else None)
-        for i in range(max(len(a), len(b)))
-    ]

@@ -21,9 +21,9 @@ from automl.warm_start import (
     installed_source,
     usable_config,
 )
+from benchmarks.nearest import dataset_distances, nearest_start
 from metalearning.metabase import Metabase, MetabaseWarning, config_id, load_metabase
 from metalearning.recommend import (
-    dataset_distances,
     greedy_portfolio,
     normalized_losses,
     order_by_gain_per_second,
@@ -131,9 +131,10 @@ def test_greedy_portfolio_covers_datasets():
     assert greedy_portfolio(losses, 5, {"c_small"}) == ["c_small"]
 
 
-def test_warm_start_alternates_neighbours_and_portfolio():
+def test_the_benchmarks_nearest_start_alternates_neighbours_and_portfolio():
+    """The library dropped nearest-dataset matching; the replay benchmark keeps it to compare."""
     target = {n: 1.9 for n in metafeature_names("binary")}
-    configs = warm_start_configs(
+    configs = nearest_start(
         tiny_metabase(), target, "binary", space(), n_neighbors=2, portfolio_size=2
     )
     chosen = [c["logistic_regression:C"] for c in configs]
@@ -142,10 +143,10 @@ def test_warm_start_alternates_neighbours_and_portfolio():
     assert len(chosen) == len(set(chosen))
 
 
-def test_a_portfolio_alone_ignores_the_meta_features_and_orders_by_gain_over_all_datasets():
-    """With no neighbours asked for, the start is the greedy portfolio over every prior
-    dataset of the group: the same list whatever the new data look like, its best bet over all
-    datasets (c_robust, second everywhere) first."""
+def test_the_portfolio_ignores_the_meta_features_and_orders_by_gain_over_all_datasets():
+    """The start is the greedy portfolio over every prior dataset of the group: the same list
+    whatever the new data look like, its best bet over all datasets (c_robust, second
+    everywhere) first."""
     metabase = tiny_metabase()
     metabase.metafeatures["n_rows"] = 1000.0
     lists = []
@@ -157,7 +158,6 @@ def test_a_portfolio_alone_ignores_the_meta_features_and_orders_by_gain_over_all
             target,
             "binary",
             space(),
-            n_neighbors=0,
             portfolio_size=3,
             limit=3,
             time_budget=60,
@@ -172,18 +172,21 @@ def test_configurations_predicted_slow_go_behind_the_cheap_ones():
     metabase = tiny_metabase()
     perf = metabase.performance
     metabase.metafeatures["n_rows"] = 1000.0  # each run time measured on 800 trained rows
-    perf.loc[perf["config_id"] == "c_large", "duration"] = 60.0  # 1.5 s for the others
+    large = perf["config_id"] == "c_large"
+    perf.loc[large, "loss"] = 0.15  # now the best bet over all datasets...
+    perf.loc[large, "duration"] = 60.0  # ...but 40 times slower than the others (1.5 s)
     target = {n: 1.9 for n in metafeature_names("binary")}
     target["n_rows"] = 300.0
-    unbounded = warm_start_configs(
-        metabase, target, "binary", space(), n_neighbors=2, portfolio_size=2
-    )
-    assert unbounded[0]["logistic_regression:C"] == 100.0
-    bounded = warm_start_configs(
-        metabase, target, "binary", space(), n_neighbors=2, portfolio_size=2, time_budget=60
-    )
-    # per second, c_robust (good everywhere) gains most, then c_medium; c_large is 40x slower
-    assert [c["logistic_regression:C"] for c in bounded] == [10.0, 1.0, 100.0]
+
+    def chosen(time_budget):
+        configs = warm_start_configs(
+            metabase, target, "binary", space(), portfolio_size=3, limit=3, time_budget=time_budget
+        )
+        return [c["logistic_regression:C"] for c in configs]
+
+    assert chosen(None)[0] == 100.0
+    bounded = chosen(60)
+    assert bounded[-1] == 100.0 and sorted(bounded) == sorted(chosen(None))
 
 
 def test_unusable_configurations_are_skipped_or_warned():
