@@ -24,7 +24,7 @@ import pickle
 import time
 from typing import Any
 
-from benchmarks import common
+from benchmarks import common, pinned
 
 OUT = common.RESULTS / "ensemble.csv"
 TABLE = common.BENCHMARKS / "ENSEMBLE.md"
@@ -133,7 +133,7 @@ def run_all(args: argparse.Namespace) -> None:
         for s in args.seeds.split(",")
         for d in datasets
     ]
-    common.run_pinned(
+    pinned.run_pinned(
         "benchmarks.ensemble",
         specs,
         out=OUT,
@@ -190,10 +190,10 @@ def write_table(budget: float) -> None:
 
 
 def main() -> None:
-    parser = common.pinned_parser("benchmarks.ensemble", __doc__, budget=60)
-    common.add_selection_arguments(parser)
+    parser = pinned.pinned_parser("benchmarks.ensemble", __doc__, budget=60)
+    pinned.add_selection_arguments(parser)
     parser.add_argument("--ensemble-size", type=int, default=25)
-    common.pinned_main(
+    pinned.pinned_main(
         parser, run_one=run_one, run_all=run_all, write_tables=lambda args: write_table(args.budget)
     )
 

@@ -34,7 +34,7 @@ import json
 import time
 from typing import Any
 
-from benchmarks import common
+from benchmarks import common, pinned
 
 OUT = common.RESULTS / "ensemble_choice.csv"
 TABLE = common.BENCHMARKS / "ENSEMBLE_CHOICE.md"
@@ -252,7 +252,7 @@ def run_all(args: Any) -> None:
         for seed in [int(s) for s in common.comma_list(args.seeds)]
         for name in datasets
     ]
-    common.run_pinned(
+    pinned.run_pinned(
         "benchmarks.ensemble_choice",
         specs,
         out=OUT,
@@ -341,10 +341,10 @@ def _summary(part: Any) -> list[str]:
 
 
 def main() -> None:
-    parser = common.pinned_parser("benchmarks.ensemble_choice", __doc__, budget=60)
-    common.add_selection_arguments(parser)
+    parser = pinned.pinned_parser("benchmarks.ensemble_choice", __doc__, budget=60)
+    pinned.add_selection_arguments(parser)
     parser.add_argument("--priors", type=int, default=0, help="a sample of N prior tasks")
-    common.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
+    pinned.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
 
 
 if __name__ == "__main__":

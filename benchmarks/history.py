@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks import common
+from benchmarks import common, pinned
 
 OUT = common.RESULTS / "history.csv"
 TABLE = common.BENCHMARKS / "HISTORY.md"
@@ -103,7 +103,7 @@ def run_all(args: argparse.Namespace) -> None:
     specs = [
         {"dataset": d, "seed": args.seed, "budget": args.budget} for d in args.datasets.split(",")
     ]
-    common.run_pinned(
+    pinned.run_pinned(
         "benchmarks.history",
         specs,
         out=OUT,
@@ -154,10 +154,10 @@ def write_table() -> None:
 
 
 def main() -> None:
-    parser = common.pinned_parser("benchmarks.history", __doc__, budget=60)
+    parser = pinned.pinned_parser("benchmarks.history", __doc__, budget=60)
     parser.add_argument("--datasets", default="credit-g,phoneme,kc1,abalone,wine-quality-white")
     parser.add_argument("--seed", type=int, default=0)
-    common.pinned_main(
+    pinned.pinned_main(
         parser, run_one=run_one, run_all=run_all, write_tables=lambda args: write_table()
     )
 

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import common
-from benchmarks.results_tables import _fmt_score, _higher_is_better, _read
+from benchmarks.result_rows import format_score, higher_is_better, read_results
 
 TOLERANCE = 1e-9  # equal scores are not a loss
 
@@ -42,7 +42,7 @@ def compare_budgets(
         if not seeds:
             continue
         metric = runs["metric"].iloc[0]
-        sign = 1.0 if _higher_is_better(metric) else -1.0
+        sign = 1.0 if higher_is_better(metric) else -1.0
         short_score = float(at_short.loc[seeds, "score"].mean())
         long_score = float(at_long.loc[seeds, "score"].mean())
         gain = sign * (long_score - short_score)  # > 0: the long budget did better
@@ -81,10 +81,10 @@ def _markdown(frame: pd.DataFrame, short: float, long: float) -> list[str]:
     )
     lines = [head, "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in frame.sort_values(["task", "rows"]).itertuples(index=False):
-        spread = "—" if r.spread is None or pd.isna(r.spread) else _fmt_score(r.spread, r.metric)
+        spread = "—" if r.spread is None or pd.isna(r.spread) else format_score(r.spread, r.metric)
         lines.append(
-            f"| {r.dataset} | {r.task} | {r.rows} | {r.metric} | {_fmt_score(r.short, r.metric)} "
-            f"| {_fmt_score(r.long, r.metric)} | {r.change_pct:+.2f} % | {spread} "
+            f"| {r.dataset} | {r.task} | {r.rows} | {r.metric} | {format_score(r.short, r.metric)} "
+            f"| {format_score(r.long, r.metric)} | {r.change_pct:+.2f} % | {spread} "
             f"| {r.trials_short:.0f} | {r.trials_long:.0f} | {r.verdict} |"
         )
     return lines
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.out)
     if not path.exists():
         raise SystemExit(f"error: no results CSV at {path}")
-    df = _read(path)
+    df = read_results(path)
     command = "python -m benchmarks.more_time " + " ".join(sys.argv[1:] if argv is None else argv)
     lines = [
         f"# More time: {args.short:g} s against {args.long:g} s",

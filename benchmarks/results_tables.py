@@ -9,170 +9,32 @@ row).
 from __future__ import annotations
 
 import datetime as dt
-import importlib.metadata
 import math
 import os
-import platform
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from benchmarks.common import LOWER_IS_BETTER, TASKS, markdown_table
+from benchmarks.common import TASKS, markdown_table
+from benchmarks.machine import library_versions, machine_description
+from benchmarks.result_rows import (
+    TIE_TOLERANCE,
+    compare,
+    format_score,
+    higher_is_better,
+    mean_ranks,
+    read_results,
+    select_rows,
+)
 from benchmarks.systems import BASELINES, BUDGETED, SYSTEMS
 
 TASK_ORDER = {task: i for i, task in enumerate(TASKS)}
-TIE_TOLERANCE = 1e-9  # "at least as good" allows this much floating-point noise
 
 
 def over_limit_threshold(budget: float) -> float:
     """A budgeted fit taking longer than this counts as over its time limit."""
     return budget * 1.1 + 5
-
-
-# ---------------------------------------------------------------------------------------------
-# Environment description.
-# ---------------------------------------------------------------------------------------------
-
-
-def _version(dist: str) -> str:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def library_versions() -> list[tuple[str, str]]:
-    # The imported package (this checkout, run with `python -m`), not the installed metadata.
-    try:
-        import automl
-
-        automl_version = getattr(automl, "__version__", None) or _version("automl")
-    except Exception:  # noqa: BLE001
-        automl_version = "not importable"
-    out = [("python", platform.python_version()), ("automl", automl_version)]
-    for dist in ("scikit-learn", "lightgbm", "xgboost", "pandas", "numpy", "psutil", "flaml"):
-        out.append((dist, _version(dist)))
-    return out
-
-
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    nproc = os.cpu_count()
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:
-        usable = nproc
-    try:
-        import psutil
-
-        ram = f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM"
-    except Exception:  # noqa: BLE001
-        ram = "RAM unknown"
-    procs = f"nproc {nproc}" + (f" ({usable} usable)" if usable != nproc else "")
-    return f"{cpu}; {procs}; {ram}; {platform.system()} {platform.release()}"
-
-
-# ---------------------------------------------------------------------------------------------
-# Aggregation.
-# ---------------------------------------------------------------------------------------------
-
-
-def _read(csv_path: Path) -> pd.DataFrame:
-    df = pd.read_csv(csv_path, keep_default_na=True)
-    df["_order"] = np.arange(len(df))
-    for col in (
-        "score",
-        "fit_time",
-        "overrun",
-        "predict_time",
-        "peak_rss_mb",
-        "peak_pss_mb",
-        "n_trials",
-        "budget",
-        "wall_time",
-    ):
-        if col in df:
-            df[col] = pd.to_numeric(df[col], errors="coerce")
-    df["over_limit"] = df["over_limit"].astype(str).str.lower().isin(["true", "1"])
-    df["status"] = df["status"].fillna("crashed").astype(str)
-    return df
-
-
-def select_rows(
-    df: pd.DataFrame,
-    datasets: Iterable[str],
-    seeds: Iterable[int],
-    systems: Iterable[str],
-    budget: float,
-    n_jobs: int,
-) -> pd.DataFrame:
-    sel = df[
-        df["dataset"].isin(list(datasets))
-        & df["seed"].isin(list(seeds))
-        & df["system"].isin(list(systems))
-        & np.isclose(df["budget"], float(budget))
-        & (df["n_jobs"] == int(n_jobs))
-    ].copy()
-    # One row per (dataset, seed, system): the latest ok one, else the latest one.
-    sel["_ok"] = sel["status"] == "ok"
-    sel = sel.sort_values(["_ok", "_order"])
-    return sel.groupby(["dataset", "seed", "system"], as_index=False).tail(1)
-
-
-def mean_ranks(sel: pd.DataFrame, systems: list[str]) -> pd.Series:
-    """Each system's rank on each dataset (scores averaged over seeds; ties share a rank; a
-    system without an ok run ranks last), averaged over the datasets; best first."""
-    ok = sel[sel["status"] == "ok"]
-    scores = ok.groupby(["dataset", "system"])["score"].mean().unstack()
-    scores = scores.reindex(index=sorted(set(sel["dataset"])), columns=systems)
-    metrics = sel.groupby("dataset")["metric"].first().reindex(scores.index)
-    sign = np.where([_higher_is_better(m) for m in metrics], 1.0, -1.0)
-    ranks = scores.mul(sign, axis=0).rank(axis=1, ascending=False, na_option="bottom")
-    return ranks.mean().sort_values()
-
-
-def _higher_is_better(metric: str) -> bool:
-    return metric not in LOWER_IS_BETTER
-
-
-def _better_or_equal(a: float, b: float, metric: str) -> bool:
-    return a >= b - TIE_TOLERANCE if _higher_is_better(metric) else a <= b + TIE_TOLERANCE
-
-
-def compare(runs: pd.DataFrame, system: str, baseline: str, metric: str) -> str | None:
-    """'yes'/'no' if `system` is at least as good as `baseline` on this dataset, else None (no
-    comparison possible). A seed on which the system failed but the baseline succeeded is a 'no'
-    (failures are never skipped in the system's favour); means are over the seeds where both ran."""
-    a = runs[runs["system"] == system].set_index("seed")
-    b = runs[runs["system"] == baseline].set_index("seed")
-    b_ok = b[b["status"] == "ok"]
-    if a.empty or b_ok.empty:
-        return None
-    failed = [s for s in b_ok.index if s in a.index and a.loc[s, "status"] != "ok"]
-    if failed:
-        return f"no ({a.loc[failed[0], 'status']})"
-    paired = [s for s in b_ok.index if s in a.index]
-    if not paired:
-        return None
-    ok = _better_or_equal(a.loc[paired, "score"].mean(), b_ok.loc[paired, "score"].mean(), metric)
-    return "yes" if ok else "no"
-
-
-def _fmt_score(value: float, metric: str) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value:.4f}" if metric in ("roc_auc", "log_loss") else f"{value:.5g}"
 
 
 def _fmt_s(value: float | None) -> str:
@@ -188,7 +50,7 @@ def _cell(runs: pd.DataFrame, system: str, metric: str) -> tuple[str, float | No
         statuses = sorted(set(r["status"]))
         return "/".join(statuses), None
     mean = float(ok["score"].mean())
-    text = _fmt_score(mean, metric)
+    text = format_score(mean, metric)
     if len(ok) < len(r):
         text += f" ({len(r) - len(ok)}/{len(r)} failed)"
     return text, mean
@@ -226,7 +88,7 @@ def dataset_rows(
         }
         present = {s: m for s, m in means.items() if m is not None and s in complete}
         if len(present) >= 2:
-            best = (max if _higher_is_better(metric) else min)(present.values())
+            best = (max if higher_is_better(metric) else min)(present.values())
             for s, m in present.items():
                 if abs(m - best) <= TIE_TOLERANCE:
                     row[s] = f"**{row[s]}**"
@@ -306,7 +168,7 @@ def write_table(
     csv_path, table_path = Path(csv_path), Path(table_path)
     if not csv_path.exists():
         raise SystemExit(f"error: no results file {csv_path}")
-    df = _read(csv_path)
+    df = read_results(csv_path)
     systems = [s for s in SYSTEMS if s in systems]
     sel = select_rows(df, datasets["name"], seeds, systems, budget, n_jobs)
     shown = [s for s in systems if (sel["system"] == s).any()]

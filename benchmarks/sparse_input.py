@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from benchmarks import common
+from benchmarks import common, pinned
 from benchmarks.text_columns import DATASETS, load
 
 OUT = common.RESULTS / "sparse_input.csv"
@@ -143,7 +143,7 @@ def run_all(args: Any) -> None:
         for name in common.comma_list(args.datasets)
         for variant in VARIANTS
     ]
-    common.run_pinned(
+    pinned.run_pinned(
         "benchmarks.sparse_input",
         specs,
         out=OUT,
@@ -218,10 +218,10 @@ def write_tables(args: Any) -> None:
 
 
 def main() -> None:
-    parser = common.pinned_parser("benchmarks.sparse_input", __doc__, budget=60)
+    parser = pinned.pinned_parser("benchmarks.sparse_input", __doc__, budget=60)
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--seeds", default="0,1,2")
-    common.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
+    pinned.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
 
 
 if __name__ == "__main__":

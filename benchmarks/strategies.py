@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks import common
+from benchmarks import common, pinned
 from benchmarks.common import LOWER_IS_BETTER, markdown
 
 STRATEGIES = ("bo", "random", "evolution")
@@ -191,7 +191,7 @@ def run_all(args: argparse.Namespace) -> None:
             with curves.open("a") as f:
                 f.write(json.dumps({**spec, "trials": trials}) + "\n")
 
-    common.run_pinned(
+    pinned.run_pinned(
         "benchmarks.strategies",
         specs,
         out=out,
@@ -394,8 +394,8 @@ def _plot(
 
 
 def main() -> None:
-    parser = common.pinned_parser("benchmarks.strategies", __doc__, budget=60)
-    common.add_selection_arguments(parser)
+    parser = pinned.pinned_parser("benchmarks.strategies", __doc__, budget=60)
+    pinned.add_selection_arguments(parser)
     parser.add_argument(
         "--strategies",
         default=",".join(STRATEGIES),
@@ -411,7 +411,7 @@ def main() -> None:
         default="",
         help="an experiment's name: results/strategies_<tag>.csv, STRATEGIES_<TAG>.md",
     )
-    common.pinned_main(
+    pinned.pinned_main(
         parser,
         run_one=run_one,
         run_all=run_all,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from benchmarks import common
+from benchmarks import common, pinned
 
 OUT = common.RESULTS / "text_columns.csv"
 TABLE = common.BENCHMARKS / "TEXT_COLUMNS.md"
@@ -139,7 +139,7 @@ def run_all(args: Any) -> None:
         for name in common.comma_list(args.datasets)
         for variant in VARIANTS
     ]
-    common.run_pinned(
+    pinned.run_pinned(
         "benchmarks.text_columns",
         specs,
         out=OUT,
@@ -213,10 +213,10 @@ def write_tables(args: Any) -> None:
 
 
 def main() -> None:
-    parser = common.pinned_parser("benchmarks.text_columns", __doc__, budget=60)
+    parser = pinned.pinned_parser("benchmarks.text_columns", __doc__, budget=60)
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--seeds", default="0,1,2")
-    common.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
+    pinned.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import common
+from benchmarks import common, pinned
 
 OUT = common.RESULTS / "thresholds.csv"
 TABLE = common.BENCHMARKS / "THRESHOLDS.md"
@@ -93,7 +93,7 @@ def run_all(args: Any) -> None:
         for seed in [int(s) for s in common.comma_list(args.seeds)]
         for name in common.comma_list(args.datasets)
     ]
-    common.run_pinned(
+    pinned.run_pinned(
         "benchmarks.thresholds",
         specs,
         out=Path(args.out),
@@ -175,12 +175,12 @@ def write_tables(args: Any) -> None:
 
 
 def main() -> None:
-    parser = common.pinned_parser("benchmarks.thresholds", __doc__, budget=60)
+    parser = pinned.pinned_parser("benchmarks.thresholds", __doc__, budget=60)
     parser.add_argument("--datasets", default=DATASETS)
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--system", default="automl")
     parser.add_argument("--out", default=str(OUT))
-    common.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
+    pinned.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
 
 
 if __name__ == "__main__":

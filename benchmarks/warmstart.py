@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks import common
+from benchmarks import common, pinned
 
 OUT = common.RESULTS / "warmstart.csv"
 TABLE = common.BENCHMARKS / "WARMSTART.md"
@@ -215,7 +215,7 @@ def run_all(args: argparse.Namespace) -> None:
         for d in datasets
         for v in args.variants.split(",")
     ]
-    common.run_pinned(
+    pinned.run_pinned(
         "benchmarks.warmstart",
         specs,
         out=OUT,
@@ -402,8 +402,8 @@ def plot_anytime(runs: pd.DataFrame, variant: str, path: Any) -> None:
 
 
 def main() -> None:
-    parser = common.pinned_parser("benchmarks.warmstart", __doc__, budget=30)
-    common.add_selection_arguments(parser, max_rows=None)
+    parser = pinned.pinned_parser("benchmarks.warmstart", __doc__, budget=30)
+    pinned.add_selection_arguments(parser, max_rows=None)
     parser.add_argument(
         "--priors", type=int, default=0, help="also a stratified sample of N prior tasks"
     )
@@ -413,7 +413,7 @@ def main() -> None:
         help="comma-separated: cold, warm (the shipped default), warm-p<N> (a portfolio of N, "
         "then the search's defaults), warm-p<N>r (a portfolio of N replacing them)",
     )
-    common.pinned_main(
+    pinned.pinned_main(
         parser, run_one=run_one, run_all=run_all, write_tables=lambda args: write_table()
     )
 
