@@ -28,6 +28,7 @@ from automl.metrics import Metric, get_metric
 from automl.recorder import RunRecorder
 from automl.reserve import ENSEMBLE_CANDIDATES, Reserve
 from automl.sample_weight import check_splits, count_weighted
+from automl.scratch import remove_stale_scratch
 from automl.search import SuccessiveHalving, halving_fidelities, make_strategy
 from automl.search_loop import Progress, SearchLoop
 from automl.settings import Settings
@@ -249,6 +250,7 @@ def run_search(
         folds.close()
         if recorder is not None:
             recorder.end(status)
+        remove_stale_scratch()  # after the model is built: it may delete gigabytes
     return SearchOutcome(
         ledger=ledger,
         model=final.model,

@@ -16,10 +16,10 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 from typing import Any
 
 from automl.ledger import TrialLedger
+from automl.scratch import make_scratch_folder
 from automl.trials.evaluation import read_fold_models
 from automl.trials.limits import release_free_memory, remove_file
 from automl.trials.result import TrialResult
@@ -27,7 +27,7 @@ from automl.trials.result import TrialResult
 
 class FoldStore:
     def __init__(self, ledger: TrialLedger, capacity: int) -> None:
-        self.folder = tempfile.mkdtemp(prefix="automl-folds-")
+        self.folder = make_scratch_folder("folds")
         self.ledger, self.capacity = ledger, capacity
         self._stored: set[int] = set()
         ledger.subscribe(self._keep)

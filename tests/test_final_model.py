@@ -87,9 +87,21 @@ def trials():
     ]
 
 
+_OPEN_STORES: list[FoldStore] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_fold_stores():
+    """Each store's folder goes when its test ends, as the engine's does when a fit ends."""
+    yield
+    while _OPEN_STORES:
+        _OPEN_STORES.pop().close()
+
+
 def _build(trials, outcomes, *, keep=(0, 1, 2), budget=60.0, capacity=3):
     ledger = TrialLedger()
     store = FoldStore(ledger, capacity)
+    _OPEN_STORES.append(store)
     for trial in trials:
         copy = pickle.loads(pickle.dumps(trial))  # the store takes the models off the result
         if copy.trial_id not in keep:

@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import socket
-import tempfile
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from typing import Any
 import joblib
 from joblib.externals.loky.process_executor import BrokenProcessPool
 
+from automl.scratch import make_scratch_folder
 from automl.space import preload_modules
 from automl.trials.compute import active_dask_client
 from automl.trials.limits import Outcome, run_limited
@@ -193,7 +193,7 @@ class LocalExecutor(TrialExecutor):
         )
         self.n_threads = n_threads_per_trial
         self.keep_workers = keep_workers
-        self._folder = tempfile.mkdtemp(prefix="automl-data-")
+        self._folder = make_scratch_folder("data")
         self._data = os.path.join(self._folder, "data.joblib")  # what run_task receives
         joblib.dump(data, self._data)
         # computed here, in the parent, so that families the user registered are included

@@ -23,6 +23,7 @@ from typing import Any
 
 import psutil
 
+from automl.scratch import scratch_prefix
 from automl.trials.status import TrialStatus
 
 _POLL_MIN, _POLL_MAX = 0.002, 0.05
@@ -100,7 +101,9 @@ def run_limited(
     """
     if time_limit is not None and time_limit <= 0:
         return Outcome(TrialStatus.TIMEOUT, error="no time left to start the trial")
-    fd, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl", dir=results_folder)
+    fd, result_path = tempfile.mkstemp(
+        prefix=scratch_prefix("trial"), suffix=".pkl", dir=results_folder
+    )
     os.close(fd)
     started = time.monotonic()
     parent = os.getpid()
