@@ -99,6 +99,7 @@ def run_one(spec: RunSpec, result_file: str) -> int:
                     ("n_trials", fitted.n_trials),
                     ("best_score", fitted.best_score),
                     ("best_config", fitted.best_config),
+                    ("final_model", fitted.final_model),
                 )
                 if v is not None
             }

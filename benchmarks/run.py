@@ -66,6 +66,7 @@ COLUMNS = [
     "git_rev",
     "timestamp",
     "peak_pss_mb",
+    "final_model",
 ]
 log = common.log
 

@@ -32,6 +32,7 @@ class Fitted:
     best_score: float | None = None  # the system's own validation score (FLAML: its loss)
     best_config: str | None = None  # JSON, cut at 1000 characters
     notes: str | None = None  # what was changed to make it run
+    final_model: str | None = None  # automl: what the final model is, and its members
 
 
 FitFunction = Callable[..., Fitted]  # (task, X, y, *, dataset, seed, budget, n_jobs) -> Fitted
@@ -107,7 +108,16 @@ def fit_automl(
         n_trials=len(getattr(model, "trials_", []) or []),
         best_score=getattr(model, "best_score_", None),
         best_config=short_json(getattr(model, "best_config_", None)),
+        final_model=final_model_summary(model),
     )
+
+
+def final_model_summary(model: Any) -> str:
+    """``refit_`` in words, then each member's family and weight: where a score came from."""
+    members = ", ".join(
+        f"{m['model']} {m['weight']:.2f}" for m in (getattr(model, "ensemble_", None) or [])
+    )
+    return f"{model.refit_}; members: {members}" if members else str(model.refit_)
 
 
 # ------------------------------------------------------------------ default LightGBM
