@@ -87,6 +87,7 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
         "strategy": args.strategy,
         "successive_halving": {"auto": "auto", "on": True, "off": False}[args.successive_halving],
         "early_stopping": args.early_stopping,
+        "reshuffle_splits": args.reshuffle_splits,
         "warm_start": None if args.warm_start == "none" else args.warm_start,
         "history": None if args.history.lower() == "none" else args.history,
         "history_strict": args.history_strict,

@@ -127,6 +127,11 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="boosting trials stop growing when a tenth of their training rows stops improving",
     )
+    search.add_argument(
+        "--reshuffle-splits",
+        action="store_true",
+        help="each trial gets its own shuffle of the cross-validation folds",
+    )
     known = ", ".join(list(FAMILIES) + list(FAMILY_GROUPS))
     search.add_argument(
         "--include",

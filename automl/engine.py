@@ -122,6 +122,9 @@ def run_search(
         random_state=settings.random_state,
     )
     check_splits(resampling.splits, weights)
+    reshuffle = settings.reshuffle_splits and resampling.plan is not None
+    if settings.reshuffle_splits and not reshuffle:
+        log.info("reshuffle_splits: a %s is not reshuffled", resampling.description)
     cores = available_cores()
     n_workers = max(1, settings.n_jobs)
     data = TrialData(
@@ -208,6 +211,7 @@ def run_search(
             folds=folds,
             progress=progress,
             head_start=head_start,
+            reshuffle=reshuffle,
         )
         try:
             with deferred_interrupt() as stop, joblib_here():

@@ -64,6 +64,7 @@ class _AutoMLBase(BaseEstimator):
         strategy: str = "bo",
         successive_halving: bool | str = "auto",
         early_stopping: bool = False,
+        reshuffle_splits: bool = False,
         warm_start: Any = "auto",
         history: str | None = "auto",
         history_strict: bool = False,
@@ -90,6 +91,7 @@ class _AutoMLBase(BaseEstimator):
         self.strategy = strategy
         self.successive_halving = successive_halving
         self.early_stopping = early_stopping
+        self.reshuffle_splits = reshuffle_splits
         self.warm_start = warm_start
         self.history = history
         self.history_strict = history_strict
@@ -313,6 +315,7 @@ class _AutoMLBase(BaseEstimator):
         state.setdefault("preset", "default")  # its ensemble_* values were explicit then
         state.setdefault("fit_memory_limit", None)
         state.setdefault("early_stopping", False)
+        state.setdefault("reshuffle_splits", False)
         super().__setstate__(state)
 
     def __sklearn_tags__(self) -> Any:

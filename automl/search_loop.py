@@ -24,6 +24,7 @@ from automl.settings import Settings
 from automl.trials.executor import TrialExecutor, collect_trial
 from automl.trials.head_start import HeadStart
 from automl.trials.request import TrialRequest
+from automl.trials.resampling import trial_split_seed
 from automl.trials.result import TrialResult
 
 log = logging.getLogger("automl")
@@ -54,9 +55,11 @@ class SearchLoop:
         folds: FoldStore | None = None,
         progress: Progress | None = None,
         head_start: HeadStart | None = None,
+        reshuffle: bool = False,
     ) -> None:
         self.executor, self.scheduler, self.ledger = executor, scheduler, ledger
         self.head_start = head_start
+        self.reshuffle = reshuffle  # every trial but the first gets its own shuffle of the folds
         self.reserve, self.settings, self.metric = reserve, settings, metric
         self.started, self.deadline = started, deadline
         self.folds, self.progress = folds, progress
@@ -147,6 +150,11 @@ class SearchLoop:
             fold_models_file=(
                 self.folds.incoming(trial_id)
                 if keep is not None and self.executor.shares_disk
+                else None
+            ),
+            split_seed=(
+                trial_split_seed(self.settings.random_state, trial_id)
+                if self.reshuffle and trial_id > 0
                 else None
             ),
         )

@@ -21,6 +21,7 @@ from automl.presets import AUTO, get_preset
 from automl.search import STRATEGIES
 from automl.tracking import check_tracking, redact_uri
 from automl.trials.compute import parallel_slots
+from automl.trials.resampling import is_splitter
 from automl.warm_start import check_warm_start
 
 
@@ -41,6 +42,7 @@ class Settings:
     random_state: int
     successive_halving: bool | str = "auto"
     early_stopping: bool = False  # boosting trials stop on watched rows (trials.early_stopping)
+    reshuffle_splits: bool = False  # each trial's k folds get their own shuffle
     ensemble_size: int = 1
     ensemble_max_members: int | None = None
     ensemble_max_latency: float | None = None  # ms per 1,000 rows, summed over members
@@ -97,9 +99,18 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         raise ValueError(
             f"history must be 'auto', a path, a database URL or None, got {history!r}."
         )
-    for name in ("history_strict", "keep_workers", "early_stopping"):
+    for name in ("history_strict", "keep_workers", "early_stopping", "reshuffle_splits"):
         if not isinstance(params.get(name, False), bool):
             raise ValueError(f"{name} must be True or False, got {params[name]!r}.")
+    resampling = params["resampling"]
+    if params.get("reshuffle_splits", False) and (
+        is_splitter(resampling) or (isinstance(resampling, str) and resampling == "holdout")
+    ):
+        raise ValueError(
+            "reshuffle_splits=True shuffles each trial's k-fold cross-validation anew; it cannot "
+            f"apply to resampling={resampling!r}. Use resampling='auto' or 'cv', or "
+            "reshuffle_splits=False."
+        )
     preset = get_preset(params.get("preset", "default"))
     chosen = {  # the preset fills in what the user left "auto"
         name: getattr(preset, name) if params[name] == AUTO else params[name]
@@ -152,6 +163,7 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         strategy=params["strategy"],
         successive_halving=params["successive_halving"],
         early_stopping=params.get("early_stopping", False),
+        reshuffle_splits=params.get("reshuffle_splits", False),
         ensemble_size=int(ensemble_size),
         ensemble_max_members=members,
         ensemble_max_latency=latency,

@@ -140,9 +140,9 @@ def search_settings(name: str) -> dict[str, Any]:
     """The estimator settings a strategy name stands for: ``bo``, ``random`` or ``evolution``,
     then optional suffixes ``+es`` (early stopping in boosting trials), ``+sh`` / ``-sh``
     (successive halving forced on / off; without either it is "auto"), ``+cv``, ``+cvK``,
-    ``+cvKxR`` or ``+holdout`` (the resampling; without one it is "auto"), ``+ens`` (the
-    default preset's final ensemble instead of the single best pipeline) and ``+no-<family>``
-    (that model family, or group, left out)."""
+    ``+cvKxR`` or ``+holdout`` (the resampling; without one it is "auto"), ``+rs`` (each
+    trial's folds reshuffled), ``+ens`` (the default preset's final ensemble instead of the
+    single best pipeline) and ``+no-<family>`` (that model family, or group, left out)."""
     strategy, *options = name.replace("-sh", "+-sh").split("+")
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r} in {name!r}: one of {STRATEGIES}")
@@ -156,12 +156,14 @@ def search_settings(name: str) -> dict[str, Any]:
             settings["resampling"] = option
         elif option == "ens":
             settings["ensemble_size"] = "auto"
+        elif option == "rs":
+            settings["reshuffle_splits"] = True
         elif option.startswith("no-"):
             settings.setdefault("exclude", []).append(option[3:])
         else:
             raise ValueError(
                 f"unknown option {option!r} in {name!r}: es, sh, -sh, cv, cvK, cvKxR, holdout, "
-                "ens or no-<family>"
+                "rs, ens or no-<family>"
             )
     return settings
 

@@ -64,6 +64,23 @@ def test_trials_are_reproducible_with_random_state_and_max_trials(cancer, fitted
 
 
 @pytest.mark.slow
+def test_reshuffled_splits_give_the_same_configurations_other_folds(cancer, fitted):
+    """Trial 0 keeps the fit's own folds; each later trial is scored on its own shuffle."""
+    X, y = cancer
+    reshuffled = AutoMLClassifier(n_jobs=1, reshuffle_splits=True, **REPRODUCIBLE).fit(X, y)
+    plain, shuffled = fitted.trials_, reshuffled.trials_
+    assert [t["status"] for t in shuffled] == ["ok"] * 4
+    assert shuffled[0]["config"] == plain[0]["config"]
+    assert shuffled[0]["score"] == pytest.approx(plain[0]["score"], rel=1e-9)
+    same = [(a, b) for a, b in zip(plain[1:], shuffled[1:]) if a["config"] == b["config"]]
+    assert same and any(a["score"] != pytest.approx(b["score"], rel=1e-9) for a, b in same)
+    with pytest.raises(ValueError, match="reshuffle_splits=True .* resampling='holdout'"):
+        AutoMLClassifier(reshuffle_splits=True, resampling="holdout").fit(X, y)
+    with pytest.raises(ValueError, match="reshuffle_splits must be True or False"):
+        AutoMLClassifier(reshuffle_splits="yes").fit(X, y)
+
+
+@pytest.mark.slow
 def test_regressor_on_real_data_beats_predicting_the_mean():
     X, y = load_diabetes(return_X_y=True)
     model = AutoMLRegressor(time_budget=60, max_trials=3, **QUICK).fit(X[:300], y[:300])

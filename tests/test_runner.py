@@ -9,7 +9,13 @@ from automl.metrics import get_metric
 from automl.space import PipelineSpace
 from automl.training_data import prepare_training_data
 from automl.trials.evaluation import evaluate
-from automl.trials.resampling import CV_FOLDS, CV_MAX_ROWS, Resampling, make_resampling
+from automl.trials.resampling import (
+    CV_FOLDS,
+    CV_MAX_ROWS,
+    Resampling,
+    make_resampling,
+    trial_split_seed,
+)
 
 
 def test_auto_resampling_uses_cv_on_small_data_and_holdout_on_large():
@@ -49,6 +55,34 @@ def test_repeated_grouped_cv_keeps_groups_apart_and_reshuffles_them():
     first = {frozenset(groups[val]) for _, val in resampling.splits[:3]}
     second = {frozenset(groups[val]) for _, val in resampling.splits[3:]}
     assert first != second
+
+
+def test_reshuffled_folds_partition_the_rows_anew_and_keep_groups_apart():
+    y = np.arange(60) % 3
+    base = make_resampling("cv4", task="multiclass", y=y, random_state=7)
+    seeds = [trial_split_seed(7, t) for t in (1, 2)]
+    assert seeds[0] != seeds[1] and seeds[0] == trial_split_seed(7, 1)
+    shuffles = [base.reshuffled(seed, y) for seed in seeds]
+    layouts = set()
+    for resampling in (base, *shuffles):
+        assert resampling.description == base.description and len(resampling.splits) == 4
+        rows = np.concatenate([val for _, val in resampling.splits])
+        assert np.array_equal(np.sort(rows), np.arange(60))  # every row validated once
+        for _, val in resampling.splits:
+            assert np.bincount(y[val], minlength=3).min() >= 4  # still stratified
+        layouts.add(frozenset(frozenset(val) for _, val in resampling.splits))
+    assert len(layouts) == 3
+    groups = np.repeat(np.arange(12), 5)
+    grouped = make_resampling("cv", task="binary", y=y % 2, groups=groups)
+    again = grouped.reshuffled(seeds[0], y % 2)
+    for train, val in again.splits:
+        assert not set(groups[train]) & set(groups[val])
+    assert {frozenset(groups[v]) for _, v in again.splits} != {
+        frozenset(groups[v]) for _, v in grouped.splits
+    }
+    for fixed in ("holdout", KFold(3)):
+        with pytest.raises(ValueError, match="only k-fold"):
+            make_resampling(fixed, task="binary", y=y % 2).reshuffled(1, y % 2)
 
 
 def test_stratified_folds_keep_class_balance():

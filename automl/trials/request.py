@@ -54,6 +54,8 @@ class TrialRequest:
     # Set when the worker shares this machine's disk: the fold models go to this file instead
     # of coming back in the result, so no process between the trial and the store holds them.
     fold_models_file: str | None = None
+    # Set under reshuffle_splits: the k folds are shuffled with this seed for this trial alone.
+    split_seed: int | None = None
 
 
 @dataclass(frozen=True)

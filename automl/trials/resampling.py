@@ -34,11 +34,33 @@ _CV_TEXT = re.compile(r"^cv(\d+)?(?:x(\d+))?$")
 
 
 @dataclass(frozen=True)
+class KFoldPlan:
+    """How k-fold splits were made, so that they can be made again with another shuffle."""
+
+    folds: int
+    repeats: int
+    classification: bool
+    groups: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class Resampling:
     """Train/validation index pairs and a human-readable description of how they were made."""
 
     splits: list[tuple[np.ndarray, np.ndarray]]
     description: str
+    plan: KFoldPlan | None = None  # k-fold splits can be reshuffled; a holdout or splitter not
+
+    def reshuffled(self, seed: int, y: np.ndarray) -> Resampling:
+        """The same k-fold cross-validation with the shuffle of ``seed``: every row is still
+        validated once per repeat, so trials on different shuffles stay comparable row by
+        row (their out-of-fold predictions cover the same rows)."""
+        if self.plan is None:
+            raise ValueError(f"only k-fold splits can be reshuffled, not a {self.description}")
+        plan = self.plan
+        return _kfold(
+            plan.folds, plan.repeats, y, plan.classification, plan.groups, seed, reshuffle=True
+        )
 
     @cached_property
     def validation_rows(self) -> np.ndarray:
@@ -106,27 +128,44 @@ def is_splitter(resampling: Any) -> bool:
     return hasattr(resampling, "split") and not isinstance(resampling, str)
 
 
+def trial_split_seed(random_state: int, trial_id: int) -> int:
+    """The shuffle of a trial's splits under ``reshuffle_splits``: independent across trials,
+    the same in two runs with the same ``random_state``."""
+    return int(np.random.SeedSequence([random_state, trial_id]).generate_state(1)[0])
+
+
 def _kfold(
-    folds: int, repeats: int, y: np.ndarray, classification: bool, groups: Any, seed: int
+    folds: int,
+    repeats: int,
+    y: np.ndarray,
+    classification: bool,
+    groups: Any,
+    seed: int,
+    *,
+    reshuffle: bool = False,
 ) -> Resampling:
     """``folds``-fold cross-validation, ``repeats`` times; the first repeat is the plain
-    k-fold split of ``seed``, so "cv5x1" and "cv5" are the same splits."""
+    k-fold split of ``seed``, so "cv5x1" and "cv5" are the same splits. Grouped folds are
+    shuffled only when repeated or ``reshuffle``d (unshuffled, every split is the same)."""
     if folds < 2:
         raise ValueError(f"resampling={folds} folds; cross-validation needs at least 2.")
     folds = min(folds, len(y))
     splits: list[tuple[np.ndarray, np.ndarray]] = []
+    shuffle_groups = repeats > 1 or reshuffle
     for repeat in range(repeats):
-        splitter, description = _splitter(folds, y, classification, groups, seed + repeat, repeats)
+        splitter, description = _splitter(
+            folds, y, classification, groups, seed + repeat, shuffle_groups
+        )
         with warnings.catch_warnings():  # "least populated class has only k members" is expected
             warnings.simplefilter("ignore", UserWarning)
             splits += list(splitter.split(np.zeros((len(y), 1)), y, groups))
     if repeats > 1:
         description += f", repeated {repeats} times"
-    return Resampling(splits, description)
+    return Resampling(splits, description, KFoldPlan(folds, repeats, classification, groups))
 
 
 def _splitter(
-    folds: int, y: np.ndarray, classification: bool, groups: Any, seed: int, repeats: int
+    folds: int, y: np.ndarray, classification: bool, groups: Any, seed: int, shuffle_groups: bool
 ) -> tuple[Any, str]:
     if groups is not None:
         n_groups = len(np.unique(groups))
@@ -134,7 +173,7 @@ def _splitter(
             raise ValueError("groups has a single group; grouped resampling needs at least 2.")
         n_splits = min(folds, n_groups)
         # unshuffled, every repeat would be the same split
-        shuffled = {"shuffle": True, "random_state": seed} if repeats > 1 else {}
+        shuffled = {"shuffle": True, "random_state": seed} if shuffle_groups else {}
         grouped = GroupKFold(n_splits=n_splits, **shuffled)
         return grouped, f"{n_splits}-fold grouped cross-validation"
     if classification and np.bincount(y).min() >= 2:

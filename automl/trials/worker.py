@@ -44,7 +44,11 @@ def run_trial(data: TrialData, request: TrialRequest, *, n_threads: int) -> Tria
             task=data.task,
             categorical=list(data.categorical),
             n_classes=data.n_classes,
-            resampling=data.resampling,
+            resampling=(
+                data.resampling
+                if request.split_seed is None
+                else data.resampling.reshuffled(request.split_seed, data.y)
+            ),
             metric=get_metric(request.metric, data.task),
             n_threads=n_threads,
             random_state=request.random_state,
