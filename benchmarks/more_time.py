@@ -123,13 +123,19 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(f"No dataset has ok runs of {system} at both budgets.")
             continue
         worse = frame["verdict"].str.startswith("worse")
+        beyond = int((frame["verdict"] == "worse beyond the seed spread").sum())
+        spread_known = frame["spread"].notna().any()
         lines += _markdown(frame, args.short, args.long)
         lines += [
             "",
             f"{len(frame)} datasets: better or equal on {int((~worse).sum())}, worse on "
-            f"{int(worse.sum())} ({int((frame['verdict'] == 'worse beyond the seed spread').sum())}"
-            " beyond the seed spread); median change "
-            f"{float(frame['change_pct'].median()):+.2f} %.",
+            f"{int(worse.sum())} "
+            + (
+                f"({beyond} beyond the seed spread)"
+                if spread_known
+                else f"(no seed spread measured: one seed at {args.short:g} s)"
+            )
+            + f"; median change {float(frame['change_pct'].median()):+.2f} %.",
         ]
     text = "\n".join(lines) + "\n"
     if args.table:
