@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks import common
-from benchmarks.result_rows import format_score, higher_is_better, read_results
+from benchmarks.result_rows import format_score, higher_is_better, read_results, select_rows
 
 TOLERANCE = 1e-9  # equal scores are not a loss
 
@@ -32,8 +32,11 @@ def compare_budgets(
     df: pd.DataFrame, system: str, short: float, long: float, n_jobs: int
 ) -> pd.DataFrame:
     """One row per dataset that has ok runs of ``system`` at both budgets."""
-    ok = df[(df["system"] == system) & (df["status"] == "ok") & (df["n_jobs"] == n_jobs)]
-    ok = ok.sort_values("_order").groupby(["dataset", "seed", "budget"]).tail(1)
+    datasets, seeds = set(df["dataset"]), set(df["seed"])
+    ok = pd.concat(
+        [select_rows(df, datasets, seeds, [system], budget, n_jobs) for budget in (short, long)]
+    )
+    ok = ok[ok["status"] == "ok"]
     rows = []
     for dataset, runs in ok.groupby("dataset", sort=False):
         at_short = runs[np.isclose(runs["budget"], short)].set_index("seed")

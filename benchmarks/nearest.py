@@ -19,7 +19,6 @@ from automl.similarity import metafeature_distances
 from automl.space import PipelineSpace
 from metalearning import recommend
 from metalearning.metabase import Metabase, task_group
-from metalearning.runtimes import fit_run_times
 
 
 def dataset_distances(metabase: Metabase, metafeatures: dict[str, float], task: str) -> pd.Series:
@@ -60,14 +59,8 @@ def nearest_start(
                 order.append(source[i])
     order, starters = recommend.with_starters(order[:limit], space, task, set(usable))
     if time_budget is not None:
-        run_times = fit_run_times(metabase, order)
-        seconds = {cid: run_times.seconds(cid, metafeatures) for cid in order}
         near = losses.loc[[d for d in neighbours[:n_neighbors] if d in losses.index]]
-        order = recommend.order_by_gain_per_second(
-            order,
-            near,
-            seconds,
-            early_seconds=recommend.EARLY_SHARE * time_budget,
-            fallbacks=starters,
+        order = recommend.order_for_budget(
+            metabase, order, near, metafeatures, time_budget, starters
         )
     return [usable[cid] for cid in order]

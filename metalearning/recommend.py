@@ -144,11 +144,7 @@ def warm_start_configs(
     portfolio = greedy_portfolio(losses, portfolio_size, set(usable))[:limit]
     order, starters = with_starters(portfolio, space, task, set(usable))
     if time_budget is not None:
-        run_times = fit_run_times(metabase, order)
-        seconds = {cid: run_times.seconds(cid, metafeatures) for cid in order}
-        order = order_by_gain_per_second(
-            order, losses, seconds, early_seconds=EARLY_SHARE * time_budget, fallbacks=starters
-        )
+        order = order_for_budget(metabase, order, losses, metafeatures, time_budget, starters)
     configs = [usable[cid] for cid in order]
     log.info(
         "warm start: %d configuration(s) from the metabase (portfolio over %d prior datasets)",
@@ -156,6 +152,23 @@ def warm_start_configs(
         len(losses),
     )
     return configs
+
+
+def order_for_budget(
+    metabase: Metabase,
+    order: list[str],
+    losses: pd.DataFrame,
+    metafeatures: dict[str, float],
+    time_budget: float,
+    starters: frozenset[str],
+) -> list[str]:
+    """``order`` rearranged for the best model early within ``time_budget``: run times predicted
+    here from the metabase, gains measured on the datasets of ``losses``."""
+    run_times = fit_run_times(metabase, order)
+    seconds = {cid: run_times.seconds(cid, metafeatures) for cid in order}
+    return order_by_gain_per_second(
+        order, losses, seconds, early_seconds=EARLY_SHARE * time_budget, fallbacks=starters
+    )
 
 
 def starting_configs(space: PipelineSpace) -> list[dict[str, Any]]:
