@@ -97,6 +97,7 @@ def estimator_params(args: argparse.Namespace) -> dict[str, Any]:
         "ensemble_max_members": _auto_if_none(args.ensemble_max_members),
         "ensemble_max_latency": _auto_if_none(args.ensemble_max_latency),
         "ensemble_refit": {"auto": "auto", "yes": True, "no": False}[args.ensemble_refit],
+        "second_layer": {"auto": "auto", "yes": True, "no": False}[args.second_layer],
         "include": args.include,
         "exclude": args.exclude,
         "max_trials": args.max_trials,

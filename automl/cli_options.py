@@ -176,6 +176,13 @@ def add_fit_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="refit members on all rows (yes), use their fold models (no), or the preset's",
     )
+    ensemble.add_argument(
+        "--second-layer",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="a second stacking layer over the first layer's out-of-fold predictions (yes), "
+        "none (no), or the preset's",
+    )
 
     history = parser.add_argument_group("warm start and history")
     history.add_argument(

@@ -31,6 +31,7 @@ from automl.sample_weight import check_splits, count_weighted
 from automl.scratch import remove_stale_scratch
 from automl.search import SuccessiveHalving, halving_fidelities, make_strategy
 from automl.search_loop import Progress, SearchLoop
+from automl.second_layer import unusable as second_layer_unusable
 from automl.settings import Settings
 from automl.space import BUILTIN_FAMILIES, PipelineSpace, TextFeatureNames
 from automl.training_data import PreparedData
@@ -139,6 +140,7 @@ def run_search(
         text=text,
         early_stopping=settings.early_stopping,
     )
+    layer_data = _second_layer_data(settings, data, reshuffle)
     # Worker processes take a second or two to start (imports, loading the data): start them
     # now, so that this happens while the fingerprint, meta-features and warm start are computed.
     check_fit_memory_limit(settings.fit_memory_limit_mb)
@@ -198,6 +200,7 @@ def run_search(
             y=prepared.y,
             refit_members=not bags_fold_models(settings.ensemble_refit, resampling),
             time_budget=settings.time_budget,
+            second_layer=layer_data is not None,
         )
         loop = SearchLoop(
             executor,
@@ -240,6 +243,7 @@ def run_search(
                 deadline=deadline,
                 cores=cores,
                 folds=folds,
+                layer_data=None if interrupted else layer_data,
             ).build()
         if final.report.kind == FinalKind.CONSTANT:
             warnings.warn(
@@ -386,6 +390,20 @@ def _starting_configs(
         # process while the workers start (automl.trials.head_start), so it costs nothing
         return cold[:1] + warm.configs + after
     return warm.rerun + warm.configs + after
+
+
+def _second_layer_data(settings: Settings, data: TrialData, reshuffle: bool) -> TrialData | None:
+    """The data a second stacking layer widens, when the settings ask for one and it can run."""
+    if not settings.second_layer or settings.ensemble_size < 2:
+        return None
+    if not bags_fold_models(settings.ensemble_refit, data.resampling):
+        log.info("second layer: off, its members would be refit rather than bagged")
+        return None
+    why = second_layer_unusable(data, reshuffle)
+    if why is not None:
+        log.info("second layer: off, %s", why)
+        return None
+    return data
 
 
 def _text_features(schema: ColumnSchema) -> TextFeatureNames:

@@ -72,6 +72,7 @@ class _AutoMLBase(BaseEstimator):
         ensemble_max_members: int | str | None = "auto",
         ensemble_max_latency: float | str | None = "auto",
         ensemble_refit: bool | str = "auto",
+        second_layer: bool | str = "auto",
         include: list[str] | str | None = None,
         exclude: list[str] | str | None = None,
         max_trials: int | None = None,
@@ -99,6 +100,7 @@ class _AutoMLBase(BaseEstimator):
         self.ensemble_max_members = ensemble_max_members
         self.ensemble_max_latency = ensemble_max_latency
         self.ensemble_refit = ensemble_refit
+        self.second_layer = second_layer
         self.include = include
         self.exclude = exclude
         self.max_trials = max_trials
@@ -316,6 +318,7 @@ class _AutoMLBase(BaseEstimator):
         state.setdefault("fit_memory_limit", None)
         state.setdefault("early_stopping", False)
         state.setdefault("reshuffle_splits", False)
+        state.setdefault("second_layer", "auto")
         super().__setstate__(state)
 
     def __sklearn_tags__(self) -> Any:

@@ -29,12 +29,13 @@ from automl.metrics import Metric
 from automl.presets import AUTO
 from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
 from automl.sample_weight import weighted_rows, weights_of
+from automl.second_layer import SecondLayer, pick_first_layer, run_second_layer
 from automl.settings import Settings
 from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model, meta_predict
 from automl.training_data import PreparedData
 from automl.trials.early_stopping import refit_config
-from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
-from automl.trials.request import RefitRequest
+from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit, make_executor
+from automl.trials.request import RefitRequest, TrialData
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
@@ -71,18 +72,53 @@ class FinalModelBuilder:
         deadline: float,
         cores: int,
         folds: FoldStore | None = None,
+        layer_data: TrialData | None = None,
     ) -> None:
         self.executor, self.ledger, self.prepared = executor, ledger, prepared
         self.settings, self.resampling, self.metric = settings, resampling, metric
         self.deadline, self.cores, self.folds = deadline, cores, folds
+        self.layer_data = layer_data  # given: a second stacking layer is tried on these data
+        self.layer: SecondLayer | None = None
 
     def build(self) -> FinalModel:
         final = self.single()
         if self.settings.ensemble_size > 1:
-            ensemble = self.ensemble(final)
+            try:
+                ensemble = self.ensemble(final)
+            finally:
+                if self.layer is not None:
+                    self.layer.close()
             if ensemble is not None:
                 final = ensemble
         return self._with_threshold(final)
+
+    def _second_layer(self) -> SecondLayer | None:
+        """The second stacking layer's trials, run now until the deadline (None: not tried,
+        or none finished)."""
+        if self.layer_data is None or self.folds is None or not self.bags():
+            return None
+        folds = self.folds
+        first = pick_first_layer(self.ledger.ranked(full_fidelity=True), folds.has)
+        executor = self.executor
+
+        def layer_executor(data: TrialData) -> TrialExecutor:
+            return make_executor(
+                data,
+                executor.n_workers,
+                executor.n_threads,
+                fit_memory_limit_mb=self.settings.fit_memory_limit_mb,
+            )
+
+        self.layer = run_second_layer(
+            self.layer_data,
+            first,
+            layer_executor,
+            metric=self.settings.metric,
+            random_state=self.settings.random_state,
+            deadline=self.deadline,
+            memory_limit_mb=self.settings.memory_limit_mb,
+        )
+        return self.layer
 
     def _validation_rows(self) -> np.ndarray:
         # scored as the trials were: with the weights, without the rows of weight 0
@@ -225,8 +261,22 @@ class FinalModelBuilder:
             return None
         bagging = self.bags()
         folds_per_member = len(self.resampling.splits) if bagging else 1
-        latency = [  # ms per 1,000 rows: one model's, times the fold models a member averages
-            t.predict_time / max(1, len(rows)) * 1e6 * folds_per_member for t in candidates
+
+        def latency_of(t: TrialResult) -> float:  # ms per 1,000 rows, all its fold models
+            return t.predict_time / max(1, len(rows)) * 1e6 * folds_per_member
+
+        layers = [1] * len(candidates)
+        layer = self._second_layer()
+        if layer is not None:  # its trials compete with the first layer's, best first
+            second = [t for t in layer.ledger.ranked() if t.loss < baseline]
+            entries = sorted(
+                [*zip(candidates, layers), *((t, 2) for t in second)],
+                key=lambda entry: (entry[0].loss, entry[1], entry[0].trial_id),
+            )
+            candidates, layers = [t for t, _ in entries], [n for _, n in entries]
+        first_latency = 0.0 if layer is None else sum(map(latency_of, layer.first))
+        latency = [
+            latency_of(t) + (first_latency if n == 2 else 0.0) for t, n in zip(candidates, layers)
         ]
         predictions = [t.predictions[rows] for t in candidates]
         try:
@@ -275,7 +325,7 @@ class FinalModelBuilder:
                 "no time left to refit the ensemble's members; keeping the best single model"
             )
             return None
-        fitted = self._fit_members(candidates, picked, single, refit_trial, bagging, limit)
+        fitted = self._fit_members(candidates, layers, picked, single, refit_trial, bagging, limit)
         if len(fitted) < minimum:
             return None
         total = sum(member.weight for member, _, _ in fitted)
@@ -306,12 +356,15 @@ class FinalModelBuilder:
             validation_score=self.metric.to_score(validation_loss),
             resampled=self._resampled(),
         )
-        top_trial = self.ledger[members[0].trial_id]
-        return FinalModel(model, refit_trial or top_trial, report, members, combined)
+        if refit_trial is None:  # the heaviest first-layer trial (second-layer ones stand on it)
+            first = [m for m in members if m.layer == 1]
+            refit_trial = self.ledger[first[0].trial_id] if first else layer.first[0]
+        return FinalModel(model, refit_trial, report, members, combined)
 
     def _fit_members(
         self,
         candidates: list[TrialResult],
+        layers: list[int],
         picked: list[tuple[int, float]],
         single: FinalModel,
         refit_trial: TrialResult | None,
@@ -321,18 +374,30 @@ class FinalModelBuilder:
         """Each picked candidate's fitted model: its fold models when bagging, else a refit
         (in parallel), falling back to its fold models; (member, model, candidate index)."""
         fitted: list[tuple[EnsembleMember, Any, int]] = []
+        loaded: dict[int, Any] = {}  # a trial's fold models, loaded once however often used
+
+        def fold_models(trial_id: int) -> Any:
+            if trial_id not in loaded:
+                loaded[trial_id] = self.folds.load(trial_id)
+            return loaded[trial_id]
 
         def use_folds(index: int, weight: float, why: FoldReason) -> bool:
             trial = candidates[index]
             if self.folds is None or not self.folds.has(trial.trial_id):
                 return False
             member = EnsembleMember.of(trial, weight, FitOn.FOLD_MODELS, why)
-            fitted.append((member, self.folds.load(trial.trial_id), index))
+            fitted.append((member, fold_models(trial.trial_id), index))
             return True
 
         to_fit = []
         for index, weight in picked:
             trial = candidates[index]
+            if layers[index] == 2:  # always its fold models, over the first layer's
+                first = [fold_models(t.trial_id) for t in self.layer.first]
+                model = self.layer.model(trial.trial_id, first, self.prepared.task)
+                member = EnsembleMember.of(trial, weight, FitOn.FOLD_MODELS, FoldReason.NO_REFIT)
+                fitted.append((replace(member, layer=2), model, index))
+                continue
             if bagging and use_folds(index, weight, FoldReason.NO_REFIT):
                 continue  # bagged like the others: its fold models made its stored predictions
             if refit_trial is not None and trial.trial_id == refit_trial.trial_id:

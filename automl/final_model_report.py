@@ -51,6 +51,9 @@ class EnsembleMember:
     score: float | None  # its trial's validation score
     fitted_on: FitOn = FitOn.ALL_ROWS
     fold_reason: FoldReason | None = None
+    # 2: a second stacking layer's trial (its own numbering), fit on the first layer's
+    # out-of-fold predictions as well (automl.second_layer)
+    layer: int = 1
 
     @classmethod
     def of(

@@ -21,6 +21,9 @@ class Preset:
     ensemble_refit: bool | str  # "auto": bag the fold models under k-fold, refit a holdout's
     stacking: bool  # a meta-model over the best trials, where it wins on held-out folds
     description: str
+    # a second stacking layer: the best families fit again with the first layer's
+    # out-of-fold predictions as extra columns (automl.second_layer)
+    second_layer: bool = False
 
 
 PRESETS = {
@@ -49,7 +52,9 @@ PRESETS = {
         ensemble_max_latency=None,
         ensemble_refit=AUTO,
         stacking=True,
-        description="bagged fold models, greedy selection or stacking, no latency target",
+        description="bagged fold models, a second stacking layer, greedy selection or a "
+        "meta-model, no latency target",
+        second_layer=True,
     ),
 }
 

@@ -3,7 +3,8 @@
 Always: refitting the best trial on all rows. With ``ensemble_size`` > 1 also ensemble
 selection (rounds x candidates x one metric evaluation, timed on the first result) and
 refitting the next ``RESERVED_MEMBERS`` best trials, spread over the workers (unless the
-members are bagged fold models).
+members are bagged fold models). With a second stacking layer, its trials too: the first
+layer's trial durations, spread over the workers (``automl.second_layer``).
 
 The reserve is capped at ``RESERVE_CAP`` of the time budget. On large data one slow trial
 (a forest that took two minutes on a ninth of a million rows) predicts a refit longer than
@@ -20,6 +21,7 @@ import numpy as np
 
 from automl.ledger import TrialLedger
 from automl.metrics import Metric
+from automl.second_layer import layer_seconds, pick_first_layer
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
 
@@ -56,9 +58,11 @@ class Reserve:
         y: np.ndarray,
         refit_members: bool = True,
         time_budget: float = float("inf"),
+        second_layer: bool = False,
     ) -> None:
         self.ledger, self.resampling, self.n_workers = ledger, resampling, n_workers
         self.ensemble_size, self.refit_members = ensemble_size, refit_members
+        self.second_layer = second_layer
         self.metric, self.y = metric, y
         self.cap = RESERVE_CAP * time_budget
         self.metric_seconds = 0.0
@@ -88,4 +92,7 @@ class Reserve:
             if self.refit_members:  # bagged members are their fold models: nothing to refit
                 others = sum(refit_estimate(t, self.resampling) for t in top[1:])
                 reserve += others / self.n_workers
+            if self.second_layer:
+                first = pick_first_layer(ranked, lambda trial_id: True)
+                reserve += layer_seconds(first, self.n_workers)
         return min(reserve, self.cap)

@@ -49,6 +49,7 @@ class Settings:
     ensemble_refit: bool | str = True  # False: fold models; "auto": bagged under k-fold CV
     preset: str = "fast_predict"  # automl.presets: fills in the ensemble settings left "auto"
     stacking: bool = False  # a meta-model where it beats greedy selection on held-out folds
+    second_layer: bool = False  # a second stacking layer (automl.second_layer)
     warm_start: Any = None  # "auto", "metabase", "history", a source, a list of configs, None
     history_strict: bool = False  # a failing store stops the fit instead of a warning
     history_warm_start: bool = True  # False: the history only records (reproducible mode)
@@ -113,14 +114,19 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         )
     preset = get_preset(params.get("preset", "default"))
     chosen = {  # the preset fills in what the user left "auto"
-        name: getattr(preset, name) if params[name] == AUTO else params[name]
+        name: getattr(preset, name) if params.get(name, AUTO) == AUTO else params[name]
         for name in (
             "ensemble_size",
             "ensemble_max_members",
             "ensemble_max_latency",
             "ensemble_refit",
+            "second_layer",
         )
     }
+    if not isinstance(chosen["second_layer"], bool):
+        raise ValueError(
+            f"second_layer must be 'auto', True or False, got {params['second_layer']!r}."
+        )
     if not (isinstance(chosen["ensemble_refit"], bool) or chosen["ensemble_refit"] == AUTO):
         raise ValueError(
             f"ensemble_refit must be 'auto', True or False, got {params['ensemble_refit']!r}."
@@ -170,6 +176,7 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
         ensemble_refit=chosen["ensemble_refit"],
         preset=preset.name,
         stacking=preset.stacking,
+        second_layer=chosen["second_layer"],
         warm_start=warm_start,
         history_strict=params["history_strict"],
         history_warm_start=not (warm_start == "auto" and reproducible),

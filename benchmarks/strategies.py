@@ -142,8 +142,10 @@ def search_settings(name: str) -> dict[str, Any]:
     (successive halving forced on / off; without either it is "auto"), ``+cv``, ``+cvK``,
     ``+cvKxR`` or ``+holdout`` (the resampling; without one it is "auto"), ``+rs`` (each
     trial's folds reshuffled), ``+ens`` (the default preset's final ensemble instead of the
-    single best pipeline) and ``+no-<family>`` (that model family, or group, left out)."""
-    strategy, *options = name.replace("-sh", "+-sh").split("+")
+    single best pipeline), ``+best`` (the best_quality preset's final model), ``+l2`` /
+    ``-l2`` (a second stacking layer forced on / off) and ``+no-<family>`` (that model
+    family, or group, left out)."""
+    strategy, *options = name.replace("-sh", "+-sh").replace("-l2", "+-l2").split("+")
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r} in {name!r}: one of {STRATEGIES}")
     settings: dict[str, Any] = {"strategy": strategy, "ensemble_size": 1}
@@ -158,12 +160,16 @@ def search_settings(name: str) -> dict[str, Any]:
             settings["ensemble_size"] = "auto"
         elif option == "rs":
             settings["reshuffle_splits"] = True
+        elif option == "best":
+            settings.update(preset="best_quality", ensemble_size="auto")
+        elif option in ("l2", "-l2"):
+            settings["second_layer"] = option == "l2"
         elif option.startswith("no-"):
             settings.setdefault("exclude", []).append(option[3:])
         else:
             raise ValueError(
                 f"unknown option {option!r} in {name!r}: es, sh, -sh, cv, cvK, cvKxR, holdout, "
-                "rs, ens or no-<family>"
+                "rs, ens, best, l2, -l2 or no-<family>"
             )
     return settings
 
@@ -323,7 +329,8 @@ def write_outputs(
         "(1 = the best setting's on that dataset and seed, 0 = the worst's). Names: "
         "`+es` early stopping in boosting trials, `+sh` / `-sh` successive halving on / off, "
         "`+cvK` / `+cvKxR` K-fold cross-validation (repeated R times), `+ens` the default "
-        "final ensemble (else the single best pipeline), `+no-<family>` a family left out. "
+        "final ensemble (else the single best pipeline), `+best` the best_quality preset's final "
+        "model, `+l2` / `-l2` a second stacking layer on / off, `+no-<family>` a family left out. "
         "Validation losses (the anytime table) compare across resamplings only roughly: "
         "each setting scores its trials on its own splits.",
         "",
@@ -403,7 +410,9 @@ def main() -> None:
         default=",".join(STRATEGIES),
         help="comma-separated: bo, random, evolution, each optionally with +es (early "
         "stopping), +sh or -sh (successive halving on or off), +cv, +cvK, +cvKxR or +holdout "
-        "(resampling), +ens (the default final ensemble), +no-<family> (a family left out)",
+        "(resampling), +ens (the default final ensemble), +best (the best_quality final "
+        "model), +l2 or -l2 (a second stacking layer on or off), +no-<family> (a family left "
+        "out)",
     )
     parser.add_argument(
         "--priors", type=int, default=0, help="also a stratified sample of N prior tasks"

@@ -99,6 +99,11 @@ def _member(
                 "the final model is the constant baseline (no trial could be refit); there is "
                 "no fitted pipeline to export. Fit again with a larger time_budget."
             )
+        if name == "SecondLayerModel":
+            raise OnnxExportError(
+                f"the final model has a second stacking layer{where}, which has no ONNX "
+                "export. Fit with second_layer=False (the CLI's --second-layer no)."
+            )
         raise OnnxExportError(f"the final model is a {name}{where}, which has no ONNX export.")
     steps = list(pipeline.steps)
     by_column = isinstance(steps[0][1], ColumnTransformer)
