@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.data import REGRESSION
+from automl.constant_model import constant_model, constant_prediction
 from automl.ensemble import Ensemble, select_ensemble
 from automl.final_model_report import (
     ConstantReason,
@@ -29,12 +29,12 @@ from automl.metrics import Metric
 from automl.presets import AUTO
 from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
 from automl.sample_weight import weighted_rows, weights_of
-from automl.second_layer import SecondLayer, pick_first_layer, run_second_layer
+from automl.second_layer import SecondLayer, second_layer_of
 from automl.settings import Settings
 from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model, meta_predict
 from automl.training_data import PreparedData
 from automl.trials.early_stopping import refit_config
-from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit, make_executor
+from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
 from automl.trials.request import RefitRequest, TrialData
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
@@ -97,26 +97,8 @@ class FinalModelBuilder:
         or none finished)."""
         if self.layer_data is None or self.folds is None or not self.bags():
             return None
-        folds = self.folds
-        first = pick_first_layer(self.ledger.ranked(full_fidelity=True), folds.has)
-        executor = self.executor
-
-        def layer_executor(data: TrialData) -> TrialExecutor:
-            return make_executor(
-                data,
-                executor.n_workers,
-                executor.n_threads,
-                fit_memory_limit_mb=self.settings.fit_memory_limit_mb,
-            )
-
-        self.layer = run_second_layer(
-            self.layer_data,
-            first,
-            layer_executor,
-            metric=self.settings.metric,
-            random_state=self.settings.random_state,
-            deadline=self.deadline,
-            memory_limit_mb=self.settings.memory_limit_mb,
+        self.layer = second_layer_of(
+            self.layer_data, self.ledger, self.folds, self.executor, self.settings, self.deadline
         )
         return self.layer
 
@@ -308,12 +290,8 @@ class FinalModelBuilder:
                 max_members=self.settings.ensemble_max_members,
                 random_state=self.settings.random_state,
             )
-            log.info(
-                "stacking: held-out %s %.6g vs greedy selection %.6g",
-                self.metric.name,
-                self.metric.to_score(comparison.stacking_loss),
-                self.metric.to_score(comparison.greedy_loss),
-            )
+            scores = map(self.metric.to_score, (comparison.stacking_loss, comparison.greedy_loss))
+            log.info("stacking: held-out %s %.6g vs greedy %.6g", self.metric.name, *scores)
             if comparison.stacking_wins:
                 picked = [(index, 1) for index in range(top)]
                 validation_loss, stacked = comparison.stacking_loss, True
@@ -437,23 +415,3 @@ def bags_fold_models(ensemble_refit: bool | str, resampling: Resampling) -> bool
     if ensemble_refit == AUTO:
         return len(resampling.splits) > 1
     return not ensemble_refit
-
-
-def constant_prediction(prepared: PreparedData, n: int) -> np.ndarray:
-    """What the constant model predicts: class frequencies, or the mean (weighted, with
-    sample weights)."""
-    weights = prepared.sample_weight
-    if prepared.task == REGRESSION:
-        return np.full(n, float(np.average(prepared.y, weights=weights)))
-    counts = np.bincount(prepared.y, weights=weights, minlength=len(prepared.classes))
-    return np.tile(counts / counts.sum(), (n, 1))
-
-
-def constant_model(prepared: PreparedData) -> Any:
-    """The last resort, when no trial could be refit: a fitted dummy estimator."""
-    from sklearn.dummy import DummyClassifier, DummyRegressor
-
-    model = DummyRegressor() if prepared.task == REGRESSION else DummyClassifier(strategy="prior")
-    return model.fit(
-        np.zeros((len(prepared.y), 1)), prepared.y, sample_weight=prepared.sample_weight
-    )

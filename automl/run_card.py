@@ -72,6 +72,11 @@ class MemberCard:
     weight: float
     score: float | None
     fitted_on: str  # "all rows" or "fold models"
+    layer: int = 1  # 2: a second stacking layer's trial, numbered apart (automl.second_layer)
+
+    @property
+    def label(self) -> str:
+        return f"{'layer-2 ' if self.layer == 2 else ''}trial {self.trial_id}"
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,7 @@ def make_run_card(
     kinds.update({name: "text" for name in schema.text})
     report = outcome.report
     members = tuple(
-        MemberCard(m.trial_id, m.model, m.weight, m.score, m.fitted_on.value)
+        MemberCard(m.trial_id, m.model, m.weight, m.score, m.fitted_on.value, m.layer)
         for m in outcome.members
     )
     recorded = settings.recorded()

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import wait
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,9 +31,12 @@ import pandas as pd
 from automl.data import REGRESSION
 from automl.fold_store import FoldStore
 from automl.ledger import TrialLedger
-from automl.trials.executor import TrialExecutor, collect_trial
+from automl.trials.executor import TrialExecutor, collect_trial, make_executor
 from automl.trials.request import TrialData, TrialRequest
 from automl.trials.result import TrialResult
+
+if TYPE_CHECKING:
+    from automl.settings import Settings
 
 log = logging.getLogger("automl")
 
@@ -199,3 +202,33 @@ def run_second_layer(
         folds.close()
         return None
     return SecondLayer(first, ledger, folds)
+
+
+def second_layer_of(
+    data: TrialData,
+    ledger: TrialLedger,
+    folds: FoldStore,
+    executor: TrialExecutor,
+    settings: Settings,
+    deadline: float,
+) -> SecondLayer | None:
+    """The second layer over the search's ``ledger``, on workers like ``executor``'s."""
+    first = pick_first_layer(ledger.ranked(full_fidelity=True), folds.has)
+
+    def layer_executor(widened: TrialData) -> TrialExecutor:
+        return make_executor(
+            widened,
+            executor.n_workers,
+            executor.n_threads,
+            fit_memory_limit_mb=settings.fit_memory_limit_mb,
+        )
+
+    return run_second_layer(
+        data,
+        first,
+        layer_executor,
+        metric=settings.metric,
+        random_state=settings.random_state,
+        deadline=deadline,
+        memory_limit_mb=settings.memory_limit_mb,
+    )

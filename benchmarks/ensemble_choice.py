@@ -72,8 +72,9 @@ def _timed(predict: Any, X: Any) -> tuple[Any, float]:
 def _capture(X_test: Any, captured: dict[str, Any]) -> Any:
     """A final-model builder that first predicts the test rows with every candidate's fold
     models (kept for the 50 best trials), then builds as usual."""
+    from automl.constant_model import constant_prediction
     from automl.data import align_columns, to_model_frame
-    from automl.final_model import FinalModelBuilder, constant_prediction
+    from automl.final_model import FinalModelBuilder
 
     class Capturing(FinalModelBuilder):
         def build(self) -> Any:

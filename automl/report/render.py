@@ -56,9 +56,7 @@ def render(report: ReportInput) -> str:
     if report.importance is not None:
         plots.append(("importance", figures.feature_importance(report.importance, report.metric)))
     if report.card is not None and report.card.final_model.members:
-        members = [
-            (f"trial {m.trial_id} ({m.model})", m.weight) for m in report.card.final_model.members
-        ]
+        members = [(f"{m.label} ({m.model})", m.weight) for m in report.card.final_model.members]
         plots.append(("weights", figures.ensemble_weights(members)))
     if report.compared:
         plots.insert(0, ("compared", figures.compared_anytime(report.compared, report.metric)))
@@ -104,7 +102,7 @@ def card_sections(card: RunCard) -> list[tuple[str, list[tuple[str, str]]]]:
     for kind in data.column_kinds.values():
         kinds[kind] = kinds.get(kind, 0) + 1
     members = "; ".join(
-        f"trial {m.trial_id} {m.model} x{m.weight:.3f} ({m.fitted_on})" for m in final.members
+        f"{m.label} {m.model} x{m.weight:.3f} ({m.fitted_on})" for m in final.members
     )
     sources = ", ".join(f"{k}: {v}" for k, v in search.warm_start_sources.items()) or "none"
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(search.trials_by_status.items()))
