@@ -31,6 +31,7 @@ from automl.sample_weight import check_splits, count_weighted
 from automl.scratch import remove_stale_scratch
 from automl.search import SuccessiveHalving, halving_fidelities, make_strategy
 from automl.search_loop import Progress, SearchLoop
+from automl.second_layer import LAYER_FAMILIES
 from automl.second_layer import unusable as second_layer_unusable
 from automl.settings import Settings
 from automl.space import BUILTIN_FAMILIES, PipelineSpace, TextFeatureNames
@@ -201,6 +202,7 @@ def run_search(
             refit_members=not bags_fold_models(settings.ensemble_refit, resampling),
             time_budget=settings.time_budget,
             second_layer=layer_data is not None,
+            stacking=settings.stacking,
         )
         loop = SearchLoop(
             executor,
@@ -244,6 +246,7 @@ def run_search(
                 cores=cores,
                 folds=folds,
                 layer_data=None if interrupted else layer_data,
+                selection_seconds=reserve.selection_seconds(ENSEMBLE_CANDIDATES + LAYER_FAMILIES),
             ).build()
         if final.report.kind == FinalKind.CONSTANT:
             warnings.warn(

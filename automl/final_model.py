@@ -73,12 +73,14 @@ class FinalModelBuilder:
         cores: int,
         folds: FoldStore | None = None,
         layer_data: TrialData | None = None,
+        selection_seconds: float = 0.0,
     ) -> None:
         self.executor, self.ledger, self.prepared = executor, ledger, prepared
         self.settings, self.resampling, self.metric = settings, resampling, metric
         self.deadline, self.cores, self.folds = deadline, cores, folds
         self.layer_data = layer_data  # given: a second stacking layer is tried on these data
         self.layer: SecondLayer | None = None
+        self.selection_seconds = selection_seconds  # ensemble selection's, after the layer
 
     def build(self) -> FinalModel:
         final = self.single()
@@ -97,8 +99,9 @@ class FinalModelBuilder:
         or none finished)."""
         if self.layer_data is None or self.folds is None or not self.bags():
             return None
+        deadline = self.deadline - self.selection_seconds  # selection still runs after it
         self.layer = second_layer_of(
-            self.layer_data, self.ledger, self.folds, self.executor, self.settings, self.deadline
+            self.layer_data, self.ledger, self.folds, self.executor, self.settings, deadline
         )
         return self.layer
 
@@ -224,7 +227,7 @@ class FinalModelBuilder:
         the selection keeps one member, or time runs out. A member whose refit fails uses its
         fold models, or is dropped and the remaining weights renormalized. With stacking on,
         a meta-model over the best candidates replaces greedy selection where it wins on
-        held-out validation folds.
+        held-out validation folds. With a second layer, its trials are candidates too.
         """
         rows = self._validation_rows()
         y_val = self.prepared.y[rows]
@@ -298,7 +301,7 @@ class FinalModelBuilder:
         if len(picked) < minimum:
             return None
         limit = self._time_left()
-        if limit <= 0.5:
+        if limit <= 0.5 and not bagging:  # bagged members need no refit, only loading
             log.warning(
                 "no time left to refit the ensemble's members; keeping the best single model"
             )
@@ -311,7 +314,7 @@ class FinalModelBuilder:
             (EnsembleMember(**{**vars(m), "weight": m.weight / total}), model, index)
             for m, model, index in fitted
         ]
-        fitted.sort(key=lambda item: (-item[0].weight, item[0].trial_id))
+        fitted.sort(key=lambda item: (-item[0].weight, item[0].layer, item[0].trial_id))
         members = [member for member, _, _ in fitted]
         member_predictions = [predictions[index] for _, _, index in fitted]
         if stacked:  # the meta-model learns from the members that were fitted

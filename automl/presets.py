@@ -52,9 +52,7 @@ PRESETS = {
         ensemble_max_latency=None,
         ensemble_refit=AUTO,
         stacking=True,
-        description="bagged fold models, a second stacking layer, greedy selection or a "
-        "meta-model, no latency target",
-        second_layer=True,
+        description="bagged fold models, greedy selection or stacking, no latency target",
     ),
 }
 

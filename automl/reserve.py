@@ -22,6 +22,7 @@ import numpy as np
 from automl.ledger import TrialLedger
 from automl.metrics import Metric
 from automl.second_layer import layer_seconds, pick_first_layer
+from automl.stacking import META_FOLDS
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
 
@@ -59,10 +60,11 @@ class Reserve:
         refit_members: bool = True,
         time_budget: float = float("inf"),
         second_layer: bool = False,
+        stacking: bool = False,
     ) -> None:
         self.ledger, self.resampling, self.n_workers = ledger, resampling, n_workers
         self.ensemble_size, self.refit_members = ensemble_size, refit_members
-        self.second_layer = second_layer
+        self.second_layer, self.stacking = second_layer, stacking
         self.metric, self.y = metric, y
         self.cap = RESERVE_CAP * time_budget
         self.metric_seconds = 0.0
@@ -80,6 +82,12 @@ class Reserve:
             self.metric.loss(self.y[rows], result.predictions[rows])
             self.metric_seconds = time.perf_counter() - started
 
+    def selection_seconds(self, candidates: int) -> float:
+        """Greedy selection's time over ``candidates``; with stacking, also its comparison
+        with the meta-model, which selects again on each of ``META_FOLDS`` folds."""
+        once = self.ensemble_size * candidates * self.metric_seconds
+        return once * (1 + META_FOLDS) if self.stacking else once
+
     def seconds(self) -> float:
         ranked = self.ledger.ranked()  # asked before every submission: rank once
         if not ranked:
@@ -87,8 +95,7 @@ class Reserve:
         top = ranked[: RESERVED_MEMBERS + 1]
         reserve = refit_estimate(top[0], self.resampling) + REFIT_OVERHEAD
         if self.ensemble_size > 1:
-            candidates = min(len(ranked), ENSEMBLE_CANDIDATES)
-            reserve += self.ensemble_size * candidates * self.metric_seconds
+            reserve += self.selection_seconds(min(len(ranked), ENSEMBLE_CANDIDATES))
             if self.refit_members:  # bagged members are their fold models: nothing to refit
                 others = sum(refit_estimate(t, self.resampling) for t in top[1:])
                 reserve += others / self.n_workers

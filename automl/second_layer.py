@@ -43,6 +43,7 @@ log = logging.getLogger("automl")
 LAYER_FAMILIES = 4  # first-layer columns come from the best trial of this many families
 COLUMN_PREFIX = "__layer1_"  # the extra columns' names; a user column may not start with it
 LAYER_SAFETY = 1.3  # predicted second-layer time = its trials' first-layer durations x this
+MIN_SECONDS = 1.0  # with less left before the deadline, the second layer is not started
 
 
 def pick_first_layer(
@@ -154,12 +155,19 @@ def run_second_layer(
     rows = data.resampling.validation_rows
     if len(first) < 2 or any(not np.isfinite(t.predictions[rows]).all() for t in first):
         return None
+    if deadline - time.time() < MIN_SECONDS:
+        log.info("second layer: skipped, the budget is spent")
+        return None
     columns = layer_columns([t.predictions for t in first], data.task)
     widened = replace(data, X=with_layer_columns(data.X, columns))
     ledger = TrialLedger()
     folds = FoldStore(ledger, capacity=len(first))
-    executor = make_executor(widened)
     started = time.time()
+    try:
+        executor = make_executor(widened)
+    except BaseException:
+        folds.close()
+        raise
     try:
         requests = [
             TrialRequest(
@@ -188,6 +196,9 @@ def run_second_layer(
                 result.duration,
             )
             ledger.add(result)
+    except BaseException:
+        folds.close()
+        raise
     finally:
         executor.close()
     finished = ledger.ranked()

@@ -8,6 +8,7 @@ import pytest
 from automl.ledger import TrialLedger
 from automl.metrics import get_metric
 from automl.reserve import REFIT_OVERHEAD, RESERVE_CAP, Reserve, refit_estimate
+from automl.second_layer import LAYER_SAFETY
 from automl.trials.resampling import make_resampling
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
@@ -61,3 +62,30 @@ def test_one_slow_member_does_not_end_the_search_it_is_capped():
     uncapped = refit_estimate(ledger.ranked()[1], HOLDOUT) / 2
     assert uncapped > 600
     assert reserve.seconds() == pytest.approx(RESERVE_CAP * 600)
+
+
+def test_a_second_layer_reserves_its_trials_time_spread_over_the_workers():
+    cv = make_resampling(5, task="binary", y=Y, random_state=0)
+
+    def reserve(second_layer: bool) -> Reserve:
+        return Reserve(
+            ledger,
+            cv,
+            n_workers=2,
+            ensemble_size=25,
+            metric=get_metric("roc_auc", "binary"),
+            y=Y,
+            refit_members=False,
+            time_budget=600,
+            second_layer=second_layer,
+        )
+
+    ledger = TrialLedger()
+    trials = [("lightgbm", 3.0), ("lightgbm", 9.0), ("svm", 5.0), ("knn", 1.0)]
+    for trial_id, (family, duration) in enumerate(trials):
+        trial = _trial(trial_id, loss=0.1 + trial_id / 100, fit_time=1.0, fidelity=1.0)
+        trial.config, trial.duration, trial.predictions = {"model": family}, duration, Y * 1.0
+        ledger.add(trial)
+    # the best trial of each family runs again: lightgbm 3 s, svm 5 s, knn 1 s, on 2 workers
+    extra = reserve(True).seconds() - reserve(False).seconds()
+    assert extra == pytest.approx((3.0 + 5.0 + 1.0) * LAYER_SAFETY / 2)

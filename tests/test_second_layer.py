@@ -218,10 +218,10 @@ FIT = dict(
 )
 
 
-def test_best_quality_fits_and_predicts_through_a_second_layer(caplog, tmp_path):
+def test_a_fit_predicts_through_a_second_layer(caplog, tmp_path):
     X, y = X_RINGS.iloc[TRAIN], Y_RINGS[TRAIN]
     with caplog.at_level("INFO", logger="automl"):
-        model = AutoMLClassifier(preset="best_quality", **FIT).fit(X, y)
+        model = AutoMLClassifier(preset="best_quality", second_layer=True, **FIT).fit(X, y)
     assert any(r.getMessage().startswith("second layer: ") for r in caplog.records)
     again = pickle.loads(pickle.dumps(model))
     proba = again.predict_proba(X_RINGS.iloc[TEST])
@@ -232,7 +232,7 @@ def test_best_quality_fits_and_predicts_through_a_second_layer(caplog, tmp_path)
     with pytest.raises(onnx.OnnxExportError, match="has no ONNX export"):
         onnx.export_onnx(model, tmp_path / "model.onnx", X)
     # reproducible: the same trials, and the same final model
-    twice = AutoMLClassifier(preset="best_quality", **FIT).fit(X, y)
+    twice = AutoMLClassifier(preset="best_quality", second_layer=True, **FIT).fit(X, y)
     assert twice.ensemble_ == model.ensemble_
     np.testing.assert_allclose(twice.predict_proba(X_RINGS.iloc[TEST]), proba)
 
