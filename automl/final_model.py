@@ -97,7 +97,7 @@ class FinalModelBuilder:
     def _second_layer(self) -> SecondLayer | None:
         """The second stacking layer's trials, run now until the deadline (None: not tried,
         or none finished)."""
-        if self.layer_data is None or self.folds is None or not self.bags():
+        if self.layer_data is None or self.folds is None:  # the engine checked it can run
             return None
         deadline = self.deadline - self.selection_seconds  # selection still runs after it
         self.layer = second_layer_of(

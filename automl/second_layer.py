@@ -31,6 +31,7 @@ import pandas as pd
 from automl.data import REGRESSION
 from automl.fold_store import FoldStore
 from automl.ledger import TrialLedger
+from automl.stacking import member_predictions
 from automl.trials.executor import TrialExecutor, collect_trial, make_executor
 from automl.trials.request import TrialData, TrialRequest
 from automl.trials.result import TrialResult
@@ -89,12 +90,6 @@ def with_layer_columns(X: pd.DataFrame, columns: np.ndarray) -> pd.DataFrame:
     return pd.concat([X, extra], axis=1)
 
 
-def first_layer_predictions(models: Sequence[Any], X: Any, task: str) -> list[np.ndarray]:
-    if task == REGRESSION:
-        return [np.asarray(m.predict(X), dtype=np.float64).ravel() for m in models]
-    return [np.asarray(m.predict_proba(X), dtype=np.float64) for m in models]
-
-
 class SecondLayerModel:
     """A second-layer pipeline's fold models over the first layer's bagged fold models."""
 
@@ -102,7 +97,7 @@ class SecondLayerModel:
         self.first, self.model, self.task = first, model, task
 
     def _widened(self, X: pd.DataFrame) -> pd.DataFrame:
-        predictions = first_layer_predictions(self.first, X, self.task)
+        predictions = member_predictions(self.first, X, self.task)
         return with_layer_columns(X, layer_columns(predictions, self.task))
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -143,7 +138,7 @@ def unusable(data: TrialData, reshuffled: bool) -> str | None:
 def run_second_layer(
     data: TrialData,
     first: list[TrialResult],
-    make_executor: Callable[[TrialData], TrialExecutor],
+    executor_for: Callable[[TrialData], TrialExecutor],
     *,
     metric: Any,
     random_state: int,
@@ -164,7 +159,7 @@ def run_second_layer(
     folds = FoldStore(ledger, capacity=len(first))
     started = time.time()
     try:
-        executor = make_executor(widened)
+        executor = executor_for(widened)
     except BaseException:
         folds.close()
         raise

@@ -106,6 +106,14 @@ def compare_on_folds(
     return StackingComparison(float(loss_of(y, meta_out)), float(loss_of(y, greedy_out)))
 
 
+def member_predictions(models: Sequence[Any], X: Any, task: str) -> list[np.ndarray]:
+    """Each fitted model's predictions for ``X``: values for a regression, else class
+    probabilities."""
+    if task == REGRESSION:
+        return [np.asarray(m.predict(X), dtype=np.float64).ravel() for m in models]
+    return [np.asarray(m.predict_proba(X), dtype=np.float64) for m in models]
+
+
 class StackedEnsemble:
     """Fitted members and a meta-model over their predictions."""
 
@@ -113,9 +121,7 @@ class StackedEnsemble:
         self.members, self.meta, self.task, self.width = members, meta, task, width
 
     def _member_predictions(self, X: Any) -> list[np.ndarray]:
-        if self.task == REGRESSION:
-            return [np.asarray(m.predict(X), dtype=np.float64).ravel() for m in self.members]
-        return [np.asarray(m.predict_proba(X), dtype=np.float64) for m in self.members]
+        return member_predictions(self.members, X, self.task)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         return meta_predict(self.meta, self._member_predictions(X), self.task, self.width)
