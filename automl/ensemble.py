@@ -9,6 +9,7 @@ worse than the best single member's (the first round picks exactly that member).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ def select_ensemble(
     max_members: int | None = None,
     costs: Sequence[float] | None = None,
     max_cost: float | None = None,
+    deadline: float | None = None,
 ) -> Selection:
     """Greedy selection with replacement over ``predictions`` (validation rows only).
 
@@ -52,6 +54,8 @@ def select_ensemble(
     only they can be picked again. With ``costs`` (each candidate's prediction latency) and
     ``max_cost``, a new member is only added while the members' summed cost stays within
     ``max_cost`` (picking a member again costs nothing: its predictions are computed once).
+    Past ``deadline`` (a ``time.time()`` value) no further round starts; the best rounds so far
+    are kept, so selection costs bounded time (it scores rounds x candidates averages).
     """
     if not len(predictions):
         raise ValueError("ensemble selection needs at least one candidate")
@@ -69,6 +73,8 @@ def select_ensemble(
     best_round, best_loss, best_counts = 0, np.inf, {}
     cost = np.zeros(len(stacked)) if costs is None else np.asarray(costs, dtype=float)
     for round_ in range(1, rounds + 1):
+        if round_ > 1 and deadline is not None and time.time() > deadline:
+            break
         spent = sum(cost[i] for i in counts)
         full = max_members is not None and len(counts) >= max_members
         allowed = np.array(

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from automl.combination import choose_combination
 from automl.constant_model import constant_model, constant_prediction
-from automl.ensemble import Ensemble, select_ensemble
+from automl.ensemble import Ensemble
 from automl.final_model_report import (
     ConstantReason,
     EnsembleMember,
@@ -31,7 +32,7 @@ from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
 from automl.sample_weight import weighted_rows, weights_of
 from automl.second_layer import SecondLayer, second_layer_of
 from automl.settings import Settings
-from automl.stacking import StackedEnsemble, compare_on_folds, fit_meta_model, meta_predict
+from automl.stacking import StackedEnsemble, fit_meta_model, meta_predict
 from automl.training_data import PreparedData
 from automl.trials.early_stopping import refit_config
 from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
@@ -44,7 +45,6 @@ log = logging.getLogger("automl")
 
 SINGLE_REFIT_TRIES = 3  # the best trials a single final model may come from
 FOLD_FALLBACKS = SINGLE_REFIT_TRIES  # fold models kept for the single model's fallback
-STACK_MEMBERS = 10  # the best candidates a stacking meta-model combines
 
 
 @dataclass
@@ -154,14 +154,24 @@ class FinalModelBuilder:
         )
 
     def single(self) -> FinalModel:
-        """The best trial refit on all rows. If its refit fails, is cut off, or is predicted
-        not to finish in the time left: the best trial's own fold models, which scored exactly
-        its validation loss. Only when those are missing too, the next best trials (their
-        refits run in parallel with the best's); a constant only when no trial finished."""
+        """The best trial refit on all rows; when bagging, its fold models as they are.
+
+        If its refit fails, is cut off, or is predicted not to finish in the time left: the
+        best trial's own fold models, which scored exactly its validation loss. Only when those
+        are missing too, the next best trials (their refits run in parallel with the best's);
+        a constant only when no trial finished."""
         ranked = self.ledger.ranked()
         if not ranked:
             report = FinalModelReport(FinalKind.CONSTANT, constant_reason=ConstantReason.NO_TRIAL)
             return FinalModel(constant_model(self.prepared), None, report, [])
+        best = ranked[0]
+        if self.bags() and self.folds is not None and self.folds.has(best.trial_id):
+            # bagging: the best trial's fold models are the model, as they are for members
+            member = EnsembleMember.of(best, 1.0, FitOn.FOLD_MODELS, FoldReason.NO_REFIT)
+            report = FinalModelReport(
+                FinalKind.SINGLE, members=(member,), resampled=self._resampled()
+            )
+            return FinalModel(self.folds.load(best.trial_id), best, report, [member])
         candidates = []  # the best, and the next ones while those before have no fold models
         for trial in ranked[:SINGLE_REFIT_TRIES]:
             candidates.append(trial)
@@ -220,14 +230,14 @@ class FinalModelBuilder:
         """Ensemble selection on the stored predictions; the other members refit in parallel
         (or, when bagging, their fold models used as they are).
 
-        Runs after the best single trial was refit, so a model exists whatever happens here;
-        that fitted model is reused if the trial is a member. If every refit of the best
+        Runs after the single model was built (refit, or bagged), so a model exists whatever
+        happens here; it is reused if its trial is a member. If every refit of the best
         failed, even a one-member "ensemble" of fold models beats the constant fallback.
         None (keep the single model) when fewer than two trials beat a constant predictor,
         the selection keeps one member, or time runs out. A member whose refit fails uses its
-        fold models, or is dropped and the remaining weights renormalized. With stacking on,
-        a meta-model over the best candidates replaces greedy selection where it wins on
-        held-out validation folds. With a second layer, its trials are candidates too.
+        fold models, or is dropped and the remaining weights renormalized. How members are
+        combined (greedy weights or a stacking meta-model) is ``choose_combination``'s choice.
+        With a second layer, its trials are candidates too.
         """
         rows = self._validation_rows()
         y_val = self.prepared.y[rows]
@@ -264,40 +274,21 @@ class FinalModelBuilder:
             latency_of(t) + (first_latency if n == 2 else 0.0) for t, n in zip(candidates, layers)
         ]
         predictions = [t.predictions[rows] for t in candidates]
-        try:
-            selection = select_ensemble(
-                predictions,
-                y_val,
-                loss_of,
-                rounds=self.settings.ensemble_size,
-                random_state=None,  # candidates are ranked
-                max_members=self.settings.ensemble_max_members,
-                costs=latency,
-                max_cost=self.settings.ensemble_max_latency,
-            )
-        except ValueError as error:  # no candidate fits the latency cap
-            log.warning("ensemble: %s; keeping the best single model", error)
+        combination = choose_combination(
+            predictions,
+            y_val,
+            loss_of,
+            self.metric,
+            self.prepared.task,
+            self.settings,
+            costs=latency,
+            deadline=time.time() + self._time_left(),
+            # stacking is unweighted: with sample weights, greedy selection (weighted) decides
+            stacking=self.settings.stacking and self.prepared.sample_weight is None,
+        )
+        if combination is None:
             return None
-        picked = sorted(selection.weights.items(), key=lambda item: (-item[1], item[0]))
-        validation_loss, stacked = selection.loss, False
-        # stacking is unweighted: with sample weights, greedy selection (weighted) decides
-        unweighted = self.prepared.sample_weight is None
-        if self.settings.stacking and unweighted and len(candidates) >= 2:
-            top = min(STACK_MEMBERS, len(candidates))
-            comparison = compare_on_folds(
-                predictions[:top],
-                y_val,
-                self.prepared.task,
-                self.metric.loss,
-                rounds=self.settings.ensemble_size,
-                max_members=self.settings.ensemble_max_members,
-                random_state=self.settings.random_state,
-            )
-            scores = map(self.metric.to_score, (comparison.stacking_loss, comparison.greedy_loss))
-            log.info("stacking: held-out %s %.6g vs greedy %.6g", self.metric.name, *scores)
-            if comparison.stacking_wins:
-                picked = [(index, 1) for index in range(top)]
-                validation_loss, stacked = comparison.stacking_loss, True
+        picked, stacked = combination.picked, combination.stacked
         if len(picked) < minimum:
             return None
         limit = self._time_left()
@@ -334,7 +325,7 @@ class FinalModelBuilder:
             members=tuple(members),
             dropped=len(picked) - len(members),
             metric=self.metric.name,
-            validation_score=self.metric.to_score(validation_loss),
+            validation_score=self.metric.to_score(combination.validation_loss),
             resampled=self._resampled(),
         )
         if refit_trial is None:  # the heaviest first-layer trial (second-layer ones stand on it)

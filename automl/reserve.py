@@ -1,9 +1,11 @@
 """Seconds kept at the end of the search for building the final model.
 
-Always: refitting the best trial on all rows. With ``ensemble_size`` > 1 also ensemble
-selection (rounds x candidates x one metric evaluation, timed on the first result) and
-refitting the next ``RESERVED_MEMBERS`` best trials, spread over the workers (unless the
-members are bagged fold models). With a second stacking layer, its trials too: the first
+Refitting the best trial on all rows (unless the final model is bagged: its fold models as
+they are). With ``ensemble_size`` > 1 also ensemble selection (rounds x candidates x one
+metric evaluation, timed on the first result) and refitting the next ``RESERVED_MEMBERS``
+best trials, spread over the workers (unless bagged). Selection and the stacking comparison
+also stop at the final model's deadline, so an estimate that is short costs ensemble rounds,
+not the budget. With a second stacking layer, its trials too: the first
 layer's trial durations, spread over the workers (``automl.second_layer``).
 
 The reserve is capped at ``RESERVE_CAP`` of the time budget. On large data one slow trial
@@ -93,7 +95,9 @@ class Reserve:
         if not ranked:
             return REFIT_OVERHEAD
         top = ranked[: RESERVED_MEMBERS + 1]
-        reserve = refit_estimate(top[0], self.resampling) + REFIT_OVERHEAD
+        reserve = REFIT_OVERHEAD
+        if self.refit_members:  # bagging: the best trial's fold models need no refit either
+            reserve += refit_estimate(top[0], self.resampling)
         if self.ensemble_size > 1:
             reserve += self.selection_seconds(min(len(ranked), ENSEMBLE_CANDIDATES))
             if self.refit_members:  # bagged members are their fold models: nothing to refit

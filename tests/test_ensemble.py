@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import time
 
 import numpy as np
 import pytest
@@ -228,3 +229,15 @@ def test_first_pick_is_the_first_of_equally_good_candidates():
     ranked = [predictions[best], predictions[best].copy()] + predictions  # a tie at the top
     selection = select_ensemble(ranked, y, loss, rounds=1)
     assert selection.weights == {0: 1}
+
+
+def test_selection_past_its_deadline_stops_after_the_first_round():
+    y, predictions = _candidates("multiclass", 3)
+    loss = get_metric("log_loss", "multiclass").loss
+    full = select_ensemble(predictions, y, loss, rounds=20)
+    cut = select_ensemble(predictions, y, loss, rounds=20, deadline=time.time() - 1)
+    assert full.size > 1 and len(full.history) > 1
+    assert len(cut.history) == 1 and cut.size == 1
+    assert cut.loss == pytest.approx(min(loss(y, p) for p in predictions))
+    later = select_ensemble(predictions, y, loss, rounds=20, deadline=time.time() + 60)
+    assert later.weights == full.weights

@@ -198,3 +198,61 @@ def test_the_final_model_stacks_only_where_the_preset_allows_and_stacking_wins(p
     else:
         assert final.report.kind == FinalKind.ENSEMBLE
         assert not np.allclose(final.model.predict(X_new), [4.0, 1.0], atol=0.5)
+
+
+def test_a_comparison_that_cannot_end_before_its_deadline_is_abandoned():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=400), rng.normal(size=400)
+    loss = get_metric(None, "regression").loss
+    late = compare_on_folds([a, b], a + b, "regression", loss, rounds=10, deadline=time.time())
+    assert late is None
+    soon = time.time() + 60
+    assert compare_on_folds([a, b], a + b, "regression", loss, rounds=10, deadline=soon)
+
+
+class CountingExecutor(ColumnExecutor):
+    def __init__(self):
+        self.refits = 0
+
+    def refit(self, request, **limits):
+        self.refits += 1
+        return super().refit(request, **limits)
+
+
+@pytest.mark.parametrize("ensemble_refit", [False, True])
+def test_a_bagged_single_model_is_the_best_trials_fold_models_without_a_refit(ensemble_refit):
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = X["a"] + 0.1 * X["b"]
+    prepared = prepare_training_data(X, y, classification=False)
+    resampling = make_resampling("cv", task="regression", y=prepared.y)
+    metric = get_metric(None, "regression")
+    ledger = TrialLedger()
+    store = FoldStore(ledger, 5)
+    for trial_id, column in enumerate(["a", "b"]):
+        ledger.add(_column_trial(trial_id, column, prepared.X, prepared.y, resampling, metric))
+    params = {"ensemble_size": 1, "ensemble_refit": ensemble_refit}
+    settings = make_settings(AutoMLRegressor(**params).get_params())
+    executor = CountingExecutor()
+    final = FinalModelBuilder(
+        executor,
+        ledger,
+        prepared,
+        settings,
+        resampling,
+        metric,
+        deadline=time.time() + 30,
+        cores=2,
+        folds=store,
+    ).build()
+    store.close()
+    assert final.report.kind == FinalKind.SINGLE and final.best.trial_id == 0
+    (member,) = final.members
+    if ensemble_refit:
+        assert executor.refits == 1 and member.fitted_on == FitOn.ALL_ROWS
+    else:
+        assert executor.refits == 0
+        assert member.fitted_on == FitOn.FOLD_MODELS
+        assert member.fold_reason == FoldReason.NO_REFIT
+    X_new = pd.DataFrame({"a": [1.0, -2.0], "b": [3.0, 0.0]})
+    assert np.allclose(final.model.predict(X_new), [1.0, -2.0])

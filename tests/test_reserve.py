@@ -89,3 +89,25 @@ def test_a_second_layer_reserves_its_trials_time_spread_over_the_workers():
     # the best trial of each family runs again: lightgbm 3 s, svm 5 s, knn 1 s, on 2 workers
     extra = reserve(True).seconds() - reserve(False).seconds()
     assert extra == pytest.approx((3.0 + 5.0 + 1.0) * LAYER_SAFETY / 2)
+
+
+def test_a_bagged_final_model_reserves_no_refit():
+    cv = make_resampling(5, task="binary", y=Y, random_state=0)
+    ledger = TrialLedger()
+
+    def reserve(refit_members: bool) -> Reserve:
+        return Reserve(
+            ledger,
+            cv,
+            n_workers=2,
+            ensemble_size=1,
+            metric=get_metric("roc_auc", "binary"),
+            y=Y,
+            refit_members=refit_members,
+            time_budget=600,
+        )
+
+    ledger.add(_trial(0, loss=0.1, fit_time=4.0, fidelity=1.0))
+    refits, bagged = reserve(True), reserve(False)
+    assert refits.seconds() == pytest.approx(refit_estimate(ledger[0], cv) + REFIT_OVERHEAD)
+    assert bagged.seconds() == REFIT_OVERHEAD
