@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -70,6 +70,7 @@ class SearchOutcome:
     fingerprint: str | None = None  # the training data's (automl.fingerprint)
     warm_sources: dict[str, int] | None = None  # where the starting configurations came from
     history_failed: bool = False  # the store failed mid-run (and said so once)
+    layer_trials: list[TrialResult] = field(default_factory=list)  # the second layer's
 
 
 def run_search(
@@ -278,6 +279,7 @@ def run_search(
         fingerprint=start.fingerprint,
         warm_sources=dict(start.warm.sources),
         history_failed=recorder is not None and recorder.failed,
+        layer_trials=final.layer_trials,
     )
 
 

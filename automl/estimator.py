@@ -196,6 +196,7 @@ class _AutoMLBase(BaseEstimator):
         self.metric_ = outcome.metric.name
         self.resampling_ = outcome.resampling.description
         self.trials_ = [t.summary() for t in outcome.ledger.by_id()]
+        self.layer_trials_ = [t.summary() for t in outcome.layer_trials]
         self.best_config_ = None if best is None else dict(best.config)
         self.best_score_ = None if best is None else best.score
         self.refit_ = outcome.report
@@ -235,16 +236,25 @@ class _AutoMLBase(BaseEstimator):
         """One row per trial, best first: model family, score, status, time and configuration.
 
         Trials fit on all training rows rank above those of successive halving's smaller rungs
-        (``fidelity`` < 1), whose scores are not comparable. On a binary task scored on labels,
-        ``threshold`` is the decision threshold each trial was scored at.
+        (``fidelity`` < 1), whose scores are not comparable. With a second stacking layer, its
+        trials (``layer_trials_``) are ranked among them, and a ``layer`` column says which.
+        On a binary task scored on labels, ``threshold`` is the decision threshold each trial
+        was scored at.
         """
         check_is_fitted(self, "trials_")
-        rows = sorted(self.trials_, key=lambda t: rank_key(t["fidelity"], t["loss"], t["trial_id"]))
+        second = getattr(self, "layer_trials_", [])  # absent from models saved before it
+        rows = [{**t, "layer": 1} for t in self.trials_] + [{**t, "layer": 2} for t in second]
+        rows.sort(key=lambda t: (*rank_key(t["fidelity"], t["loss"], t["trial_id"]), t["layer"]))
         table = pd.DataFrame(rows)
         if table.empty:
             return table
-        weights = {m["trial_id"]: m["weight"] for m in getattr(self, "ensemble_", [])}
-        table["ensemble_weight"] = table["trial_id"].map(weights).fillna(0.0)
+        weights = {
+            (m.get("layer", 1), m["trial_id"]): m["weight"] for m in getattr(self, "ensemble_", [])
+        }
+        keys = zip(table["layer"], table["trial_id"])
+        table["ensemble_weight"] = [weights.get(key, 0.0) for key in keys]
+        if not second:
+            table = table.drop(columns=["layer"])
         table = table.rename(columns={"score": self.metric_})
         table.insert(0, "rank", np.arange(1, len(table) + 1))
         if "threshold" in table and table["threshold"].isna().all():

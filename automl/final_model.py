@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -55,6 +55,7 @@ class FinalModel:
     members: list[EnsembleMember]
     # an ensemble's predictions for the validation rows (a single model's are its trial's)
     validation_predictions: np.ndarray | None = None
+    layer_trials: list[TrialResult] = field(default_factory=list)  # the second layer's
 
 
 class FinalModelBuilder:
@@ -92,6 +93,8 @@ class FinalModelBuilder:
                     self.layer.close()
             if ensemble is not None:
                 final = ensemble
+            if self.layer is not None:
+                final.layer_trials = self.layer.ledger.by_id()
         return self._with_threshold(final)
 
     def _second_layer(self) -> SecondLayer | None:

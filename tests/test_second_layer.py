@@ -228,6 +228,18 @@ def test_a_fit_predicts_through_a_second_layer(caplog, tmp_path):
     assert proba.shape == (len(TEST), 2) and np.allclose(proba.sum(axis=1), 1)
     # on the rings, members of the second layer are chosen (the data are fixed, the trials too)
     assert {m["layer"] for m in model.ensemble_} == {1, 2}
+    # its trials are listed apart, and ranked with the first layer's on the leaderboard
+    assert 1 <= len(model.layer_trials_) <= LAYER_FAMILIES
+    board = model.leaderboard()
+    assert len(board) == len(model.trials_) + len(model.layer_trials_)
+    assert (board["layer"] == 2).sum() == len(model.layer_trials_)
+    full = board[board["fidelity"] == 1]["roc_auc"].dropna()
+    assert list(full) == sorted(full, reverse=True)
+    weights = {(m["layer"], m["trial_id"]): m["weight"] for m in model.ensemble_}
+    chosen = board[board["ensemble_weight"] > 0]
+    assert dict(zip(zip(chosen["layer"], chosen["trial_id"]), chosen["ensemble_weight"])) == (
+        pytest.approx(weights)
+    )
     onnx = pytest.importorskip("automl.onnx_export")
     with pytest.raises(onnx.OnnxExportError, match="has no ONNX export"):
         onnx.export_onnx(model, tmp_path / "model.onnx", X)
@@ -246,5 +258,6 @@ def test_second_layer_off_and_bad_values(caplog):
         )
     assert not any(r.getMessage().startswith("second layer") for r in caplog.records)
     assert all(m["layer"] == 1 for m in model.ensemble_)
+    assert model.layer_trials_ == [] and "layer" not in model.leaderboard()
     with pytest.raises(ValueError, match="second_layer must be 'auto', True or False"):
         AutoMLClassifier(second_layer="sometimes").fit(X, y)
