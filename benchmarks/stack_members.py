@@ -50,6 +50,7 @@ COLUMNS = [
 KEY = ["dataset", "seed", "budget"]
 STACKED = 10
 SETS = ["top10", "families", "greedy"]
+BASELINE = "no stacking"  # greedy selection alone
 
 
 def candidate_sets(families: list[str], greedy_picks: list[int]) -> dict[str, list[int]]:
@@ -174,7 +175,7 @@ def write_tables(args: Any) -> None:
         "AUC for binary tasks (higher is better), log loss for multiclass and RMSE for "
         "regression (lower is better). `auto` is the meta-model where it wins the held-out "
         "comparison, else greedy selection. Rank 1 is best among the sets' `auto` results and "
-        "greedy selection alone (ties share the mean rank).",
+        f"greedy selection alone (`{BASELINE}`; ties share the mean rank).",
         "",
     ]
     for budget, part in frame.groupby("budget"):
@@ -194,7 +195,7 @@ def _summary(part: Any) -> list[str]:
     for _, row in part.iterrows():
         variants = json.loads(row["variants"])
         sign = -1 if row["task"] == "binary" else 1  # rank on a loss
-        scores = {"greedy": row["greedy_score"], **{k: v["auto"] for k, v in variants.items()}}
+        scores = {BASELINE: row["greedy_score"], **{k: v["auto"] for k, v in variants.items()}}
         ranks = pd.Series({k: sign * v for k, v in scores.items()}).round(10).rank()
         for name in scores:
             value = variants.get(name, {})
@@ -216,8 +217,8 @@ def _summary(part: Any) -> list[str]:
                 name,
                 f"{rows['rank'].mean():.2f}",
                 *(f"{by_task.get(task, float('nan')):.2f}" for task in common.TASKS),
-                "" if name == "greedy" else f"{int(rows['wins'].sum())}/{len(rows)}",
-                "" if name == "greedy" else f"{rows['n'].median():g}",
+                "" if name == BASELINE else f"{int(rows['wins'].sum())}/{len(rows)}",
+                "" if name == BASELINE else f"{rows['n'].median():g}",
             )
         )
     out.sort(key=lambda r: float(r[1]))
@@ -237,7 +238,7 @@ def _per_dataset(part: Any) -> list[str]:
         ]
         rows.append((row["dataset"], row["task"], f"{row['greedy_score']:.4f}", *cells))
     return common.markdown_table(
-        ["dataset", "task", "greedy", *SETS], rows, right=range(2, 3 + len(SETS))
+        ["dataset", "task", BASELINE, *SETS], rows, right=range(2, 3 + len(SETS))
     )
 
 
