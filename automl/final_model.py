@@ -129,8 +129,12 @@ class FinalModelBuilder:
         final.report = replace(final.report, decision_threshold=threshold)
         return final
 
+    def _end(self) -> float:
+        """When the final model must be built: the search's deadline plus the refit grace."""
+        return self.deadline + refit_grace(self.settings.time_budget)
+
     def _time_left(self) -> float:
-        return self.deadline + refit_grace(self.settings.time_budget) - time.time()
+        return self._end() - time.time()
 
     def _submit_refit(self, trial: TrialResult, limit: float, threads: int) -> Any:
         request = RefitRequest(
@@ -285,7 +289,7 @@ class FinalModelBuilder:
             self.prepared.task,
             self.settings,
             costs=latency,
-            deadline=time.time() + self._time_left(),
+            deadline=self._end(),
             # stacking is unweighted: with sample weights, greedy selection (weighted) decides
             stacking=self.settings.stacking and self.prepared.sample_weight is None,
         )
