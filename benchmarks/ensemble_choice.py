@@ -31,10 +31,10 @@ it. Outputs (resumable): ``benchmarks/results/ensemble_choice.csv`` and
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from benchmarks import common, pinned
+from benchmarks.captured_run import _timed, captured_fit, run_specs
 
 OUT = common.RESULTS / "ensemble_choice.csv"
 TABLE = common.BENCHMARKS / "ENSEMBLE_CHOICE.md"
@@ -57,113 +57,34 @@ COLUMNS = [
     "timestamp",
 ]
 KEY = ["dataset", "seed", "budget"]
-CANDIDATES = 50
 GREEDY = [(10, None), (25, None), (50, None), (25, 5), (25, 3), (50, 5)]
 LATENCY_CAPS = [10.0, 25.0, 50.0]
 STACK_SIZES = [5, 10]
 
 
-def _timed(predict: Any, X: Any) -> tuple[Any, float]:
-    started = time.perf_counter()
-    out = predict(X)
-    return out, (time.perf_counter() - started) * 1e6 / max(1, len(X))
-
-
-def _capture(X_test: Any, captured: dict[str, Any]) -> Any:
-    """A final-model builder that first predicts the test rows with every candidate's fold
-    models (kept for the 50 best trials), then builds as usual."""
-    from automl.constant_model import constant_prediction
-    from automl.data import align_columns, to_model_frame
-    from automl.final_model import FinalModelBuilder
-
-    class Capturing(FinalModelBuilder):
-        def build(self) -> Any:
-            prepared = self.prepared
-            rows = self.resampling.validation_rows
-            y_val = prepared.y[rows]
-            baseline = self.metric.loss(y_val, constant_prediction(prepared, len(rows)))
-            started = time.perf_counter()
-            frame = to_model_frame(prepared.schema, align_columns(prepared.schema, X_test))
-            prep_ms = (time.perf_counter() - started) * 1e6 / max(1, len(X_test))
-            members = []
-            for trial in self.ledger.ranked(full_fidelity=True):
-                if len(members) >= CANDIDATES:
-                    break
-                if trial.predictions is None or not trial.loss < baseline:
-                    continue
-                if self.folds is None or not self.folds.has(trial.trial_id):
-                    continue
-                model = self.folds.load(trial.trial_id)
-                predict = model.predict if prepared.task == "regression" else model.predict_proba
-                test, latency = _timed(predict, frame)
-                members.append((trial, trial.predictions[rows], test, latency))
-            captured.update(
-                rows=rows,
-                y_val=y_val,
-                metric=self.metric,
-                prepared=prepared,
-                frame=frame,
-                prep_ms=prep_ms,
-                members=members,
-                resampling=self.resampling.description,
-            )
-            return super().build()
-
-    return Capturing
-
-
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
-    import automl.engine as engine
-    from automl import AutoMLClassifier, AutoMLRegressor
     from automl.ensemble import select_ensemble
     from automl.stacking import compare_on_folds, fit_meta_model, meta_predict
     from automl.trials.evaluation import fit_pipeline
 
     seed = int(spec["seed"])
-    data = common.split(spec["dataset"], seed)
-    captured: dict[str, Any] = {}
-    engine.FinalModelBuilder = _capture(data.X_test, captured)
-    cls = AutoMLClassifier if data.classification else AutoMLRegressor
-    model = cls(
-        time_budget=spec["budget"],
-        n_jobs=1,
-        ensemble_size=25,  # keeps the 50 best trials' fold models
-        history=None,
-        warm_start=common.unseen_metabase(spec["dataset"]),
-        random_state=seed,
-        verbose=0,
-    )
-    started = time.time()
-    model.fit(data.X_train, data.y_train)
-    fit_time = time.time() - started
-    members = captured.get("members") or []
-    if not members:
+    run = captured_fit(spec)
+    if not run.candidates:
         return {"status": "crashed", "error": "no candidate with fold models"}
-    task = captured["prepared"].task
-    classes = model.classes_ if data.classification else None
-    y_val, loss_of, prep_ms = captured["y_val"], captured["metric"].loss, captured["prep_ms"]
-    width = 1 if task == "regression" else len(classes)
-    oof = [m[1].astype(np.float64) for m in members]
-    tests = [np.asarray(m[2], dtype=np.float64) for m in members]
-    latency = [m[3] for m in members]
-
-    def score(prediction: Any) -> float:
-        return common.test_score(data.task, data.y_test, classes, prediction, data.all_classes)
-
+    task, y_val, loss_of, prep_ms = run.task, run.y_val, run.loss_of, run.prep_ms
+    oof, tests = run.oof, run.tests
+    latency = [c.latency_us for c in run.candidates]
     variants: dict[str, dict[str, float]] = {}
 
-    def add(name: str, weights: dict[int, float], test: Any = None, ms: Any = None) -> None:
-        total = sum(weights.values())
-        if test is None:
-            test = sum(w / total * tests[i] for i, w in weights.items())
-            ms = sum(latency[i] for i in weights)
-        variants[name] = {"score": score(test), "ms": prep_ms + ms, "members": len(weights)}
+    def add(name: str, weights: dict[int, float]) -> None:
+        ms = sum(latency[i] for i in weights)
+        score = run.score(run.weighted(weights))
+        variants[name] = {"score": score, "ms": prep_ms + ms, "members": len(weights)}
 
     add("single_bagged", {0: 1})
-    prepared = captured["prepared"]
-    best = members[0][0]
+    prepared = run.prepared
 
     def refit(config: dict[str, Any]) -> tuple[Any, float]:
         fitted = fit_pipeline(
@@ -175,11 +96,11 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
             random_state=seed,
         )
         predict = fitted.predict if task == "regression" else fitted.predict_proba
-        return _timed(predict, captured["frame"])
+        return _timed(predict, run.frame)
 
-    single_test, single_ms = refit(best.config)
+    single_test, single_ms = refit(run.candidates[0].trial.config)
     variants["single_refit"] = {
-        "score": score(single_test),
+        "score": run.score(single_test),
         "ms": prep_ms + single_ms,
         "members": 1,
     }
@@ -204,12 +125,12 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         if index == 0:
             test, ms = single_test, single_ms
         else:
-            test, ms = refit(members[index][0].config)  # all rows: every class's column
+            test, ms = refit(run.candidates[index].trial.config)  # all rows: every class
         refit_tests.append(weight * np.asarray(test, dtype=np.float64))
         refit_ms += ms
     total = sum(weights.values())
     variants["greedy25_refit"] = {
-        "score": score(sum(refit_tests) / total),
+        "score": run.score(sum(refit_tests) / total),
         "ms": prep_ms + refit_ms,
         "members": len(weights),
     }
@@ -217,9 +138,9 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     for k in STACK_SIZES:
         top = min(k, len(oof))
         meta = fit_meta_model(oof[:top], y_val, task)
-        test = meta_predict(meta, tests[:top], task, width)
+        test = meta_predict(meta, tests[:top], task, run.width)
         variants[f"stack{k}"] = {
-            "score": score(test),
+            "score": run.score(test),
             "ms": prep_ms + sum(latency[:top]),
             "members": top,
         }
@@ -230,38 +151,20 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     variants["stack_auto"] = dict(variants["stack10" if stack_wins else "greedy25"])
     return {
         "status": "ok",
-        "task": data.task,
-        "n_rows": data.n_rows,
-        "resampling": captured["resampling"],
-        "n_trials": len(model.trials_),
-        "candidates": len(members),
+        "task": run.data.task,
+        "n_rows": run.data.n_rows,
+        "resampling": run.resampling,
+        "n_trials": len(run.model.trials_),
+        "candidates": len(run.candidates),
         "stack_cv_loss": None if comparison is None else comparison.stacking_loss,
         "greedy_cv_loss": None if comparison is None else comparison.greedy_loss,
         "variants": json.dumps(variants),
-        "fit_time": fit_time,
+        "fit_time": run.fit_time,
     }
 
 
 def run_all(args: Any) -> None:
-    datasets = (
-        common.select_priors(args.priors, seed=0, max_rows=args.max_rows or None)
-        if args.priors
-        else list(common.select_datasets(args.datasets, max_rows=args.max_rows)["name"])
-    )
-    specs = [
-        {"dataset": name, "seed": seed, "budget": args.budget}
-        for seed in [int(s) for s in common.comma_list(args.seeds)]
-        for name in datasets
-    ]
-    pinned.run_pinned(
-        "benchmarks.ensemble_choice",
-        specs,
-        out=OUT,
-        columns=COLUMNS,
-        key=KEY,
-        parallel=args.parallel,
-        timeout=args.budget * 3 + 300,
-    )
+    run_specs("benchmarks.ensemble_choice", args, out=OUT, columns=COLUMNS, key=KEY)
 
 
 def write_tables(args: Any) -> None:

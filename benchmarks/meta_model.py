@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 from benchmarks import common, pinned
-from benchmarks.ensemble_choice import _capture
+from benchmarks.captured_run import captured_fit, run_specs
 
 OUT = common.RESULTS / "meta_model.csv"
 TABLE = common.BENCHMARKS / "META_MODEL.md"
@@ -61,48 +61,20 @@ def _make(scaled: bool, c: float) -> Any:
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     import warnings
 
-    import numpy as np
-
-    import automl.engine as engine
     import automl.stacking as stacking
-    from automl import AutoMLClassifier
     from automl.ensemble import select_ensemble
 
     warnings.filterwarnings("ignore")  # lbfgs convergence warnings of the unscaled variant
     seed = int(spec["seed"])
-    data = common.split(spec["dataset"], seed)
-    if not data.classification:
+    run = captured_fit(spec)
+    if not run.data.classification:
         return {"status": "skipped", "error": "regression: the meta-model is a linear regression"}
-    captured: dict[str, Any] = {}
-    engine.FinalModelBuilder = _capture(data.X_test, captured)
-    model = AutoMLClassifier(
-        time_budget=spec["budget"],
-        n_jobs=1,
-        ensemble_size=25,  # keeps the 50 best trials' fold models
-        history=None,
-        warm_start=common.unseen_metabase(spec["dataset"]),
-        random_state=seed,
-        verbose=0,
-    )
-    started = time.time()
-    model.fit(data.X_train, data.y_train)
-    fit_time = time.time() - started
-    members = captured.get("members") or []
-    if len(members) < 2:
+    if len(run.candidates) < 2:
         return {"status": "crashed", "error": "fewer than 2 candidates with fold models"}
-    task, classes = captured["prepared"].task, model.classes_
-    y_val, loss_of = captured["y_val"], captured["metric"].loss
-    oof = [m[1].astype(np.float64) for m in members]
-    tests = [np.asarray(m[2], dtype=np.float64) for m in members]
+    task, y_val, loss_of, oof, tests = run.task, run.y_val, run.loss_of, run.oof, run.tests
     top = min(STACKED, len(oof))
-
-    def score(prediction: Any) -> float:
-        return common.test_score(data.task, data.y_test, classes, prediction, data.all_classes)
-
     greedy = select_ensemble(oof, y_val, loss_of, rounds=25)
-    total = sum(greedy.weights.values())
-    greedy_test = sum(w / total * tests[i] for i, w in greedy.weights.items())
-    greedy_score = score(greedy_test)
+    greedy_score = run.score(run.weighted(greedy.weights))
     variants: dict[str, dict[str, Any]] = {}
     original = stacking.make_meta_model
     try:
@@ -111,7 +83,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
             started = time.perf_counter()
             meta = stacking.fit_meta_model(oof[:top], y_val, task)
             fit_seconds = time.perf_counter() - started
-            stacked_score = score(stacking.meta_predict(meta, tests[:top], task, len(classes)))
+            stacked_score = run.score(stacking.meta_predict(meta, tests[:top], task, run.width))
             started = time.perf_counter()
             comparison = stacking.compare_on_folds(
                 oof[:top], y_val, task, loss_of, rounds=25, random_state=seed
@@ -128,42 +100,19 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         stacking.make_meta_model = original
     return {
         "status": "ok",
-        "task": data.task,
-        "n_rows": data.n_rows,
-        "n_trials": len(model.trials_),
-        "candidates": len(members),
+        "task": run.data.task,
+        "n_rows": run.data.n_rows,
+        "n_trials": len(run.model.trials_),
+        "candidates": len(run.candidates),
         "greedy_score": greedy_score,
         "variants": json.dumps(variants),
-        "fit_time": fit_time,
+        "fit_time": run.fit_time,
     }
 
 
 def run_all(args: Any) -> None:
-    import pandas as pd
-
-    if args.priors:
-        tasks = pd.read_csv(common.priors_file(), keep_default_na=False)
-        task_of = {f"{common.PRIOR}{r.package}/{r.item}": r.task for r in tasks.itertuples()}
-        datasets = common.select_priors(args.priors, seed=0, max_rows=args.max_rows or None)
-    else:
-        catalog = common.select_datasets(args.datasets, max_rows=args.max_rows)
-        task_of = dict(zip(catalog["name"], catalog["task"]))
-        datasets = list(catalog["name"])
-    specs = [
-        {"dataset": name, "seed": seed, "budget": args.budget}
-        for seed in [int(s) for s in common.comma_list(args.seeds)]
-        for name in datasets
-        if task_of[name] != "regression"
-    ]
-    pinned.run_pinned(
-        "benchmarks.meta_model",
-        specs,
-        out=OUT,
-        columns=COLUMNS,
-        key=KEY,
-        parallel=args.parallel,
-        timeout=args.budget * 3 + 300,
-    )
+    tasks = ("binary", "multiclass")
+    run_specs("benchmarks.meta_model", args, out=OUT, columns=COLUMNS, key=KEY, tasks=tasks)
 
 
 def write_tables(args: Any) -> None:

@@ -23,11 +23,10 @@ Outputs (resumable): ``benchmarks/results/stack_members.csv`` and
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 from benchmarks import common, pinned
-from benchmarks.ensemble_choice import _capture
+from benchmarks.captured_run import captured_fit, run_specs
 
 OUT = common.RESULTS / "stack_members.csv"
 TABLE = common.BENCHMARKS / "STACK_MEMBERS.md"
@@ -69,48 +68,19 @@ def candidate_sets(families: list[str], greedy_picks: list[int]) -> dict[str, li
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     import warnings
 
-    import numpy as np
-
-    import automl.engine as engine
-    from automl import AutoMLClassifier, AutoMLRegressor
     from automl.ensemble import select_ensemble
     from automl.stacking import compare_on_folds, fit_meta_model, meta_predict
 
     warnings.filterwarnings("ignore")
     seed = int(spec["seed"])
-    data = common.split(spec["dataset"], seed)
-    captured: dict[str, Any] = {}
-    engine.FinalModelBuilder = _capture(data.X_test, captured)
-    cls = AutoMLClassifier if data.classification else AutoMLRegressor
-    model = cls(
-        time_budget=spec["budget"],
-        n_jobs=1,
-        ensemble_size=25,  # keeps the 50 best trials' fold models
-        history=None,
-        warm_start=common.unseen_metabase(spec["dataset"]),
-        random_state=seed,
-        verbose=0,
-    )
-    started = time.time()
-    model.fit(data.X_train, data.y_train)
-    fit_time = time.time() - started
-    members = captured.get("members") or []
-    if len(members) < 2:
+    run = captured_fit(spec)
+    if len(run.candidates) < 2:
         return {"status": "crashed", "error": "fewer than 2 candidates with fold models"}
-    task = captured["prepared"].task
-    classes = model.classes_ if data.classification else None
-    width = 1 if task == "regression" else len(classes)
-    y_val, loss_of = captured["y_val"], captured["metric"].loss
-    oof = [m[1].astype(np.float64) for m in members]
-    tests = [np.asarray(m[2], dtype=np.float64) for m in members]
-
-    def score(prediction: Any) -> float:
-        return common.test_score(data.task, data.y_test, classes, prediction, data.all_classes)
-
+    task, y_val, loss_of, oof, tests = run.task, run.y_val, run.loss_of, run.oof, run.tests
+    width, score = run.width, run.score
     greedy = select_ensemble(oof, y_val, loss_of, rounds=25)
-    total = sum(greedy.weights.values())
-    greedy_score = score(sum(w / total * tests[i] for i, w in greedy.weights.items()))
-    families = [str(m[0].config["model"]) for m in members]
+    greedy_score = score(run.weighted(greedy.weights))
+    families = [str(c.trial.config["model"]) for c in run.candidates]
     variants: dict[str, dict[str, Any]] = {}
     for name, chosen in candidate_sets(families, list(greedy.weights)).items():
         if len(chosen) < 2:  # nothing to stack: greedy selection stands
@@ -130,36 +100,18 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         }
     return {
         "status": "ok",
-        "task": data.task,
-        "n_rows": data.n_rows,
-        "n_trials": len(model.trials_),
-        "candidates": len(members),
+        "task": run.data.task,
+        "n_rows": run.data.n_rows,
+        "n_trials": len(run.model.trials_),
+        "candidates": len(run.candidates),
         "greedy_score": greedy_score,
         "variants": json.dumps(variants),
-        "fit_time": fit_time,
+        "fit_time": run.fit_time,
     }
 
 
 def run_all(args: Any) -> None:
-    datasets = (
-        common.select_priors(args.priors, seed=0, max_rows=args.max_rows or None)
-        if args.priors
-        else list(common.select_datasets(args.datasets, max_rows=args.max_rows)["name"])
-    )
-    specs = [
-        {"dataset": name, "seed": seed, "budget": args.budget}
-        for seed in [int(s) for s in common.comma_list(args.seeds)]
-        for name in datasets
-    ]
-    pinned.run_pinned(
-        "benchmarks.stack_members",
-        specs,
-        out=OUT,
-        columns=COLUMNS,
-        key=KEY,
-        parallel=args.parallel,
-        timeout=args.budget * 3 + 300,
-    )
+    run_specs("benchmarks.stack_members", args, out=OUT, columns=COLUMNS, key=KEY)
 
 
 def write_tables(args: Any) -> None:
