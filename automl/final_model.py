@@ -28,18 +28,17 @@ from automl.fold_store import FoldStore
 from automl.ledger import TrialLedger
 from automl.metrics import Metric
 from automl.presets import AUTO
+from automl.refits import Refits, fold_reason
 from automl.reserve import ENSEMBLE_CANDIDATES, refit_estimate, refit_grace
 from automl.sample_weight import weighted_rows, weights_of
 from automl.second_layer import SecondLayer, second_layer_of
 from automl.settings import Settings
 from automl.stacking import StackedEnsemble, fit_meta_model, meta_predict
 from automl.training_data import PreparedData
-from automl.trials.early_stopping import refit_config
-from automl.trials.executor import RefitOutcome, TrialExecutor, collect_refit
-from automl.trials.request import RefitRequest, TrialData
+from automl.trials.executor import TrialExecutor, collect_refit
+from automl.trials.request import TrialData
 from automl.trials.resampling import Resampling
 from automl.trials.result import TrialResult
-from automl.trials.status import TrialStatus
 
 log = logging.getLogger("automl")
 
@@ -79,6 +78,7 @@ class FinalModelBuilder:
         self.executor, self.ledger, self.prepared = executor, ledger, prepared
         self.settings, self.resampling, self.metric = settings, resampling, metric
         self.deadline, self.cores, self.folds = deadline, cores, folds
+        self.refits = Refits(executor, settings, cores)
         self.layer_data = layer_data  # given: a second stacking layer is tried on these data
         self.layer: SecondLayer | None = None
         self.selection_seconds = selection_seconds  # ensemble selection's, after the layer
@@ -136,30 +136,6 @@ class FinalModelBuilder:
     def _time_left(self) -> float:
         return self._end() - time.time()
 
-    def _submit_refit(self, trial: TrialResult, limit: float, threads: int) -> Any:
-        request = RefitRequest(
-            config=refit_config(trial.config, trial.rounds), random_state=self.settings.random_state
-        )
-        return self.executor.refit(
-            request,
-            time_limit=limit,
-            memory_limit_mb=self.settings.memory_limit_mb,
-            n_threads=threads,
-        )
-
-    def _refit_threads(self, n_refits: int) -> int:
-        """Threads per refit when ``n_refits`` run at once, one per worker."""
-        return max(1, self.cores // max(1, min(self.executor.n_workers, n_refits)))
-
-    def _fold_reason(self, outcome: RefitOutcome | None) -> FoldReason:
-        if outcome is None:
-            return FoldReason.WOULD_OVERRUN
-        return (
-            FoldReason.REFIT_CUT_OFF
-            if outcome.status == TrialStatus.TIMEOUT
-            else (FoldReason.REFIT_FAILED)
-        )
-
     def single(self) -> FinalModel:
         """The best trial refit on all rows; when bagging, its fold models as they are.
 
@@ -188,8 +164,8 @@ class FinalModelBuilder:
         to_refit = [
             t for t in candidates if limit > 0.5 and refit_estimate(t, self.resampling) <= limit
         ]
-        threads = self._refit_threads(len(to_refit))
-        futures = {t.trial_id: self._submit_refit(t, limit, threads) for t in to_refit}
+        threads = self.refits.threads(len(to_refit))
+        futures = {t.trial_id: self.refits.submit(t, limit, threads) for t in to_refit}
         outcomes = {trial_id: collect_refit(future) for trial_id, future in futures.items()}
         failed = 0
         for trial in candidates:
@@ -212,9 +188,7 @@ class FinalModelBuilder:
                     outcome.error,
                 )
             if self.folds is not None and self.folds.has(trial.trial_id):
-                member = EnsembleMember.of(
-                    trial, 1.0, FitOn.FOLD_MODELS, self._fold_reason(outcome)
-                )
+                member = EnsembleMember.of(trial, 1.0, FitOn.FOLD_MODELS, fold_reason(outcome))
                 report = FinalModelReport(
                     FinalKind.SINGLE,
                     failed_refits=failed,
@@ -389,9 +363,9 @@ class FinalModelBuilder:
                 continue
             else:
                 to_fit.append((index, weight))
-        threads = self._refit_threads(len(to_fit))
+        threads = self.refits.threads(len(to_fit))
         futures = [
-            (index, weight, self._submit_refit(candidates[index], limit, threads))
+            (index, weight, self.refits.submit(candidates[index], limit, threads))
             for index, weight in to_fit
         ]
         for index, weight, future in futures:
@@ -399,7 +373,7 @@ class FinalModelBuilder:
             trial = candidates[index]
             if outcome.ok:
                 fitted.append((EnsembleMember.of(trial, weight), outcome.model, index))
-            elif not use_folds(index, weight, self._fold_reason(outcome)):
+            elif not use_folds(index, weight, fold_reason(outcome)):
                 log.warning(
                     "refit of ensemble member %d failed (%s: %s); dropped",
                     trial.trial_id,

@@ -163,31 +163,38 @@ def _column_trial(trial_id, column, X, y, resampling, metric):
     )
 
 
-@pytest.mark.parametrize("preset, stacked", [("best_quality", True), ("default", False)])
-def test_the_final_model_stacks_only_where_the_preset_allows_and_stacking_wins(preset, stacked):
-    rng = np.random.default_rng(0)
+def _build_on_two_columns(y_of, params, executor=None, seed=0):
+    """The final model of two trials that each predict y from one column ('a' or 'b')."""
+    rng = np.random.default_rng(seed)
     X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
-    y = X["a"] + X["b"]  # each trial predicts one half: only a meta-model can add them up
-    prepared = prepare_training_data(X, y, classification=False)
+    prepared = prepare_training_data(X, y_of(X), classification=False)
     resampling = make_resampling("cv", task="regression", y=prepared.y)
     metric = get_metric(None, "regression")
     ledger = TrialLedger()
     store = FoldStore(ledger, 5)
     for trial_id, column in enumerate(["a", "b"]):
         ledger.add(_column_trial(trial_id, column, prepared.X, prepared.y, resampling, metric))
-    settings = make_settings(AutoMLRegressor(preset=preset).get_params())
-    final = FinalModelBuilder(
-        ColumnExecutor(),
-        ledger,
-        prepared,
-        settings,
-        resampling,
-        metric,
-        deadline=time.time() + 30,
-        cores=2,
-        folds=store,
-    ).build()
-    store.close()
+    settings = make_settings(AutoMLRegressor(**params).get_params())
+    try:
+        return FinalModelBuilder(
+            executor or ColumnExecutor(),
+            ledger,
+            prepared,
+            settings,
+            resampling,
+            metric,
+            deadline=time.time() + 30,
+            cores=2,
+            folds=store,
+        ).build()
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("preset, stacked", [("best_quality", True), ("default", False)])
+def test_the_final_model_stacks_only_where_the_preset_allows_and_stacking_wins(preset, stacked):
+    # each trial predicts one half: only a meta-model can add them up
+    final = _build_on_two_columns(lambda X: X["a"] + X["b"], {"preset": preset})
     X_new = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, -1.0]})
     if stacked:
         assert final.report.kind == FinalKind.STACKED and len(final.members) == 2
@@ -221,31 +228,9 @@ class CountingExecutor(ColumnExecutor):
 
 @pytest.mark.parametrize("ensemble_refit", [False, True])
 def test_a_bagged_single_model_is_the_best_trials_fold_models_without_a_refit(ensemble_refit):
-    rng = np.random.default_rng(1)
-    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
-    y = X["a"] + 0.1 * X["b"]
-    prepared = prepare_training_data(X, y, classification=False)
-    resampling = make_resampling("cv", task="regression", y=prepared.y)
-    metric = get_metric(None, "regression")
-    ledger = TrialLedger()
-    store = FoldStore(ledger, 5)
-    for trial_id, column in enumerate(["a", "b"]):
-        ledger.add(_column_trial(trial_id, column, prepared.X, prepared.y, resampling, metric))
-    params = {"ensemble_size": 1, "ensemble_refit": ensemble_refit}
-    settings = make_settings(AutoMLRegressor(**params).get_params())
     executor = CountingExecutor()
-    final = FinalModelBuilder(
-        executor,
-        ledger,
-        prepared,
-        settings,
-        resampling,
-        metric,
-        deadline=time.time() + 30,
-        cores=2,
-        folds=store,
-    ).build()
-    store.close()
+    params = {"ensemble_size": 1, "ensemble_refit": ensemble_refit}
+    final = _build_on_two_columns(lambda X: X["a"] + 0.1 * X["b"], params, executor, seed=1)
     assert final.report.kind == FinalKind.SINGLE and final.best.trial_id == 0
     (member,) = final.members
     if ensemble_refit:
