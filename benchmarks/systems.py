@@ -88,6 +88,7 @@ def fit_automl(
     budget: float,
     n_jobs: int,
     preset: str = "default",
+    **params: Any,
 ) -> Fitted:
     from automl import AutoMLClassifier, AutoMLRegressor
 
@@ -101,6 +102,7 @@ def fit_automl(
         verbose=0,
         history=None,  # each run independent: no resuming from earlier runs
         warm_start=unseen_metabase(dataset),
+        **params,
     )
     model.fit(X, y)
     return Fitted(
@@ -350,6 +352,12 @@ SYSTEMS: dict[str, System] = {
             "automl_best",
             "automl preset best_quality",
             partial(fit_automl, preset="best_quality"),
+            budgeted=True,
+        ),
+        System(
+            "automl_rs",
+            "automl with reshuffle_splits=True",
+            partial(fit_automl, reshuffle_splits=True),
             budgeted=True,
         ),
         System("lightgbm", "default LightGBM", fit_lightgbm, budgeted=False),
