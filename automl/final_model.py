@@ -77,7 +77,7 @@ class FinalModelBuilder:
     ) -> None:
         self.executor, self.ledger, self.prepared = executor, ledger, prepared
         self.settings, self.resampling, self.metric = settings, resampling, metric
-        self.deadline, self.cores, self.folds = deadline, cores, folds
+        self.deadline, self.folds = deadline, folds
         self.refits = Refits(executor, settings, cores)
         self.layer_data = layer_data  # given: a second stacking layer is tried on these data
         self.layer: SecondLayer | None = None

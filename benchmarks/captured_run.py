@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +28,24 @@ class Candidate:
     latency_us: float  # per test row
 
 
-@dataclass
+@dataclass(frozen=True)
 class CapturedRun:
     data: Any  # common.Split
     model: Any  # the fitted estimator
     fit_time: float
+    classes: Any  # the estimator's classes_ (None for regression)
+    # what the final-model builder saw, captured before it built
     candidates: list[Candidate]
-    task: str = ""
-    classes: Any = None
-    y_val: Any = None
-    loss_of: Callable[..., float] | None = None
-    prepared: Any = None
-    frame: Any = None  # the test rows as the models take them
-    prep_ms: float = 0.0  # the estimator's input preparation, ms per 1,000 rows
-    resampling: str = ""
-    oof: list[Any] = field(default_factory=list)
-    tests: list[Any] = field(default_factory=list)
+    task: str
+    y_val: Any
+    loss_of: Callable[..., float]
+    prepared: Any
+    frame: Any  # the test rows as the models take them
+    prep_ms: float  # the estimator's input preparation, ms per 1,000 rows
+    resampling: str
+    # the candidates' predictions as float64 (out-of-fold, test)
+    oof: list[Any]
+    tests: list[Any]
 
     @property
     def width(self) -> int:
@@ -59,7 +61,7 @@ class CapturedRun:
         return sum(w / total * self.tests[i] for i, w in weights.items())
 
 
-def _timed(predict: Any, X: Any) -> tuple[Any, float]:
+def timed(predict: Any, X: Any) -> tuple[Any, float]:
     started = time.perf_counter()
     out = predict(X)
     return out, (time.perf_counter() - started) * 1e6 / max(1, len(X))
@@ -91,7 +93,7 @@ def _capturing_builder(X_test: Any, captured: dict[str, Any]) -> Any:
                     continue
                 model = self.folds.load(trial.trial_id)
                 predict = model.predict if prepared.task == "regression" else model.predict_proba
-                test, latency = _timed(predict, frame)
+                test, latency = timed(predict, frame)
                 candidates.append(Candidate(trial, trial.predictions[rows], test, latency))
             captured.update(
                 task=prepared.task,
@@ -131,15 +133,17 @@ def captured_fit(spec: dict[str, Any]) -> CapturedRun:
     )
     started = time.time()
     model.fit(data.X_train, data.y_train)
-    run = CapturedRun(data, model, time.time() - started, captured.pop("candidates", []))
-    if not run.candidates:
-        return run
-    for name, value in captured.items():
-        setattr(run, name, value)
-    run.classes = model.classes_ if data.classification else None
-    run.oof = [np.asarray(c.oof, dtype=np.float64) for c in run.candidates]
-    run.tests = [np.asarray(c.test, dtype=np.float64) for c in run.candidates]
-    return run
+    fit_time = time.time() - started
+    candidates = captured["candidates"]
+    return CapturedRun(
+        data,
+        model,
+        fit_time,
+        model.classes_ if data.classification else None,
+        oof=[np.asarray(c.oof, dtype=np.float64) for c in candidates],
+        tests=[np.asarray(c.test, dtype=np.float64) for c in candidates],
+        **captured,
+    )
 
 
 def run_specs(

@@ -34,7 +34,7 @@ import json
 from typing import Any
 
 from benchmarks import common, pinned
-from benchmarks.captured_run import _timed, captured_fit, run_specs
+from benchmarks.captured_run import captured_fit, run_specs, timed
 
 OUT = common.RESULTS / "ensemble_choice.csv"
 TABLE = common.BENCHMARKS / "ENSEMBLE_CHOICE.md"
@@ -96,7 +96,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
             random_state=seed,
         )
         predict = fitted.predict if task == "regression" else fitted.predict_proba
-        return _timed(predict, run.frame)
+        return timed(predict, run.frame)
 
     single_test, single_ms = refit(run.candidates[0].trial.config)
     variants["single_refit"] = {
