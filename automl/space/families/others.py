@@ -30,6 +30,9 @@ def _build_knn(p: dict[str, Any], ctx: BuildContext) -> Any:
     return cls(n_neighbors=n_neighbors, weights=p["weights"], p=p["p"], n_jobs=ctx.n_threads)
 
 
+MLP_MAX_EPOCHS = 200  # an upper bound: training stops when held-out loss stops falling
+
+
 def _mlp_space(task: str) -> list[Hyperparameter]:
     return [
         Integer("hidden_units", (16, 512), default=100, log=True),
@@ -40,23 +43,21 @@ def _mlp_space(task: str) -> list[Hyperparameter]:
 
 
 def _build_mlp(p: dict[str, Any], ctx: BuildContext) -> Any:
-    from sklearn import neural_network
+    from automl.space.families.early_stopped_mlp import (
+        EarlyStoppedMLPClassifier,
+        EarlyStoppedMLPRegressor,
+    )
 
     options = dict(
         hidden_layer_sizes=(p["hidden_units"],) * p["n_layers"],
         alpha=p["alpha"],
         learning_rate_init=p["learning_rate_init"],
-        # No early stopping: it was on from 500 rows, so cross-validation folds (460 rows of
-        # diabetes) trained without it and the refit on all rows (576) with it -- and with a
-        # small learning rate, early stopping ends training after a few epochs: CV AUC 0.79,
-        # refit test AUC 0.19. A model must be built the same way for every fit of a trial.
-        early_stopping=False,
-        max_iter=200,
+        max_iter=MLP_MAX_EPOCHS,
         random_state=ctx.random_state,
     )
     if ctx.is_classification:
-        return neural_network.MLPClassifier(**options)
-    return scaled_target(neural_network.MLPRegressor(**options))
+        return EarlyStoppedMLPClassifier(**options)
+    return scaled_target(EarlyStoppedMLPRegressor(**options))
 
 
 def _svm_space(task: str) -> list[Hyperparameter]:
@@ -117,7 +118,7 @@ MLP = ModelFamily(
     _build_mlp,
     needs_scaling=True,
     low_cost={"hidden_units": 16},
-    preload=("sklearn.neural_network",),
+    preload=("sklearn.neural_network", "automl.space.families.early_stopped_mlp"),
     sparse_input=True,
 )
 SVM = ModelFamily(
