@@ -102,16 +102,27 @@ def priors_file() -> Path:
     )
 
 
-def select_priors(count: int, *, seed: int = 0, max_rows: int | None = 20_000) -> list[str]:
+def select_priors(
+    count: int,
+    *,
+    seed: int = 0,
+    max_rows: int | None = 20_000,
+    task_types: Sequence[str] = (),
+) -> list[str]:
     """A sample of ``count`` prior tasks, stratified by task type (in proportion to the list,
-    at least one of each), as ``prior:<package>/<item>`` names, smallest first. The priors
-    choose defaults; the shared datasets report them, so the data that picks a default is not
-    the data that judges it."""
+    at least one of each; only ``task_types`` if given), as ``prior:<package>/<item>`` names,
+    smallest first. The priors choose defaults; the shared datasets report them, so the data
+    that picks a default is not the data that judges it."""
     import pandas as pd
 
     tasks = pd.read_csv(priors_file(), keep_default_na=False)
     if max_rows:
         tasks = tasks[tasks["n_rows"] <= max_rows]
+    if task_types:
+        unknown = set(task_types) - set(tasks["task"])
+        if unknown:
+            raise SystemExit(f"error: no prior task of type {sorted(unknown)}")
+        tasks = tasks[tasks["task"].isin(task_types)]
     shares = tasks["task"].value_counts(normalize=True)
     picked = []
     for task, share in shares.items():

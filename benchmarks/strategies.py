@@ -143,8 +143,8 @@ def search_settings(name: str) -> dict[str, Any]:
     ``+cvKxR`` or ``+holdout`` (the resampling; without one it is "auto"), ``+rs`` (each
     trial's folds reshuffled), ``+ens`` (the default preset's final ensemble instead of the
     single best pipeline), ``+best`` (the best_quality preset's final model), ``+l2`` /
-    ``-l2`` (a second stacking layer forced on / off) and ``+no-<family>`` (that model
-    family, or group, left out)."""
+    ``-l2`` (a second stacking layer forced on / off), ``+no-<family>`` (that model
+    family, or group, left out) and ``+only-<family>`` (only that family or group searched)."""
     strategy, *options = name.replace("-sh", "+-sh").replace("-l2", "+-l2").split("+")
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r} in {name!r}: one of {STRATEGIES}")
@@ -166,10 +166,12 @@ def search_settings(name: str) -> dict[str, Any]:
             settings["second_layer"] = option == "l2"
         elif option.startswith("no-"):
             settings.setdefault("exclude", []).append(option[3:])
+        elif option.startswith("only-"):
+            settings.setdefault("include", []).append(option[5:])
         else:
             raise ValueError(
                 f"unknown option {option!r} in {name!r}: es, sh, -sh, cv, cvK, cvKxR, holdout, "
-                "rs, ens, best, l2, -l2 or no-<family>"
+                "rs, ens, best, l2, -l2, no-<family> or only-<family>"
             )
     return settings
 
@@ -182,7 +184,12 @@ def run_all(args: argparse.Namespace) -> None:
     if args.datasets:
         datasets = list(common.select_datasets(args.datasets, max_rows=args.max_rows)["name"])
     if args.priors:  # choose defaults on the priors, report them on the shared datasets
-        datasets += common.select_priors(args.priors, seed=0, max_rows=args.max_rows or None)
+        datasets += common.select_priors(
+            args.priors,
+            seed=0,
+            max_rows=args.max_rows or None,
+            task_types=common.comma_list(args.prior_tasks),
+        )
     for name in args.strategies.split(","):
         search_settings(name)  # a typo fails here, not in every child
     out, curves, _ = paths(args.tag)
@@ -330,7 +337,8 @@ def write_outputs(
         "`+es` early stopping in boosting trials, `+sh` / `-sh` successive halving on / off, "
         "`+cvK` / `+cvKxR` K-fold cross-validation (repeated R times), `+ens` the default "
         "final ensemble (else the single best pipeline), `+best` the best_quality preset's final "
-        "model, `+l2` / `-l2` a second stacking layer on / off, `+no-<family>` a family left out. "
+        "model, `+l2` / `-l2` a second stacking layer on / off, `+no-<family>` a family left "
+        "out, `+only-<family>` only that family. "
         "Validation losses (the anytime table) compare across resamplings only roughly: "
         "each setting scores its trials on its own splits.",
         "",
@@ -412,10 +420,16 @@ def main() -> None:
         "stopping), +sh or -sh (successive halving on or off), +cv, +cvK, +cvKxR or +holdout "
         "(resampling), +ens (the default final ensemble), +best (the best_quality final "
         "model), +l2 or -l2 (a second stacking layer on or off), +no-<family> (a family left "
-        "out)",
+        "out), +only-<family> (only that family searched)",
     )
     parser.add_argument(
         "--priors", type=int, default=0, help="also a stratified sample of N prior tasks"
+    )
+    parser.add_argument(
+        "--prior-tasks",
+        default="",
+        help="comma-separated task types the priors are drawn from (binary, multiclass, "
+        "regression); all by default",
     )
     parser.add_argument(
         "--tag",
