@@ -102,8 +102,8 @@ CASES = [
     ("elastic_net", "regression"),  # its target is standardized for the fit
     ("lightgbm", "regression"),
     ("xgboost", "regression"),
-    ("mlp", "multiclass"),  # early-stopped: converted as scikit-learn's perceptron
-    ("mlp", "regression"),
+    ("mlp", "multiclass"),
+    ("mlp", "regression"),  # its target is standardized for the fit
 ]
 
 

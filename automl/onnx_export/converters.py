@@ -32,8 +32,7 @@ def require_onnx_libraries() -> None:
 
 @cache
 def register_boosters() -> None:
-    """Register LightGBM's and XGBoost's converters, and those of this library's own pieces,
-    with skl2onnx, once per process."""
+    """Register LightGBM's and XGBoost's converters with skl2onnx, once per process."""
     import lightgbm
     import xgboost
     from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
@@ -42,15 +41,6 @@ def register_boosters() -> None:
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
         calculate_linear_regressor_output_shapes,
-    )
-    from skl2onnx.operator_converters.multilayer_perceptron import (
-        convert_sklearn_mlp_classifier,
-        convert_sklearn_mlp_regressor,
-    )
-
-    from automl.space.families.early_stopped_mlp import (
-        EarlyStoppedMLPClassifier,
-        EarlyStoppedMLPRegressor,
     )
 
     classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
@@ -90,20 +80,6 @@ def register_boosters() -> None:
     )
     update_registered_converter(
         CategoryMapper, "AutomlCategoryMapper", _category_mapper_shape, _category_mapper
-    )
-    # the early-stopped perceptrons are scikit-learn's, trained differently: the same graph
-    update_registered_converter(
-        EarlyStoppedMLPClassifier,
-        "AutomlEarlyStoppedMLPClassifier",
-        calculate_linear_classifier_output_shapes,
-        convert_sklearn_mlp_classifier,
-        options={**classifier_options, "output_class_labels": [False, True]},
-    )
-    update_registered_converter(
-        EarlyStoppedMLPRegressor,
-        "AutomlEarlyStoppedMLPRegressor",
-        calculate_linear_regressor_output_shapes,
-        convert_sklearn_mlp_regressor,
     )
 
 
