@@ -32,16 +32,20 @@ def require_onnx_libraries() -> None:
 
 @cache
 def register_boosters() -> None:
-    """Register LightGBM's and XGBoost's converters with skl2onnx, once per process."""
+    """Register LightGBM's and XGBoost's converters, and those of this library's own pieces,
+    with skl2onnx, once per process."""
     import lightgbm
     import xgboost
     from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
     from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
     from skl2onnx import update_registered_converter
+    from skl2onnx._supported_operators import sklearn_operator_name_map
     from skl2onnx.common.shape_calculator import (
         calculate_linear_classifier_output_shapes,
         calculate_linear_regressor_output_shapes,
     )
+
+    from automl.space.families.forest_prediction import STANDS_FOR
 
     classifier_options = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
     for model, alias, shapes, convert, options in [
@@ -81,6 +85,9 @@ def register_boosters() -> None:
     update_registered_converter(
         CategoryMapper, "AutomlCategoryMapper", _category_mapper_shape, _category_mapper
     )
+    # the forests that predict small batches faster hold scikit-learn's model: the same graph
+    for fast, original in STANDS_FOR.items():
+        sklearn_operator_name_map[fast] = sklearn_operator_name_map[original]
 
 
 class IndicatedImputer(SimpleImputer):

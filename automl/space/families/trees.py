@@ -33,13 +33,13 @@ def _forest_space(bootstrap_default: bool) -> Callable[[str], list[Hyperparamete
 
 def _forest_builder(kind: str) -> Callable[[dict[str, Any], BuildContext], Any]:
     def build(p: dict[str, Any], ctx: BuildContext) -> Any:
-        from sklearn import ensemble
+        from automl.space.families import forest_prediction as forests
 
         names = {
-            ("rf", True): ensemble.RandomForestClassifier,
-            ("rf", False): ensemble.RandomForestRegressor,
-            ("et", True): ensemble.ExtraTreesClassifier,
-            ("et", False): ensemble.ExtraTreesRegressor,
+            ("rf", True): forests.FastRandomForestClassifier,
+            ("rf", False): forests.FastRandomForestRegressor,
+            ("et", True): forests.FastExtraTreesClassifier,
+            ("et", False): forests.FastExtraTreesRegressor,
         }
         n_features = max(1, ctx.n_features)
         max_features = max(1, min(n_features, round(n_features ** p["max_features_exponent"])))
@@ -66,7 +66,7 @@ RANDOM_FOREST = ModelFamily(
     _forest_space(True),
     _forest_builder("rf"),
     low_cost={"n_estimators": 10},
-    preload=("sklearn.ensemble",),
+    preload=("sklearn.ensemble", "automl.space.families.forest_prediction"),
     group="trees",
     sparse_input=True,
 )
@@ -77,7 +77,7 @@ EXTRA_TREES = ModelFamily(
     _forest_space(False),
     _forest_builder("et"),
     low_cost={"n_estimators": 10},
-    preload=("sklearn.ensemble",),
+    preload=("sklearn.ensemble", "automl.space.families.forest_prediction"),
     group="trees",
     sparse_input=True,
 )
