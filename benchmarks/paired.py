@@ -19,9 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import markdown
+from benchmarks.common import LOWER_IS_BETTER, markdown
 
-LOWER_IS_BETTER = {"log_loss", "rmse", "mae"}
 TIE = 1e-12
 
 

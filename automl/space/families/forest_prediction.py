@@ -2,11 +2,11 @@
 overhead.
 
 scikit-learn predicts a forest tree by tree through joblib, and every tree's call validates its
-input again and enters a configuration context: about a hundred microseconds per tree whatever
-the batch size, so a forest of several hundred trees takes tens of milliseconds for a handful of
-rows and dominates an ensemble's prediction latency. These subclasses validate once and ask each
-fitted tree's ``tree_`` for its values directly: the same numbers, the same model. A large batch,
-where the trees' own work dominates and threads pay, goes scikit-learn's way.
+input again and enters a configuration context, a fixed cost per tree whatever the batch size,
+so a forest of several hundred trees dominates an ensemble's latency on a small batch. These
+subclasses validate once and ask each fitted tree's ``tree_`` for its values directly: the same
+numbers, the same model. A large batch, where the trees' own work dominates and threads pay,
+goes scikit-learn's way.
 """
 
 from __future__ import annotations
