@@ -16,6 +16,7 @@ from automl.space.families import (
     defined_families,
     linear,
     others,
+    torch_network,
     trees,
 )
 from automl.space.family import ModelFamily
@@ -31,6 +32,7 @@ BUILTIN_ORDER: tuple[ModelFamily, ...] = (
     trees.RANDOM_FOREST,
     linear.LOGISTIC_REGRESSION,
     linear.RIDGE,
+    torch_network.TORCH_NETWORK,  # offered only where torch is installed
     others.MLP,
     others.SVM,
     others.KNN,
