@@ -141,6 +141,7 @@ def run_search(
         sample_weight=weights,
         text=text,
         early_stopping=settings.early_stopping,
+        opt_in=tuple(f.name for f in space.families if f.opt_in),
     )
     layer_data = _second_layer_data(settings, data, reshuffle)
     # Worker processes take a second or two to start (imports, loading the data): start them

@@ -60,9 +60,13 @@ def test_space_has_a_version_and_own_names():
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_every_family_default_low_cost_and_random_configs_fit(task):
     prepared = mixed_data(task=task)
-    space = PipelineSpace(task, len(prepared.y), seed=0)
-    supporting = {name for name in BUILTIN_FAMILIES if FAMILIES[name].supports(task)}
-    assert set(space.family_names) == supporting  # every built-in family is offered and built
+    supporting = [
+        n for n in BUILTIN_FAMILIES if FAMILIES[n].supports(task) and FAMILIES[n].installed()
+    ]
+    by_default = {n for n in supporting if not FAMILIES[n].opt_in}
+    assert set(PipelineSpace(task, len(prepared.y)).family_names) == by_default
+    space = PipelineSpace(task, len(prepared.y), seed=0, include=supporting)
+    assert set(space.family_names) == set(supporting)  # every built-in family is built
     rng = np.random.default_rng(0)
     configs = [space.default_config(f) for f in space.family_names]
     configs += [space.low_cost_config(f) for f in space.family_names]
@@ -207,6 +211,7 @@ def test_the_default_order_is_every_builtin_family_strongest_first():
         "random_forest",
         "logistic_regression",
         "ridge",
+        "torch_network",
         "mlp",
         "svm",
         "knn",
@@ -240,7 +245,12 @@ def test_groups_are_declared_by_their_families():
 
 def test_every_builtin_family_preloads_the_module_its_model_comes_from():
     installed = [f for f in BUILTIN_ORDER if f.installed()]
-    assert set(preload_modules()) == {m for f in installed for m in f.preload} | set(
+    by_default = [f for f in installed if not f.opt_in]
+    assert set(preload_modules()) == {m for f in by_default for m in f.preload} | set(
+        PREPROCESSING_MODULES
+    )
+    searched = [f.name for f in installed]
+    assert set(preload_modules(searched)) == {m for f in installed for m in f.preload} | set(
         PREPROCESSING_MODULES
     )
     assert len(preload_modules()) == len(set(preload_modules()))

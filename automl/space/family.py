@@ -83,6 +83,10 @@ class ModelFamily:
     # The package an optional family needs (an extra): without it the family is not offered,
     # and naming it in include says how to install it.
     requires: str | None = None
+    # Searched only when include names it (or its group), never by default: a family whose
+    # trials cost much of a default budget and that did not pay for it where measured. Its
+    # preload modules are imported only by the workers of a search that includes it.
+    opt_in: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.preload, str) or not all(isinstance(m, str) for m in self.preload):

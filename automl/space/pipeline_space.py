@@ -114,7 +114,9 @@ class PipelineSpace:
                 f"{' '.join(sorted({str(f.requires) for f in missing}))}"
             )
         candidates = [f for f in candidates if f.installed()]
-        if included is not None:
+        if included is None:  # an opt-in family is searched only where include names it
+            candidates = [f for f in candidates if not f.opt_in]
+        else:
             wrong_task = [n for n in included if not FAMILIES[n].supports(task)]
             candidates = [f for f in candidates if f.name in set(included)]
             if not candidates:

@@ -73,10 +73,17 @@ def family_order() -> list[str]:
     return list(FAMILIES)
 
 
-def preload_modules() -> tuple[str, ...]:
+def preload_modules(searched: Iterable[str] = ()) -> tuple[str, ...]:
     """The modules a trial worker imports before its first trial: every registered family's
-    ``preload`` modules (of the installed ones), then the preprocessing's (each once)."""
-    modules = [m for f in FAMILIES.values() if f.installed() for m in f.preload]
+    ``preload`` modules (of the installed ones; of an opt-in family only when it is among
+    ``searched``), then the preprocessing's (each once)."""
+    wanted = set(searched)
+    modules = [
+        m
+        for f in FAMILIES.values()
+        if f.installed() and (not f.opt_in or f.name in wanted)
+        for m in f.preload
+    ]
     return tuple(dict.fromkeys([*modules, *PREPROCESSING_MODULES]))
 
 

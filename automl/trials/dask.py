@@ -80,7 +80,7 @@ class DaskExecutor(TrialExecutor):
         self._machine_cores = share.machine_cores
         self._client = client
         # computed here, in the client, so that families the user registered are included
-        self._modules = (*preload_modules(), WORKER_MODULE)
+        self._modules = (*preload_modules(data.opt_in), WORKER_MODULE)
         self._data = client.scatter(data, broadcast=True)
         self._pool = client.get_executor(pure=False)
 

@@ -197,7 +197,7 @@ class LocalExecutor(TrialExecutor):
         self._data = os.path.join(self._folder, "data.joblib")  # what run_task receives
         joblib.dump(data, self._data)
         # computed here, in the parent, so that families the user registered are included
-        self._modules = (*preload_modules(), WORKER_MODULE)
+        self._modules = (*preload_modules(data.opt_in), WORKER_MODULE)
         self._pool = worker_pool(n_workers, preload, (self._modules,))
 
     def _send(self, task: Callable[..., Any], *args: Any) -> Future:

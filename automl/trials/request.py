@@ -26,6 +26,7 @@ class TrialData:
     sample_weight: np.ndarray | None = None  # one per row (automl.sample_weight), or None
     text: TextFeatureNames = TextFeatureNames()  # free-text columns' features (automl.text)
     early_stopping: bool = False  # boosting trials stop on watched rows (trials.early_stopping)
+    opt_in: tuple[str, ...] = ()  # the opt-in families searched: their modules are preloaded
 
     def size_mb(self) -> float:
         """What a worker's copy of the data takes in memory."""

@@ -178,6 +178,7 @@ class _TorchNetwork(BaseEstimator):
             y_val = torch.from_numpy(self._targets(watched[1], fitting=False))
             w_val = torch.from_numpy(self._row_weights(y_val.numpy(), watched[2]))
         best_loss, best_epoch, best_state = np.inf, 0, None
+        self.validation_curve_: list[float] = []  # the watched rows' loss after each epoch
         for epoch in range(1, int(self.max_epochs) + 1):
             network.train()
             order = torch.randperm(n, generator=generator)
@@ -196,6 +197,7 @@ class _TorchNetwork(BaseEstimator):
             with torch.no_grad():
                 per_row = loss_of(network(X_val), y_val)
                 val_loss = float((per_row * w_val).sum() / w_val.sum())
+            self.validation_curve_.append(val_loss)
             if not np.isfinite(val_loss):
                 break
             if val_loss < best_loss:
@@ -334,5 +336,6 @@ TORCH_NETWORK = ModelFamily(
     low_cost={"hidden_units": 32, "n_layers": 1, "max_epochs": 5},
     preload=("torch",),
     requires="torch",
+    opt_in=True,
     early_stopping=EarlyStopping("max_epochs", _network_watched),
 )
