@@ -12,7 +12,7 @@ from ConfigSpace import Float, Integer
 from ConfigSpace.hyperparameters import Hyperparameter
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from automl.space.families.common import class_weight_space
+from automl.space.families.common import class_weight_space, own_watched_fit
 from automl.space.family import BuildContext, EarlyStopping, ModelFamily
 
 MISSING = "__missing__"  # CatBoost refuses missing values in a categorical feature
@@ -168,12 +168,6 @@ def _frame(X: Any) -> pd.DataFrame:
     return X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
 
 
-def _catboost_watched(
-    model: Any, X: Any, y: Any, X_val: Any, y_val: Any, weight: Any, weight_val: Any, patience: int
-) -> int:
-    return model.fit_watched(X, y, X_val, y_val, weight, weight_val, patience)
-
-
 CATBOOST = ModelFamily(
     "catboost",
     True,
@@ -185,5 +179,5 @@ CATBOOST = ModelFamily(
     preload=("catboost",),
     group="gbm",
     requires="catboost",
-    early_stopping=EarlyStopping("iterations", _catboost_watched),
+    early_stopping=EarlyStopping("iterations", own_watched_fit),
 )

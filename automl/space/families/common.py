@@ -18,6 +18,14 @@ def off(value: float) -> float:
     return 0.0 if value <= 1e-8 else float(value)
 
 
+def own_watched_fit(
+    model: Any, X: Any, y: Any, X_val: Any, y_val: Any, weight: Any, weight_val: Any, patience: int
+) -> int:
+    """``EarlyStopping.fit`` for a model that watches a validation set itself (its own
+    ``fit_watched`` method with the same arguments)."""
+    return model.fit_watched(X, y, X_val, y_val, weight, weight_val, patience)
+
+
 def class_weight_space(task: str) -> list[Hyperparameter]:
     """``class_weight`` for a classifier: "balanced" weighs each class inversely to its
     frequency, which a rare class (and a metric on labels) often needs."""

@@ -8,6 +8,8 @@ scikit-learn's perceptron (no batch normalization, no dropout) is not. An option
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,7 @@ from ConfigSpace import Float, Integer
 from ConfigSpace.hyperparameters import Hyperparameter
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
-from automl.space.families.common import class_weight_space
+from automl.space.families.common import class_weight_space, own_watched_fit
 from automl.space.family import BuildContext, EarlyStopping, ModelFamily
 
 PREDICT_CHUNK = 8192  # rows per forward pass at prediction time
@@ -124,16 +126,11 @@ class _TorchNetwork(BaseEstimator):
         self.n_features_in_ = features.shape[1]
         targets = self._targets(y, fitting=True)
         weights = self._row_weights(targets, sample_weight)
-        threads = torch.get_num_threads()
-        torch.set_num_threads(max(1, int(self.n_threads)))
-        try:
-            # the caller's global random state is left as it was
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(self.random_state))
-                self.network_ = self._network(torch, features.shape[1])
-                kept = self._epochs(torch, features, targets, weights, watched, patience)
-        finally:
-            torch.set_num_threads(threads)
+        # the caller's global random state and thread count are left as they were
+        with _threads(torch, self.n_threads), torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.random_state))
+            self.network_ = self._network(torch, features.shape[1])
+            kept = self._epochs(torch, features, targets, weights, watched, patience)
         self.network_.eval()
         self.epochs_ = kept
         return kept
@@ -220,16 +217,11 @@ class _TorchNetwork(BaseEstimator):
                 f"X has {features.shape[1]} features, but this network was fitted on "
                 f"{self.n_features_in_}."
             )
-        threads = torch.get_num_threads()
-        torch.set_num_threads(max(1, int(self.n_threads)))
-        try:
-            with torch.no_grad():
-                chunks = [
-                    self.network_(torch.from_numpy(features[i : i + PREDICT_CHUNK])).numpy()
-                    for i in range(0, len(features), PREDICT_CHUNK)
-                ]
-        finally:
-            torch.set_num_threads(threads)
+        with _threads(torch, self.n_threads), torch.no_grad():
+            chunks = [
+                self.network_(torch.from_numpy(features[i : i + PREDICT_CHUNK])).numpy()
+                for i in range(0, len(features), PREDICT_CHUNK)
+            ]
         return np.concatenate(chunks) if chunks else np.zeros((0, self._n_outputs), np.float32)
 
 
@@ -313,17 +305,22 @@ class TorchNetworkRegressor(RegressorMixin, _TorchNetwork):
         return scaled * self.target_scale_ + self.target_mean_
 
 
+@contextmanager
+def _threads(torch: Any, n_threads: int) -> Iterator[None]:
+    """torch's (process-wide) thread count set to ``n_threads``, then restored."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, int(n_threads)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def _matrix(X: Any) -> np.ndarray:
     """``X`` as a dense float32 matrix (the encoded path's output; sparse only if forced)."""
     if hasattr(X, "toarray"):
         X = X.toarray()
     return np.ascontiguousarray(np.asarray(X, dtype=np.float32))
-
-
-def _network_watched(
-    model: Any, X: Any, y: Any, X_val: Any, y_val: Any, weight: Any, weight_val: Any, patience: int
-) -> int:
-    return model.fit_watched(X, y, X_val, y_val, weight, weight_val, patience)
 
 
 TORCH_NETWORK = ModelFamily(
@@ -337,5 +334,5 @@ TORCH_NETWORK = ModelFamily(
     preload=("torch",),
     requires="torch",
     opt_in=True,
-    early_stopping=EarlyStopping("max_epochs", _network_watched),
+    early_stopping=EarlyStopping("max_epochs", own_watched_fit),
 )
