@@ -10,15 +10,19 @@ import threading
 import time
 
 import joblib
+import pandas as pd
 import psutil
 import pytest
 from fault_models import FAULTS, NAPPING
 from sklearn.datasets import make_classification
 
 from automl import AutoMLClassifier
-from automl.space import register_family, unregister_family
+from automl.space import PipelineSpace, register_family, unregister_family
 from automl.trials.compute import available_cores
-from automl.trials.dask import dask_slots
+from automl.trials.dask import DaskExecutor, dask_slots
+from automl.trials.request import TrialData, TrialRequest
+from automl.trials.resampling import make_resampling
+from automl.trials.status import TrialStatus
 
 distributed = pytest.importorskip("distributed")
 
@@ -104,6 +108,43 @@ def test_a_search_uses_every_worker_and_trials_end_by_themselves(client):
     )
     # none crashed or hung into its own limit: only those still running at the end were stopped
     assert all(t["status"] == "ok" or _stopped_by_the_end(t) for t in trials)
+
+
+@pytest.mark.slow
+def test_data_left_on_one_worker_that_dies_is_scattered_again():
+    """dask's active memory manager keeps one replica of the scattered data once no task waits
+    for it; when that worker dies, the next trial scatters it again instead of failing."""
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    data = TrialData(
+        X=pd.DataFrame(X, columns=list("abcd")),
+        y=y,
+        task="binary",
+        categorical=(),
+        n_classes=2,
+        resampling=make_resampling("holdout", task="binary", y=y),
+    )
+    config = PipelineSpace("binary", 60).default_config("logistic_regression")
+    request = TrialRequest(trial_id=0, config=config, metric="roc_auc", random_state=0)
+    cluster, client = _cluster()
+    try:
+        executor = DaskExecutor(client, data, n_workers=2)
+        assert executor.evaluate(request).result(timeout=60).status == TrialStatus.OK
+        client.amm.run_once()  # what the memory manager does every 2 s: one replica left
+        deadline = time.time() + 30
+        while len(client.who_has(executor._data)[executor._data.key]) > 1:
+            assert time.time() < deadline, "the memory manager left every replica"
+            time.sleep(0.1)
+        holder = client.who_has(executor._data)[executor._data.key][0]
+        os.kill(client.run(os.getpid, workers=[holder])[holder], signal.SIGKILL)
+        while executor._data.status == "finished":
+            assert time.time() < deadline, "the scheduler did not see the data go"
+            time.sleep(0.1)
+        outcome = executor.evaluate(request).result(timeout=60)
+        assert outcome.status == TrialStatus.OK, outcome.error
+        executor.close()
+    finally:
+        client.close()
+        cluster.close()
 
 
 @pytest.mark.slow

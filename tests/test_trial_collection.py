@@ -29,6 +29,15 @@ def test_a_trial_whose_dask_worker_died_too_often_is_lost():
     assert collect_trial(_failed(error), REQUEST, 0.0).status == "lost"
 
 
+def test_a_dask_trial_whose_data_went_with_its_worker_is_lost():
+    client = pytest.importorskip("distributed.client")
+    error = client.FutureCancelledError("trial-key", "lost dependencies")
+    trial = collect_trial(_failed(error), REQUEST, 0.0)
+    assert trial.status == "lost" and "its worker died" in trial.error
+    other = client.FutureCancelledError("trial-key", "cancelled by the user")
+    assert collect_trial(_failed(other), REQUEST, 0.0).status == "crashed"
+
+
 def test_a_task_that_failed_on_a_live_worker_crashed():
     trial = collect_trial(_failed(RuntimeError("cannot unpickle")), REQUEST, 0.0)
     assert trial.status == "crashed" and "cannot unpickle" in trial.error

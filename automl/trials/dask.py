@@ -14,10 +14,15 @@ A worker that dies mid-trial: the scheduler sends its running tasks to another w
 is not run again (it may be what killed the worker, and would cost its full time once more):
 the task marks itself started in a scheduler-side ``distributed.Event``, and a task that finds
 its mark already set reports the trial as ``lost`` at once.
+
+The data is scattered to every worker, but dask's active memory manager soon keeps a single
+replica of data that no queued task waits for, whatever ``broadcast`` asked; when the worker
+holding it dies, the trials running on it are lost and the data is scattered again for the next.
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import uuid
 from collections import Counter
@@ -34,6 +39,7 @@ from automl.trials.request import TrialData
 from automl.trials.status import TrialStatus
 
 _CLAIM_PREFIX = "automl-trial-"
+log = logging.getLogger("automl")
 
 
 @dataclass(frozen=True)
@@ -81,8 +87,15 @@ class DaskExecutor(TrialExecutor):
         self._client = client
         # computed here, in the client, so that families the user registered are included
         self._modules = (*preload_modules(data.opt_in), WORKER_MODULE)
+        self._trial_data = data
         self._data = client.scatter(data, broadcast=True)
         self._pool = client.get_executor(pure=False)
+
+    def _submit(self, *args: Any) -> Future:
+        if self._data.status in ("lost", "cancelled", "error"):  # its last holder died
+            log.warning("the workers holding the data died; scattering it again")
+            self._data = self._client.scatter(self._trial_data, broadcast=True)
+        return super()._submit(*args)
 
     def _threads(self, requested: int | None) -> int:
         # a trial: its slot's share of its machine; a refit (the search is over): what the

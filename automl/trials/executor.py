@@ -245,7 +245,7 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
             request.trial_id,
             request.config,
             TrialStatus.LOST if worker_died(error) else TrialStatus.CRASHED,
-            error=f"worker failed: {error!r}",
+            error=f"{'its worker died' if worker_died(error) else 'worker failed'}: {error!r}",
             started=began,
             fidelity=request.fidelity,
         )
@@ -267,9 +267,14 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
 
 
 def worker_died(error: BaseException) -> bool:
-    """Whether a task failed because its worker process died (a broken local pool, or dask's
-    ``KilledWorker``), rather than by an error of its own."""
-    return isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker"
+    """Whether a task failed because its worker process died (a broken local pool, dask's
+    ``KilledWorker``, or a dask task cancelled because the worker holding its data died),
+    rather than by an error of its own."""
+    if isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker":
+        return True
+    return type(error).__name__ == "FutureCancelledError" and "lost" in str(
+        getattr(error, "reason", "")
+    )
 
 
 @dataclass
