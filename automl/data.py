@@ -8,6 +8,7 @@ Errors raised here are the ones users see most, so they say what is wrong and wh
 
 from __future__ import annotations
 
+import functools
 import numbers
 import re
 import warnings
@@ -231,15 +232,15 @@ def _as_naive_datetime(column: pd.Series) -> pd.Series:
 
 def _as_strings(column: pd.Series) -> pd.Series:
     """Category labels as strings; whole floats print as ints so 1.0 and 1 are one label."""
+    return column.astype(object).map(_label)
 
-    def label(value: Any) -> Any:
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-            return np.nan
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            return str(int(value))
-        return str(value)
 
-    return column.astype(object).map(label)
+def _label(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return np.nan
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def to_model_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
@@ -259,9 +260,7 @@ def typed_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
         column = frame[name]
         safe = schema.model_names.get(name, name)
         if name in schema.categorical:
-            labels = _as_strings(column)
-            known = labels.isin(schema.categorical[name])  # unseen categories become missing
-            parts[safe] = pd.Categorical(labels.where(known), categories=schema.categorical[name])
+            parts[safe] = _as_categorical(column, schema.categorical[name])
         elif name in schema.datetime:
             parts.update(_datetime_parts(safe, column, schema.datetime[name]))
         elif name in schema.text:
@@ -269,6 +268,25 @@ def typed_frame(schema: ColumnSchema, frame: pd.DataFrame) -> pd.DataFrame:
         else:
             parts[safe] = _as_float(name, column)
     return pd.DataFrame(parts, index=frame.index)
+
+
+def _as_categorical(column: pd.Series, categories: tuple[str, ...]) -> pd.Categorical:
+    """The column's labels (``_as_strings``) as codes of the fit's categories; unseen labels
+    become missing. A categorical column's categories are labelled once, not each row: this
+    runs on every predict, for every categorical column."""
+    dtype = _categorical_dtype(tuple(categories))
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        labels = [_label(value) for value in column.cat.categories]
+        known = np.append(dtype.categories.get_indexer(labels), -1)  # code -1 stays -1
+        codes = known[column.cat.codes.to_numpy()]
+    else:
+        codes = dtype.categories.get_indexer(_as_strings(column))
+    return pd.Categorical.from_codes(codes, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(list(categories))  # validated once, not on every predict
 
 
 def _as_float(name: str, column: pd.Series) -> np.ndarray:

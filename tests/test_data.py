@@ -127,6 +127,34 @@ def test_unseen_categories_become_missing_not_an_error():
     assert frame["text"].isna().tolist() == [False, True, True]
 
 
+@pytest.mark.parametrize(
+    "as_given",
+    [
+        lambda labels: pd.Series(labels, dtype=object),
+        lambda labels: pd.Series(labels, dtype="category"),
+        lambda labels: pd.Series(labels, dtype="category").cat.set_categories(["z", 2.0, 1.0]),
+        lambda labels: pd.Series(labels, dtype="category").cat.as_ordered(),
+    ],
+    ids=["object", "category", "category-other-order", "ordered"],
+)
+def test_a_category_column_is_coded_as_fit_whatever_its_dtype(as_given):
+    """Predict-time columns are coded by the fit's categories: a categorical column's
+    categories are labelled once instead of each row, with the same codes as row by row."""
+    X = pd.DataFrame({"code": pd.Categorical([1.0, 2.0, np.nan, 1.0, 2.0])})
+    schema = prepare_training_data(X, [0, 1, 0, 1, 0], classification=True).schema
+    new = pd.DataFrame({"code": as_given([2.0, np.nan, 1.0, 2.0, 1.0])})
+    frame = to_model_frame(schema, align_columns(schema, new))
+    assert list(frame["code"].cat.categories) == ["1", "2"]
+    assert frame["code"].cat.codes.tolist() == [1, -1, 0, 1, 0]
+    if isinstance(new["code"].dtype, pd.CategoricalDtype):  # a category unseen at fit: missing
+        unseen = new["code"].copy()
+        if "z" not in unseen.cat.categories:
+            unseen = unseen.cat.add_categories(["z"])
+        unseen.iloc[0] = "z"
+        frame = to_model_frame(schema, align_columns(schema, pd.DataFrame({"code": unseen})))
+        assert frame["code"].cat.codes.tolist() == [-1, -1, 0, 1, 0]
+
+
 def test_numeric_column_with_text_at_predict_time_is_named():
     X = mixed_frame()
     schema = prepare_training_data(X, np.arange(40) % 2, classification=True).schema
