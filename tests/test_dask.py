@@ -186,8 +186,10 @@ def test_a_worker_killed_mid_search_loses_its_trial_and_the_search_goes_on():
     assert killed, "no trial was seen running on the worker to kill"
     assert model.fit_time_ <= 15 * 1.1 + 5
     lost = [t for t in model.trials_ if t["status"] == "lost"]
-    assert len(lost) == 1 and "died" in lost[0]["error"]
-    assert lost[0]["started"] < killed["at"]
+    # the one it was running; when the data was left on that worker alone (dask's memory
+    # manager), a trial sent before the search saw the data go is lost with it
+    assert lost and all("died" in t["error"] for t in lost), model.trials_
+    assert min(t["started"] for t in lost) < killed["at"]
     later = [t for t in model.trials_ if t["started"] > killed["at"] + 0.5]
     assert later and all(t["status"] == "ok" or _stopped_by_the_end(t) for t in later)
     assert survivor.pid in {_worker_pid(t) for t in later if t["status"] == "ok"}

@@ -245,7 +245,7 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
             request.trial_id,
             request.config,
             TrialStatus.LOST if worker_died(error) else TrialStatus.CRASHED,
-            error=f"{'its worker died' if worker_died(error) else 'worker failed'}: {error!r}",
+            error=f"{LOST_MESSAGE if worker_died(error) else 'worker failed'}: {error!r}",
             started=began,
             fidelity=request.fidelity,
         )
@@ -266,14 +266,20 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
     return result
 
 
+LOST_MESSAGE = "its worker died or the cluster dropped it"
+
+
 def worker_died(error: BaseException) -> bool:
     """Whether a task failed because its worker process died (a broken local pool, dask's
-    ``KilledWorker``, or a dask task cancelled because the worker holding its data died),
-    rather than by an error of its own."""
-    if isinstance(error, BrokenProcessPool) or type(error).__name__ == "KilledWorker":
-        return True
-    return type(error).__name__ == "FutureCancelledError" and "lost" in str(
-        getattr(error, "reason", "")
+    ``KilledWorker``), or the cluster cancelled it, rather than by an error of its own.
+
+    The search never collects the trials it cancels itself (Ctrl-C), so a dask cancellation
+    here is the cluster's: the worker holding the task's data died (the reason is "lost
+    dependencies", or "unknown" for a task that was already running), or the scheduler
+    restarted."""
+    return isinstance(error, BrokenProcessPool) or type(error).__name__ in (
+        "KilledWorker",
+        "FutureCancelledError",
     )
 
 
