@@ -188,7 +188,8 @@ def test_a_worker_killed_mid_search_loses_its_trial_and_the_search_goes_on():
     lost = [t for t in model.trials_ if t["status"] == "lost"]
     # the one it was running; when the data was left on that worker alone (dask's memory
     # manager), a trial sent before the search saw the data go is lost with it
-    assert lost and all("died" in t["error"] for t in lost), model.trials_
+    failed = [(t["trial_id"], t["status"], t["error"]) for t in model.trials_ if t["error"]]
+    assert lost and all("died" in t["error"] for t in lost), failed
     assert min(t["started"] for t in lost) < killed["at"]
     later = [t for t in model.trials_ if t["started"] > killed["at"] + 0.5]
     assert later and all(t["status"] == "ok" or _stopped_by_the_end(t) for t in later)

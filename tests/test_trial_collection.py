@@ -1,6 +1,6 @@
 """A trial's future, whatever happened to it, becomes a recorded trial with an honest status."""
 
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 
 import pytest
 from joblib.externals.loky.process_executor import BrokenProcessPool
@@ -37,6 +37,11 @@ def test_a_dask_trial_the_cluster_cancelled_is_lost(reason):
     client = pytest.importorskip("distributed.client")
     trial = collect_trial(_failed(client.FutureCancelledError("key", reason)), REQUEST, 0.0)
     assert trial.status == "lost" and "worker died" in trial.error
+
+
+def test_a_trial_cancelled_through_dasks_executor_interface_is_lost():
+    # what the search sees: client.get_executor() hands back a plain CancelledError
+    assert collect_trial(_failed(CancelledError()), REQUEST, 0.0).status == "lost"
 
 
 def test_a_task_that_failed_on_a_live_worker_crashed():

@@ -273,13 +273,12 @@ def worker_died(error: BaseException) -> bool:
     """Whether a task failed because its worker process died (a broken local pool, dask's
     ``KilledWorker``), or the cluster cancelled it, rather than by an error of its own.
 
-    The search never collects the trials it cancels itself (Ctrl-C), so a dask cancellation
-    here is the cluster's: the worker holding the task's data died (the reason is "lost
-    dependencies", or "unknown" for a task that was already running), or the scheduler
-    restarted."""
-    return isinstance(error, BrokenProcessPool) or type(error).__name__ in (
-        "KilledWorker",
-        "FutureCancelledError",
+    The search never collects the trials it cancels itself (Ctrl-C), so a cancellation here
+    is the cluster's: the worker holding the task's data died, or the scheduler restarted.
+    Through dask's executor interface it arrives as a plain ``CancelledError`` (dask's own
+    ``FutureCancelledError`` is one too)."""
+    return isinstance(error, (BrokenProcessPool, concurrent.futures.CancelledError)) or (
+        type(error).__name__ == "KilledWorker"
     )
 
 
