@@ -241,11 +241,12 @@ def collect_trial(future: Future, request: TrialRequest, began: float) -> TrialR
     try:
         outcome = future.result()
     except Exception as error:  # the worker itself failed: still a recorded trial
+        lost = worker_died(error)
         return TrialResult(
             request.trial_id,
             request.config,
-            TrialStatus.LOST if worker_died(error) else TrialStatus.CRASHED,
-            error=f"{LOST_MESSAGE if worker_died(error) else 'worker failed'}: {error!r}",
+            TrialStatus.LOST if lost else TrialStatus.CRASHED,
+            error=f"{LOST_MESSAGE if lost else 'worker failed'}: {error!r}",
             started=began,
             fidelity=request.fidelity,
         )
