@@ -27,8 +27,9 @@ LABELS = np.array(["no", "yes", "maybe"])
 
 
 def _data(n: int = 160, seed: int = 0, kind: str = "binary") -> tuple[pd.DataFrame, np.ndarray]:
-    """Numeric columns with missing values (one named with characters LightGBM refuses), a
-    categorical column with missing values; held-out seeds also hold an unseen category."""
+    """Numeric columns with missing values (one named with characters LightGBM refuses, one
+    with characters skl2onnx renames), a categorical column with missing values; held-out
+    seeds also hold an unseen category."""
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=n), rng.normal(size=n)
     cities = ["x", "y", "z", "w"] + (["unseen"] if seed else [])
@@ -36,7 +37,7 @@ def _data(n: int = 160, seed: int = 0, kind: str = "binary") -> tuple[pd.DataFra
     score = a + 0.5 * b + (city == "x")
     a[rng.random(n) < 0.1] = np.nan
     city[rng.random(n) < 0.1] = None
-    X = pd.DataFrame({"a": a, "b[1]": b, "city": city})
+    X = pd.DataFrame({"v(a)": a, "b[1]": b, "city": city})
     if kind == "regression":
         return X, 3.0 * score + 0.1 * rng.normal(size=n)
     k = 2 if kind == "binary" else 3
@@ -116,7 +117,7 @@ def test_exported_model_predicts_as_the_estimator(family, kind, tmp_path):
     path = tmp_path / "model.onnx"
     report = export_onnx(estimator, path, X)
     assert path.is_file() and report.path == str(path)
-    assert report.inputs == ("a", "b[1]", "city")  # the user's own column names
+    assert report.inputs == ("v(a)", "b[1]", "city")  # the user's own column names
     assert report.rows_verified == len(X)
     difference = _assert_same_predictions(path, estimator, report)
     print(f"{family} {kind}: max abs difference {difference:.3g}, export {report.seconds:.2f} s")
@@ -170,7 +171,7 @@ def with_a_rare_category():
     codes = np.searchsorted(estimator.classes_, y)
     space = PipelineSpace("binary", len(X))
     description = DataDescription(
-        "binary", len(X), ("a", "b_1_"), {"city": len(estimator.schema_.categorical["city"])}
+        "binary", len(X), ("v(a)", "b_1_"), {"city": len(estimator.schema_.categorical["city"])}
     )
 
     def with_pipeline(family: str, **preprocessing):

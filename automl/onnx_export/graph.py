@@ -120,7 +120,6 @@ class _Builder:
         self._count = 0
         self._made: dict[str, str] = {}
         self.columns = [c for c in schema.input_names if c not in schema.dropped]
-        self.column_of = {safe: column for column, safe in schema.model_names.items()}
         for column in self.columns:
             if column in schema.datetime:
                 raise OnnxExportError(
@@ -206,16 +205,21 @@ class _Builder:
         body = compose.add_prefix(body, f"{_PREFIX}m{index}::")
         for domain in body.opset_import:
             self.opsets[domain.domain] = max(self.opsets.get(domain.domain, 0), domain.version)
-        for graph_input in body.graph.input:
-            source = graph_input.name[len(f"{_PREFIX}m{index}::") :]
-            if member.by_column:
-                column = self.column_of.get(source, source)
-                if column in self.schema.categorical:
-                    source = self.category_strings(column)
-                else:
-                    source = column
-            else:
-                source = self.matrix()
+        inputs = list(body.graph.input)
+        if not member.by_column:
+            sources = [self.matrix()] * len(inputs)
+        elif len(inputs) == len(self.columns):
+            # by position: skl2onnx renames inputs whose names it finds unsafe ("v(g)" -> "v_g_")
+            sources = [
+                self.category_strings(c) if c in self.schema.categorical else c
+                for c in self.columns
+            ]
+        else:
+            raise OnnxExportError(
+                f"the converted pipeline reads {len(inputs)} inputs, not one per column "
+                f"({len(self.columns)})"
+            )
+        for graph_input, source in zip(inputs, sources):
             self.node("Identity", [source], graph_input.name)
         self.nodes.extend(body.graph.node)
         self.initializers.extend(body.graph.initializer)
