@@ -274,14 +274,34 @@ def _as_categorical(column: pd.Series, categories: tuple[str, ...]) -> pd.Catego
     """The column's labels (``_as_strings``) as codes of the fit's categories; unseen labels
     become missing. A categorical column's categories are labelled once, not each row: this
     runs on every predict, for every categorical column."""
-    dtype = _categorical_dtype(tuple(categories))
+    categories = tuple(categories)
+    dtype = _categorical_dtype(categories)
     if isinstance(column.dtype, pd.CategoricalDtype):
-        labels = [_label(value) for value in column.cat.categories]
-        known = np.append(dtype.categories.get_indexer(labels), -1)  # code -1 stays -1
-        codes = known[column.cat.codes.to_numpy()]
+        given = column.cat.categories
+        # the dtype in the key: (True, False) == (1, 0) but they label differently
+        known = _category_recoding(str(given.dtype), tuple(given), categories)
+        codes = known[column.array.codes]
     else:
-        codes = dtype.categories.get_indexer(_as_strings(column))
+        if column.dtype == object and pd.api.types.infer_dtype(column) not in ("string", "empty"):
+            # mixed values: factorize takes 1 for True, which label apart; row by row
+            codes = dtype.categories.get_indexer(_as_strings(column))
+        else:  # label each distinct value once
+            values, uniques = pd.factorize(column, use_na_sentinel=True)
+            labels = [_label(value) for value in uniques]
+            known = np.append(dtype.categories.get_indexer(labels), -1)
+            codes = known[values]
     return pd.Categorical.from_codes(codes, dtype=dtype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _category_recoding(kind: str, given: tuple[Any, ...], fitted: tuple[str, ...]) -> np.ndarray:
+    """Codes of ``given`` categories (then of missing, -1) as codes of the ``fitted`` ones;
+    cached: a table predicted in batches brings the same categories every time. ``kind``
+    (the categories' dtype) only keeps apart keys that compare equal."""
+    labels = [_label(value) for value in given]
+    known = np.append(_categorical_dtype(fitted).categories.get_indexer(labels), -1)
+    known.flags.writeable = False  # shared between calls
+    return known
 
 
 @functools.lru_cache(maxsize=1024)

@@ -155,6 +155,23 @@ def test_a_category_column_is_coded_as_fit_whatever_its_dtype(as_given):
         assert frame["code"].cat.codes.tolist() == [-1, -1, 0, 1, 0]
 
 
+@pytest.mark.parametrize(
+    "values, labels",
+    [
+        (["b", "a", None, "a", "c"], ["b", "a", None, "a", None]),  # "c" unseen at fit
+        ([True, 1, "1", 1.0, None], ["True", "1", "1", "1", None]),  # True == 1, labelled apart
+        ([1, 2.0, np.nan, 2, 1.0], ["1", "2", None, "2", "1"]),
+    ],
+    ids=["strings", "mixed", "numbers"],
+)
+def test_an_object_column_is_coded_by_its_values_labels(values, labels):
+    X = pd.DataFrame({"code": pd.Series(["a", "b", "1", "True", "2"], dtype=object)})
+    schema = prepare_training_data(X, [0, 1, 0, 1, 0], classification=True).schema
+    new = pd.DataFrame({"code": pd.Series(values, dtype=object)})
+    coded = to_model_frame(schema, align_columns(schema, new))["code"]
+    assert [None if pd.isna(v) else v for v in coded] == labels
+
+
 def test_numeric_column_with_text_at_predict_time_is_named():
     X = mixed_frame()
     schema = prepare_training_data(X, np.arange(40) % 2, classification=True).schema

@@ -176,6 +176,7 @@ def _columns_for_export(step: ColumnTransformer, schema: ColumnSchema, where: _W
             new = replaced[0][1]
         blocks.append((block, new, columns))
     result = copy.copy(step)
+    result.__class__ = ColumnTransformer  # the converter is registered for this class only
     result.transformers_ = blocks
     return result
 

@@ -19,7 +19,6 @@ import pandas as pd
 from ConfigSpace import Categorical, Float, Integer
 from ConfigSpace.hyperparameters import Hyperparameter
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -33,6 +32,7 @@ from sklearn.preprocessing import (
 )
 
 from automl.data import REGRESSION
+from automl.space.frame_encoder import FrameEncoder
 
 MISSING_CATEGORY = "__missing__"
 # What the encoded path's steps import (decomposition and feature selection lazily): trial
@@ -112,7 +112,7 @@ def encoded_steps(
                 min_frequency=min_frequency,
             )
         blocks.append(("high", Pipeline([("fill", _category_filler()), ("encode", encoder)]), high))
-    steps: list = [("encode", ColumnTransformer(blocks, remainder="drop", sparse_threshold=0.0))]
+    steps: list = [("encode", FrameEncoder(blocks, remainder="drop", sparse_threshold=0.0))]
     if scaled:
         steps.append(("scale", _scaler(params["scaler"], n_rows)))
     steps.extend(_feature_preprocessor(params, task))

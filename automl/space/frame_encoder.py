@@ -1,0 +1,254 @@
+"""The encoded path's first step: scikit-learn's ColumnTransformer with a fast transform.
+
+Every prediction of an encoded-path pipeline goes through its ColumnTransformer, whose fixed
+cost per call (selecting columns, validating each block's input, one pass of every encoder
+per column) dominated the batch prediction of small tables. After fitting, the blocks this
+library builds are simple per-column maps:
+
+- numeric columns: NaN replaced by the fitted statistic, then missing-value indicators;
+- categorical columns (category dtype, codes of the fit-time categories): each column's
+  output is a function of its category alone, whatever the encoder (one-hot with rare
+  categories grouped, target or ordinal encoding).
+
+So the first ``transform`` after a fit tabulates each categorical column's output for every
+category and for a missing value, by running the fitted encoders themselves on those values,
+and checks the fast path against the ColumnTransformer on a small frame; later calls look
+codes up. Anything else (a block kind not listed, another input type, a column whose
+categories differ from the tabulated ones, an infinite value) goes through the
+ColumnTransformer unchanged, so results and error messages stay scikit-learn's.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
+
+log = logging.getLogger("automl")
+
+
+@dataclass
+class _NumericBlock:
+    columns: list[str]
+    statistics: np.ndarray  # the fill value of each column
+    indicated: np.ndarray  # positions of the columns that get a missing-value indicator
+
+
+@dataclass
+class _CategoryColumn:
+    column: str
+    categories: pd.Index  # the categories the table was built for
+    dtype: Any  # the dtype object tabulated: an identical one needs no comparison
+    table: np.ndarray  # rows: each category's output, then the missing value's
+
+
+@dataclass
+class _Plan:
+    width: int
+    numeric: list[tuple[int, _NumericBlock]]  # (output offset, block)
+    categorical: list[tuple[int, _CategoryColumn]]  # (output offset, column)
+
+
+class FrameEncoder(ColumnTransformer):
+    """A ColumnTransformer (same parameters, fit and output) whose ``transform`` of a model
+    frame looks fitted per-column outputs up instead of running every encoder."""
+
+    def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
+        self._plan = None  # a refit changes every table
+        return super().fit_transform(X, y, **params)
+
+    def transform(self, X: Any, **params: Any) -> Any:
+        plan = getattr(self, "_plan", None)
+        if plan is None and not params and isinstance(X, pd.DataFrame) and len(X):
+            plan = self._plan = _build_plan(self, X)
+        if plan and not params:
+            fast = _transform(plan, X)
+            if fast is not None:
+                return fast
+        return super().transform(X, **params)
+
+    def _slow(self, X: Any) -> Any:
+        return super().transform(X)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_plan", None)  # rebuilt on first use: tables follow the loading code
+        return state
+
+
+def _build_plan(encoder: FrameEncoder, X: pd.DataFrame) -> _Plan | bool:
+    """The lookup plan for ``encoder`` (fitted), checked against it; False where the fast
+    path does not apply, so that later calls do not try again."""
+    try:
+        plan = _tabulate(encoder, X)
+        if plan is None:
+            return False
+        probe = _probe_frame(encoder, X)
+        if not np.array_equal(_transform(plan, probe), encoder._slow(probe), equal_nan=True):
+            log.debug("fast encoding differs from the ColumnTransformer's; not used")
+            return False
+        return plan
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as error:
+        log.debug("fast encoding not used: %s", error)
+        return False
+
+
+def _tabulate(encoder: FrameEncoder, X: pd.DataFrame) -> _Plan | None:
+    if encoder.sparse_threshold != 0 or getattr(encoder, "_sklearn_output_config", {}).get(
+        "transform", "default"
+    ) not in ("default", None):
+        return None
+    numeric: list[tuple[int, _NumericBlock]] = []
+    categorical: list[tuple[int, _CategoryColumn]] = []
+    offset = 0
+    for _, transformer, columns in encoder.transformers_:
+        if isinstance(transformer, str):
+            if transformer == "drop":
+                continue
+            return None  # passthrough
+        columns = list(columns)
+        if not columns or not all(isinstance(c, str) for c in columns):
+            return None
+        if _is_numeric_imputer(transformer):
+            if not all(X[c].dtype == np.float64 for c in columns):
+                return None
+            statistics = np.asarray(transformer.statistics_, dtype=np.float64)
+            indicated = np.asarray(transformer.indicator_.features_, dtype=np.intp)
+            numeric.append((offset, _NumericBlock(columns, statistics, indicated)))
+            offset += len(columns) + len(indicated)
+            continue
+        widths = _category_widths(transformer, len(columns))
+        if widths is None or not all(isinstance(X[c].dtype, pd.CategoricalDtype) for c in columns):
+            return None
+        outputs = transformer.transform(_all_categories(X, columns))
+        if outputs.shape[1] != sum(widths):
+            return None
+        outputs = np.asarray(outputs, dtype=np.float64)
+        start = 0
+        for column, width in zip(columns, widths):
+            dtype = X[column].dtype
+            n = len(dtype.categories)
+            part = outputs[:, start : start + width]
+            table = np.vstack([part[:n], part[-1:]])  # the last row is all missing
+            categorical.append(
+                (offset + start, _CategoryColumn(column, dtype.categories, dtype, table))
+            )
+            start += width
+        offset += start
+    return _Plan(offset, numeric, categorical)
+
+
+def _is_numeric_imputer(transformer: Any) -> bool:
+    return (
+        type(transformer) is SimpleImputer
+        and transformer.strategy in ("mean", "median")
+        and transformer.keep_empty_features
+        and transformer.add_indicator
+        and transformer.indicator_.features == "missing-only"
+        and np.isnan(transformer.missing_values)
+    )
+
+
+def _category_widths(transformer: Any, n_columns: int) -> list[int] | None:
+    """How many output columns each input column of a categorical block gives, or None for
+    a block whose outputs are not known to be per column."""
+    if not isinstance(transformer, Pipeline):
+        return None
+    steps = [step for _, step in transformer.steps]
+    if not all(_is_category_filler(step) for step in steps[:-1]):
+        return None
+    last = steps[-1]
+    if type(last) is OneHotEncoder and last.drop_idx_ is None:
+        widths = []
+        grouping = last.min_frequency is not None or last.max_categories is not None
+        rare_lists = last.infrequent_categories_ if grouping else [None] * n_columns
+        for categories, rare in zip(last.categories_, rare_lists):
+            widths.append(len(categories) if rare is None else len(categories) - len(rare) + 1)
+        return widths
+    if type(last) is TargetEncoder:
+        per_column = len(last.classes_) if last.target_type_ == "multiclass" else 1
+        return [per_column] * n_columns
+    if type(last) is OrdinalEncoder:
+        return [1] * n_columns
+    return None
+
+
+def _is_category_filler(step: Any) -> bool:
+    return type(step) is SimpleImputer and step.strategy == "constant"
+
+
+def _all_categories(X: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A frame whose rows hold every category of each column (then missing), and a last row
+    all missing."""
+    longest = max(len(X[c].dtype.categories) for c in columns)
+    parts = {}
+    for column in columns:
+        dtype = X[column].dtype
+        codes = np.full(longest + 1, -1, dtype=np.int64)
+        codes[: len(dtype.categories)] = np.arange(len(dtype.categories))
+        parts[column] = pd.Categorical.from_codes(codes, dtype=dtype)
+    return pd.DataFrame(parts)
+
+
+def _probe_frame(encoder: FrameEncoder, X: pd.DataFrame) -> pd.DataFrame:
+    """A few rows in ``X``'s columns: the first rows of ``X``, a row of missing values and, for
+    categorical columns, every category."""
+    head = X.iloc[:3]
+    missing = head.iloc[:1].copy()
+    for column in X.columns:
+        missing[column] = np.nan if not isinstance(X[column].dtype, pd.CategoricalDtype) else None
+    missing = missing.astype(head.dtypes.to_dict())
+    categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    rows = [head, missing]
+    if categorical:
+        every = _all_categories(X, categorical)
+        filler = head.iloc[[0] * len(every)].reset_index(drop=True)
+        for column in categorical:
+            filler[column] = every[column]
+        rows.append(filler)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _transform(plan: _Plan, X: Any) -> np.ndarray | None:
+    """The encoded matrix, or None where the fast path does not apply to ``X``."""
+    if not isinstance(X, pd.DataFrame):
+        return None
+    out = np.empty((len(X), plan.width), dtype=np.float64)
+    try:
+        for offset, block in plan.numeric:
+            width = len(block.columns)
+            values = out[:, offset : offset + width]
+            for i, column in enumerate(block.columns):
+                series = X[column]
+                if series.dtype != np.float64:
+                    return None
+                values[:, i] = series.to_numpy()
+            missing = np.isnan(values)
+            if missing.any():
+                rows, positions = np.nonzero(missing)
+                values[rows, positions] = block.statistics[positions]
+            if not np.isfinite(values).all():
+                return None  # infinity: the ColumnTransformer says what is wrong
+            end = offset + width + len(block.indicated)
+            out[:, offset + width : end] = missing[:, block.indicated]
+        for offset, category in plan.categorical:
+            series = X[category.column]
+            dtype = series.dtype
+            if dtype is not category.dtype and not (
+                isinstance(dtype, pd.CategoricalDtype)
+                and dtype.ordered == category.dtype.ordered
+                and dtype.categories.equals(category.categories)
+            ):
+                return None
+            codes = series.array.codes  # -1 (missing) reads the table's last row
+            out[:, offset : offset + category.table.shape[1]] = category.table[codes]
+    except KeyError:
+        return None  # a column is missing: the ColumnTransformer's error names it
+    return out

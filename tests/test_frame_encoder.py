@@ -1,0 +1,127 @@
+"""FrameEncoder: its fast transform gives exactly what scikit-learn's ColumnTransformer gives."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+
+from automl.data import BINARY, MULTICLASS, REGRESSION
+from automl.space.frame_encoder import FrameEncoder
+from automl.space.preprocessing import encoded_steps
+
+PARAMS = dict(
+    imputer="median",
+    onehot_max_categories=10,
+    high_cardinality_encoding="target",
+    rare_category_fraction=0.0,
+    feature_preprocessor="none",
+)
+
+
+def _frame(n: int, seed: int, *, unseen: bool = False) -> pd.DataFrame:
+    """Numeric columns with missing values (one missing everywhere), a few-category and a
+    many-category column with missing values; ``unseen`` adds codes the fit never saw."""
+    rng = np.random.default_rng(seed)
+    few = pd.CategoricalDtype(["x", "y", "z", "w"])
+    many = pd.CategoricalDtype([f"c{i}" for i in range(40)])
+    a = rng.normal(size=n)
+    a[rng.random(n) < 0.2] = np.nan
+    few_codes = rng.choice([0, 0, 0, 1, 1, 2, -1] + ([3] if unseen else []), size=n)
+    many_codes = rng.integers(-1, 40 if unseen else 30, size=n)
+    return pd.DataFrame(
+        {
+            "a": a,
+            "b": rng.normal(size=n),
+            "empty": np.full(n, np.nan),
+            "few": pd.Categorical.from_codes(few_codes, dtype=few),
+            "many": pd.Categorical.from_codes(many_codes, dtype=many),
+        }
+    )
+
+
+def _target(task: str, X: pd.DataFrame, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    score = np.nan_to_num(X["a"].to_numpy()) + (X["few"] == "x") + rng.normal(size=len(X))
+    if task == REGRESSION:
+        return score
+    return np.digitize(score, [0.0] if task == BINARY else [-0.5, 0.5])
+
+
+def _fitted(task: str, **params) -> tuple[FrameEncoder, pd.DataFrame]:
+    X = _frame(300, 0)
+    steps = encoded_steps(
+        {**PARAMS, **params},
+        ["a", "b", "empty"],
+        {"few": 4, "many": 40},
+        task=task,
+        scaled=False,
+        n_rows=len(X),
+    )
+    encoder = steps[0][1]
+    assert isinstance(encoder, FrameEncoder)
+    return encoder.fit(X, _target(task, X, 0)), X
+
+
+def _column_transformer(encoder: FrameEncoder, X: pd.DataFrame) -> np.ndarray:
+    return ColumnTransformer.transform(encoder, X)
+
+
+@pytest.mark.parametrize("task", [BINARY, MULTICLASS, REGRESSION])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        dict(imputer="mean", high_cardinality_encoding="ordinal"),
+        dict(rare_category_fraction=0.05, high_cardinality_encoding="ordinal"),
+        dict(rare_category_fraction=0.05, onehot_max_categories=64),
+        dict(onehot_max_categories=2),
+    ],
+    ids=["default", "mean-ordinal", "rare-ordinal", "rare-onehot", "all-target"],
+)
+def test_the_fast_transform_equals_the_column_transformer(task, params):
+    encoder, _ = _fitted(task, **params)
+    new = _frame(200, 1, unseen=True)  # missing values, unseen categories, an empty column
+    fast = encoder.transform(new)
+    assert encoder._plan, "the fast path was not taken"
+    expected = _column_transformer(encoder, new)
+    assert fast.dtype == expected.dtype == np.float64
+    np.testing.assert_array_equal(fast, expected)
+    np.testing.assert_array_equal(encoder.transform(new.iloc[:1]), expected[:1])
+
+
+def test_other_inputs_go_through_the_column_transformer():
+    encoder, X = _fitted(BINARY)
+    encoder.transform(X)
+    assert encoder._plan
+    expected = _column_transformer(encoder, X.iloc[:5])
+    # another category list for a column: the fit's category names decide, as before
+    reordered = X.iloc[:5].copy()
+    reordered["few"] = reordered["few"].cat.reorder_categories(["w", "z", "y", "x"])
+    np.testing.assert_array_equal(encoder.transform(reordered), expected)
+    as_object = X.iloc[:5].astype({"few": object})
+    np.testing.assert_array_equal(encoder.transform(as_object), expected)
+    with pytest.raises(ValueError, match="columns are missing"):
+        encoder.transform(X.drop(columns=["a"]))
+    infinite = X.iloc[:5].copy()
+    infinite.loc[infinite.index[0], "b"] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        encoder.transform(infinite)
+
+
+def test_a_refit_rebuilds_the_tables_and_a_pickle_leaves_them_out():
+    encoder, X = _fitted(REGRESSION)
+    encoder.transform(X)
+    before = encoder._plan
+    encoder.fit(X.iloc[::2], _target(REGRESSION, X, 1)[::2])
+    assert getattr(encoder, "_plan", None) is None
+    np.testing.assert_array_equal(encoder.transform(X), _column_transformer(encoder, X))
+    assert encoder._plan is not before
+    loaded = pickle.loads(pickle.dumps(encoder))
+    assert getattr(loaded, "_plan", None) is None
+    np.testing.assert_array_equal(loaded.transform(X), encoder.transform(X))
+    assert isinstance(clone(encoder), FrameEncoder)
