@@ -49,6 +49,9 @@ def test_the_wrapper_takes_categories_with_missing_values_and_pickles(tmp_path, 
     assert proba.shape == (300, 2) and np.allclose(proba.sum(axis=1), 1)
     # it learned the categorical interaction (a constant would sit at 0.5)
     assert get_metric("roc_auc", "binary").score(prepared.y, proba) > 0.9
+    # category codes are looked up as strings; the same column as strings gives the same
+    as_strings = prepared.X.astype({"colour": object})
+    assert np.array_equal(pipeline.predict_proba(as_strings), proba)
     again = pickle.loads(pickle.dumps(pipeline))
     assert np.array_equal(again.predict_proba(prepared.X), proba)
     assert list(tmp_path.iterdir()) == []  # no catboost_info folder left behind

@@ -125,3 +125,24 @@ def test_a_refit_rebuilds_the_tables_and_a_pickle_leaves_them_out():
     assert getattr(loaded, "_plan", None) is None
     np.testing.assert_array_equal(loaded.transform(X), encoder.transform(X))
     assert isinstance(clone(encoder), FrameEncoder)
+
+
+@pytest.mark.parametrize("numeric", [True, False], ids=["mixed", "categories-only"])
+def test_hist_gradient_boosting_codes_categories_fast_with_the_same_predictions(numeric):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from automl.space.families.hist_boosting import FastHistGradientBoostingClassifier
+
+    X = _frame(300, 0).drop(columns=["empty"])
+    if not numeric:
+        X = X[["few", "many"]]
+    y = _target(MULTICLASS, _frame(300, 0), 0)
+    settings = dict(max_iter=20, categorical_features="from_dtype", random_state=0)
+    fast = FastHistGradientBoostingClassifier(**settings).fit(X, y)
+    plain = HistGradientBoostingClassifier(**settings).fit(X, y)
+    new = _frame(200, 1, unseen=True)[list(X.columns)]
+    np.testing.assert_array_equal(fast.predict_proba(new), plain.predict_proba(new))
+    assert isinstance(fast._preprocessor, FrameEncoder) and fast._preprocessor._plan
+    loaded = pickle.loads(pickle.dumps(fast))
+    np.testing.assert_array_equal(loaded.predict_proba(new), plain.predict_proba(new))
+    assert loaded._preprocessor._plan

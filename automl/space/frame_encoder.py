@@ -20,6 +20,7 @@ ColumnTransformer unchanged, so results and error messages stay scikit-learn's.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,13 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
+from sklearn.preprocessing import (
+    FunctionTransformer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    TargetEncoder,
+)
+from sklearn.utils.validation import check_array
 
 log = logging.getLogger("automl")
 
@@ -37,7 +44,7 @@ log = logging.getLogger("automl")
 @dataclass
 class _NumericBlock:
     columns: list[str]
-    statistics: np.ndarray  # the fill value of each column
+    statistics: np.ndarray | None  # the fill value of each column; None: missing stays NaN
     indicated: np.ndarray  # positions of the columns that get a missing-value indicator
 
 
@@ -101,26 +108,30 @@ def _build_plan(encoder: FrameEncoder, X: pd.DataFrame) -> _Plan | bool:
 
 
 def _tabulate(encoder: FrameEncoder, X: pd.DataFrame) -> _Plan | None:
-    if encoder.sparse_threshold != 0 or getattr(encoder, "_sklearn_output_config", {}).get(
-        "transform", "default"
-    ) not in ("default", None):
+    # every block kind below gives a dense matrix, so sparse_threshold changes nothing
+    if getattr(encoder, "_sklearn_output_config", {}).get("transform") not in ("default", None):
         return None
     numeric: list[tuple[int, _NumericBlock]] = []
     categorical: list[tuple[int, _CategoryColumn]] = []
     offset = 0
-    for _, transformer, columns in encoder.transformers_:
+    for _, transformer, selection in encoder.transformers_:
         if isinstance(transformer, str):
             if transformer == "drop":
                 continue
             return None  # passthrough
-        columns = list(columns)
-        if not columns or not all(isinstance(c, str) for c in columns):
+        columns = _column_names(encoder, selection)
+        if columns is None:
             return None
-        if _is_numeric_imputer(transformer):
+        if not columns:
+            continue  # an empty block adds nothing
+        if _is_numeric_imputer(transformer) or _is_float_check(transformer):
             if not all(X[c].dtype == np.float64 for c in columns):
                 return None
-            statistics = np.asarray(transformer.statistics_, dtype=np.float64)
-            indicated = np.asarray(transformer.indicator_.features_, dtype=np.intp)
+            if isinstance(transformer, SimpleImputer):
+                statistics = np.asarray(transformer.statistics_, dtype=np.float64)
+                indicated = np.asarray(transformer.indicator_.features_, dtype=np.intp)
+            else:
+                statistics, indicated = None, np.zeros(0, dtype=np.intp)
             numeric.append((offset, _NumericBlock(columns, statistics, indicated)))
             offset += len(columns) + len(indicated)
             continue
@@ -145,6 +156,35 @@ def _tabulate(encoder: FrameEncoder, X: pd.DataFrame) -> _Plan | None:
     return _Plan(offset, numeric, categorical)
 
 
+def _column_names(encoder: FrameEncoder, selection: Any) -> list[str] | None:
+    """A block's columns by name: as given, or from a mask or positions over the fit's
+    columns; None for any other selection."""
+    if isinstance(selection, list | tuple) and all(isinstance(c, str) for c in selection):
+        return list(selection)
+    names = getattr(encoder, "feature_names_in_", None)
+    selection = np.asarray(selection)
+    if names is None or selection.ndim != 1:
+        return None
+    if selection.dtype == bool and len(selection) == len(names):
+        return [str(c) for c in names[selection]]
+    if selection.dtype.kind in "iu":
+        return [str(c) for c in names[selection]]
+    return None
+
+
+def _is_float_check(transformer: Any) -> bool:
+    """HistGradientBoosting's numeric block: the columns as float64, missing values kept."""
+    func = getattr(transformer, "func", None)
+    return (
+        type(transformer) is FunctionTransformer
+        and isinstance(func, functools.partial)
+        and func.func is check_array
+        and func.keywords.get("dtype") in ([np.float64], np.float64)
+        and func.keywords.get("ensure_all_finite") is False
+        and not func.args
+    )
+
+
 def _is_numeric_imputer(transformer: Any) -> bool:
     return (
         type(transformer) is SimpleImputer
@@ -159,13 +199,15 @@ def _is_numeric_imputer(transformer: Any) -> bool:
 def _category_widths(transformer: Any, n_columns: int) -> list[int] | None:
     """How many output columns each input column of a categorical block gives, or None for
     a block whose outputs are not known to be per column."""
-    if not isinstance(transformer, Pipeline):
-        return None
-    steps = [step for _, step in transformer.steps]
+    steps = (
+        [step for _, step in transformer.steps]
+        if isinstance(transformer, Pipeline)
+        else [transformer]
+    )
     if not all(_is_category_filler(step) for step in steps[:-1]):
         return None
     last = steps[-1]
-    if type(last) is OneHotEncoder and last.drop_idx_ is None:
+    if type(last) is OneHotEncoder and last.drop_idx_ is None and not last.sparse_output:
         widths = []
         grouping = last.min_frequency is not None or last.max_categories is not None
         rare_lists = last.infrequent_categories_ if grouping else [None] * n_columns
@@ -231,11 +273,11 @@ def _transform(plan: _Plan, X: Any) -> np.ndarray | None:
                     return None
                 values[:, i] = series.to_numpy()
             missing = np.isnan(values)
-            if missing.any():
+            if block.statistics is not None and missing.any():
                 rows, positions = np.nonzero(missing)
                 values[rows, positions] = block.statistics[positions]
-            if not np.isfinite(values).all():
-                return None  # infinity: the ColumnTransformer says what is wrong
+            if np.isinf(values).any():
+                return None  # the ColumnTransformer says what is wrong, or lets it through
             end = offset + width + len(block.indicated)
             out[:, offset + width : end] = missing[:, block.indicated]
         for offset, category in plan.categorical:

@@ -102,12 +102,12 @@ def _hgb_space(task: str) -> list[Hyperparameter]:
 
 
 def _build_hgb(p: dict[str, Any], ctx: BuildContext) -> Any:
-    from sklearn import ensemble
+    from automl.space.families import hist_boosting
 
     cls = (
-        ensemble.HistGradientBoostingClassifier
+        hist_boosting.FastHistGradientBoostingClassifier
         if ctx.is_classification
-        else ensemble.HistGradientBoostingRegressor
+        else hist_boosting.FastHistGradientBoostingRegressor
     )
     return cls(
         max_iter=p["max_iter"],
@@ -190,7 +190,7 @@ HIST_GRADIENT_BOOSTING = ModelFamily(
     low_cost={"max_iter": 10, "max_leaf_nodes": 4},
     native_category_limit=255,  # scikit-learn refuses wider categorical features
     openmp=True,
-    preload=("sklearn.ensemble",),
+    preload=("automl.space.families.hist_boosting",),
     group="gbm",
     early_stopping=EarlyStopping("max_iter", _hgb_watched),
 )

@@ -4,6 +4,7 @@ categorical columns. An optional extra (``pip install automl[catboost]``): searc
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -149,8 +150,25 @@ class _CatBoostModel(BaseEstimator):
             return X
         X = X.copy()
         for column in self.categorical_:
-            X[column] = X[column].astype(object).where(X[column].notna(), MISSING).astype(str)
+            values = X[column]
+            if isinstance(values.dtype, pd.CategoricalDtype):
+                categories = values.dtype.categories
+                labels = _category_labels(str(categories.dtype), tuple(categories))
+                X[column] = labels[values.array.codes]
+            else:
+                X[column] = values.astype(object).where(values.notna(), MISSING).astype(str)
         return X
+
+
+@functools.lru_cache(maxsize=1024)
+def _category_labels(kind: str, categories: tuple[Any, ...]) -> np.ndarray:
+    """Each category's string, then MISSING (code -1): a column's strings by lookup, not
+    converted row by row on every prediction. Keyed by the categories in order (unordered
+    dtypes with the same categories in another order compare equal) and their dtype ``kind``
+    ((True,) == (1,) but they print apart)."""
+    labels = np.array([str(c) for c in categories] + [MISSING], dtype=object)
+    labels.flags.writeable = False
+    return labels
 
 
 class CatBoostClassifierModel(ClassifierMixin, _CatBoostModel):
