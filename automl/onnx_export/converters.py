@@ -85,8 +85,21 @@ def register_boosters() -> None:
     update_registered_converter(
         CategoryMapper, "AutomlCategoryMapper", _category_mapper_shape, _category_mapper
     )
-    # the forests that predict small batches faster hold scikit-learn's model: the same graph
-    for fast, original in STANDS_FOR.items():
+    # the forests and boosters that predict small batches faster hold the library's model:
+    # the same graph
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    from automl.space.families import hist_boosting, lightgbm_prediction, xgboost_prediction
+
+    boosters = {
+        hist_boosting.FastHistGradientBoostingClassifier: HistGradientBoostingClassifier,
+        hist_boosting.FastHistGradientBoostingRegressor: HistGradientBoostingRegressor,
+        lightgbm_prediction.FastLGBMClassifier: lightgbm.LGBMClassifier,
+        lightgbm_prediction.FastLGBMRegressor: lightgbm.LGBMRegressor,
+        xgboost_prediction.FastXGBClassifier: xgboost.XGBClassifier,
+        xgboost_prediction.FastXGBRegressor: xgboost.XGBRegressor,
+    }
+    for fast, original in {**STANDS_FOR, **boosters}.items():
         sklearn_operator_name_map[fast] = sklearn_operator_name_map[original]
 
 

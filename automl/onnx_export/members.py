@@ -203,7 +203,8 @@ def _unwrap_scaled_target(model: TransformedTargetRegressor, where: _Where) -> t
 
 def _with_plain_feature_names(model: Any) -> Any:
     """XGBoost's converter reads features by the names f0, f1, ... only: a copy named so."""
-    if not type(model).__module__.startswith("xgboost") or not hasattr(model, "get_booster"):
+    from_xgboost = any(kind.__module__.startswith("xgboost") for kind in type(model).__mro__)
+    if not from_xgboost or not hasattr(model, "get_booster"):
         return model
     twin = copy.deepcopy(model)
     booster = twin.get_booster()

@@ -26,9 +26,9 @@ def _lightgbm_space(task: str) -> list[Hyperparameter]:
 
 
 def _build_lightgbm(p: dict[str, Any], ctx: BuildContext) -> Any:
-    import lightgbm
+    from automl.space.families import lightgbm_prediction as fast
 
-    cls = lightgbm.LGBMClassifier if ctx.is_classification else lightgbm.LGBMRegressor
+    cls = fast.FastLGBMClassifier if ctx.is_classification else fast.FastLGBMRegressor
     return cls(
         n_estimators=p["n_estimators"],
         learning_rate=p["learning_rate"],
@@ -68,9 +68,9 @@ def _xgboost_space(task: str) -> list[Hyperparameter]:
 
 
 def _build_xgboost(p: dict[str, Any], ctx: BuildContext) -> Any:
-    import xgboost
+    from automl.space.families import xgboost_prediction as fast
 
-    cls = xgboost.XGBClassifier if ctx.is_classification else xgboost.XGBRegressor
+    cls = fast.FastXGBClassifier if ctx.is_classification else fast.FastXGBRegressor
     return cls(
         n_estimators=p["n_estimators"],
         learning_rate=p["learning_rate"],
@@ -175,7 +175,7 @@ LIGHTGBM = ModelFamily(
     native_categorical=True,
     low_cost={"n_estimators": 10, "num_leaves": 4},
     openmp=True,
-    preload=("lightgbm",),
+    preload=("lightgbm", "automl.space.families.lightgbm_prediction"),
     group="gbm",
     sparse_input=True,
     early_stopping=EarlyStopping("n_estimators", _lightgbm_watched),
@@ -203,7 +203,7 @@ XGBOOST = ModelFamily(
     native_categorical=True,
     low_cost={"n_estimators": 10, "max_depth": 2},
     openmp=True,
-    preload=("xgboost",),
+    preload=("xgboost", "automl.space.families.xgboost_prediction"),
     group="gbm",
     sparse_input=True,
     early_stopping=EarlyStopping("n_estimators", _xgboost_watched),
