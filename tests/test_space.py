@@ -381,3 +381,28 @@ def test_class_weighting_is_searched_for_classifiers_that_support_it(family):
     if FAMILIES[family].supports("regression"):
         regression = PipelineSpace("regression", 100, include=[family])
         assert key not in regression.default_config(family)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_the_target_encoder_cross_fits_as_seeded_without_deprecated_settings(task):
+    import warnings
+
+    from sklearn.preprocessing import TargetEncoder
+
+    from automl.space.preprocessing import _target_encoder
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 30, size=(300, 2)).astype(str).astype(object)
+    y = (
+        rng.normal(size=300)
+        if task == "regression"
+        else rng.integers(0, 3 if task == "multiclass" else 2, 300)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        ours = _target_encoder(task).fit_transform(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        target_type = "continuous" if task == "regression" else "auto"
+        seeded = TargetEncoder(target_type=target_type, random_state=0).fit_transform(X, y)
+    np.testing.assert_array_equal(ours, seeded)

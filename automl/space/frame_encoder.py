@@ -10,12 +10,13 @@ library builds are simple per-column maps:
   output is a function of its category alone, whatever the encoder (one-hot with rare
   categories grouped, target or ordinal encoding).
 
-So the first ``transform`` after a fit tabulates each categorical column's output for every
-category and for a missing value, by running the fitted encoders themselves on those values,
-and checks the fast path against the ColumnTransformer on a small frame; later calls look
-codes up. Anything else (a block kind not listed, another input type, a column whose
-categories differ from the tabulated ones, an infinite value) goes through the
-ColumnTransformer unchanged, so results and error messages stay scikit-learn's.
+So the second ``transform`` after a fit (a trial's fold model encodes once, and would not
+recover the cost) runs the ColumnTransformer on a probe frame holding every category of each
+categorical column and a missing value, reads each column's output for each category off
+it, checks the lookup against that output, and looks codes up from then on. Anything else (a
+block kind not listed, another input type, a column whose categories differ from the
+tabulated ones, an infinite value) goes through the ColumnTransformer unchanged, so results
+and error messages stay scikit-learn's.
 """
 
 from __future__ import annotations
@@ -69,12 +70,16 @@ class FrameEncoder(ColumnTransformer):
 
     def fit_transform(self, X: Any, y: Any = None, **params: Any) -> Any:
         self._plan = None  # a refit changes every table
+        self._used = False
         return super().fit_transform(X, y, **params)
 
     def transform(self, X: Any, **params: Any) -> Any:
         plan = getattr(self, "_plan", None)
         if plan is None and not params and isinstance(X, pd.DataFrame) and len(X):
-            plan = self._plan = _build_plan(self, X)
+            if getattr(self, "_used", False):
+                plan = self._plan = _build_plan(self, X)
+            else:  # a trial's fold model encodes once: tables would not pay for themselves
+                self._used = True
         if plan and not params:
             fast = _transform(plan, X)
             if fast is not None:
@@ -85,20 +90,27 @@ class FrameEncoder(ColumnTransformer):
         return super().transform(X)
 
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
-        state.pop("_plan", None)  # rebuilt on first use: tables follow the loading code
+        # a copy: from Python 3.11 the base class may hand out the live __dict__ itself
+        state = dict(super().__getstate__())
+        state.pop("_plan", None)  # rebuilt after loading: tables follow the loading code
+        state.pop("_used", None)
         return state
 
 
 def _build_plan(encoder: FrameEncoder, X: pd.DataFrame) -> _Plan | bool:
-    """The lookup plan for ``encoder`` (fitted), checked against it; False where the fast
-    path does not apply, so that later calls do not try again."""
+    """The lookup plan for ``encoder`` (fitted), read off one ColumnTransformer transform of
+    a probe frame (every category of each categorical column, then a missing value) and
+    checked against it; False where the fast path does not apply, so that later calls do not
+    try again."""
     try:
-        plan = _tabulate(encoder, X)
+        probe = _probe_frame(X)
+        if probe is None:
+            return False
+        expected = encoder._slow(probe)
+        plan = _tabulate(encoder, X, np.asarray(expected, dtype=np.float64))
         if plan is None:
             return False
-        probe = _probe_frame(encoder, X)
-        if not np.array_equal(_transform(plan, probe), encoder._slow(probe), equal_nan=True):
+        if not np.array_equal(_transform(plan, probe), expected, equal_nan=True):
             log.debug("fast encoding differs from the ColumnTransformer's; not used")
             return False
         return plan
@@ -107,7 +119,10 @@ def _build_plan(encoder: FrameEncoder, X: pd.DataFrame) -> _Plan | bool:
         return False
 
 
-def _tabulate(encoder: FrameEncoder, X: pd.DataFrame) -> _Plan | None:
+def _tabulate(encoder: FrameEncoder, X: pd.DataFrame, probed: np.ndarray) -> _Plan | None:
+    """The plan, with each categorical column's table read off ``probed`` (the encoder's
+    output for ``_probe_frame(X)``: row r holds category r of every categorical column; the
+    last row is all missing)."""
     # every block kind below gives a dense matrix, so sparse_threshold changes nothing
     if getattr(encoder, "_sklearn_output_config", {}).get("transform") not in ("default", None):
         return None
@@ -138,21 +153,14 @@ def _tabulate(encoder: FrameEncoder, X: pd.DataFrame) -> _Plan | None:
         widths = _category_widths(transformer, len(columns))
         if widths is None or not all(isinstance(X[c].dtype, pd.CategoricalDtype) for c in columns):
             return None
-        outputs = transformer.transform(_all_categories(X, columns))
-        if outputs.shape[1] != sum(widths):
-            return None
-        outputs = np.asarray(outputs, dtype=np.float64)
-        start = 0
         for column, width in zip(columns, widths):
             dtype = X[column].dtype
-            n = len(dtype.categories)
-            part = outputs[:, start : start + width]
-            table = np.vstack([part[:n], part[-1:]])  # the last row is all missing
-            categorical.append(
-                (offset + start, _CategoryColumn(column, dtype.categories, dtype, table))
-            )
-            start += width
-        offset += start
+            part = probed[:, offset : offset + width]
+            table = np.vstack([part[: len(dtype.categories)], part[-1:]])
+            categorical.append((offset, _CategoryColumn(column, dtype.categories, dtype, table)))
+            offset += width
+    if offset != probed.shape[1]:
+        return None
     return _Plan(offset, numeric, categorical)
 
 
@@ -226,36 +234,26 @@ def _is_category_filler(step: Any) -> bool:
     return type(step) is SimpleImputer and step.strategy == "constant"
 
 
-def _all_categories(X: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """A frame whose rows hold every category of each column (then missing), and a last row
-    all missing."""
-    longest = max(len(X[c].dtype.categories) for c in columns)
-    parts = {}
-    for column in columns:
-        dtype = X[column].dtype
-        codes = np.full(longest + 1, -1, dtype=np.int64)
-        codes[: len(dtype.categories)] = np.arange(len(dtype.categories))
-        parts[column] = pd.Categorical.from_codes(codes, dtype=dtype)
-    return pd.DataFrame(parts)
-
-
-def _probe_frame(encoder: FrameEncoder, X: pd.DataFrame) -> pd.DataFrame:
-    """A few rows in ``X``'s columns: the first rows of ``X``, a row of missing values and, for
-    categorical columns, every category."""
-    head = X.iloc[:3]
-    missing = head.iloc[:1].copy()
+def _probe_frame(X: pd.DataFrame) -> pd.DataFrame | None:
+    """Rows in ``X``'s columns and dtypes: row r holds category r of each categorical column
+    (missing past its last category) and the first value of each float column; the last row
+    is all missing. None for a column of another dtype."""
+    categorical = [X[c].dtype for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
+    n = max((len(dtype.categories) for dtype in categorical), default=1) + 1
+    parts: dict[Any, Any] = {}
     for column in X.columns:
-        missing[column] = np.nan if not isinstance(X[column].dtype, pd.CategoricalDtype) else None
-    missing = missing.astype(head.dtypes.to_dict())
-    categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
-    rows = [head, missing]
-    if categorical:
-        every = _all_categories(X, categorical)
-        filler = head.iloc[[0] * len(every)].reset_index(drop=True)
-        for column in categorical:
-            filler[column] = every[column]
-        rows.append(filler)
-    return pd.concat(rows, ignore_index=True)
+        dtype = X[column].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            codes = np.full(n, -1, dtype=np.int64)
+            codes[: len(dtype.categories)] = np.arange(len(dtype.categories))
+            parts[column] = pd.Categorical.from_codes(codes, dtype=dtype)
+        elif dtype == np.float64:
+            values = np.full(n, X[column].iloc[0], dtype=np.float64)
+            values[-1] = np.nan
+            parts[column] = values
+        else:
+            return None
+    return pd.DataFrame(parts)
 
 
 def _transform(plan: _Plan, X: Any) -> np.ndarray | None:

@@ -101,10 +101,7 @@ def encoded_steps(
         blocks.append(("onehot", Pipeline([("fill", _category_filler()), ("encode", onehot)]), low))
     if high:
         if params["high_cardinality_encoding"] == "target":
-            # seeded: its cross-fitting shuffles rows, and unseeded it made trials irreproducible
-            encoder = TargetEncoder(
-                target_type="continuous" if task == REGRESSION else "auto", random_state=0
-            )
+            encoder = _target_encoder(task)
         else:
             encoder = OrdinalEncoder(
                 handle_unknown="use_encoded_value",
@@ -139,6 +136,19 @@ def _sparse_scaler(name: str) -> Any:
     if name == "quantile":
         return MaxAbsScaler()
     return StandardScaler(with_mean=False)
+
+
+def _target_encoder(task: str) -> TargetEncoder:
+    """Seeded: its cross-fitting shuffles rows, and unseeded it made trials irreproducible.
+    scikit-learn 1.9 deprecates ``random_state`` (gone in 1.11) for a splitter as ``cv``; the
+    one given here is the one 5 with ``random_state=0`` stood for."""
+    target_type = "continuous" if task == REGRESSION else "auto"
+    if TargetEncoder().get_params().get("random_state") != "deprecated":  # before 1.9
+        return TargetEncoder(target_type=target_type, random_state=0)
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    splitter = KFold if task == REGRESSION else StratifiedKFold
+    return TargetEncoder(target_type=target_type, cv=splitter(5, shuffle=True, random_state=0))
 
 
 def _category_filler() -> SimpleImputer:
