@@ -157,3 +157,29 @@ def test_hist_gradient_boosting_codes_categories_fast_with_the_same_predictions(
     for _ in range(2):
         np.testing.assert_array_equal(loaded.predict_proba(new), plain.predict_proba(new))
     assert loaded._preprocessor._plan
+
+
+@pytest.mark.slow
+def test_a_fitted_estimator_predicts_fast_from_its_first_prediction():
+    """The fit's own latency measurement predicts twice: the tables exist before the caller's
+    first prediction, and that prediction equals the ColumnTransformer's encoding."""
+    from automl import AutoMLClassifier
+    from automl.data import to_model_frame
+
+    X = _frame(200, 0)
+    y = _target(BINARY, X, 0)
+    model = AutoMLClassifier(
+        time_budget=60,
+        max_trials=2,
+        n_jobs=1,
+        include=["logistic_regression"],
+        ensemble_size=1,
+        random_state=0,
+        history=None,
+        warm_start=None,
+        verbose=0,
+    ).fit(X, y)
+    encoder = model.model_.steps[0][1]
+    assert isinstance(encoder, FrameEncoder) and encoder._plan
+    frame = to_model_frame(model.schema_, X)
+    np.testing.assert_array_equal(encoder.transform(frame), _column_transformer(encoder, frame))
