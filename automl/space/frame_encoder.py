@@ -52,8 +52,7 @@ class _NumericBlock:
 @dataclass
 class _CategoryColumn:
     column: str
-    categories: pd.Index  # the categories the table was built for
-    dtype: Any  # the dtype object tabulated: an identical one needs no comparison
+    dtype: Any  # the dtype tabulated (its categories): an identical object needs no comparison
     table: np.ndarray  # rows: each category's output, then the missing value's
 
 
@@ -157,7 +156,7 @@ def _tabulate(encoder: FrameEncoder, X: pd.DataFrame, probed: np.ndarray) -> _Pl
             dtype = X[column].dtype
             part = probed[:, offset : offset + width]
             table = np.vstack([part[: len(dtype.categories)], part[-1:]])
-            categorical.append((offset, _CategoryColumn(column, dtype.categories, dtype, table)))
+            categorical.append((offset, _CategoryColumn(column, dtype, table)))
             offset += width
     if offset != probed.shape[1]:
         return None
@@ -284,7 +283,7 @@ def _transform(plan: _Plan, X: Any) -> np.ndarray | None:
             if dtype is not category.dtype and not (
                 isinstance(dtype, pd.CategoricalDtype)
                 and dtype.ordered == category.dtype.ordered
-                and dtype.categories.equals(category.categories)
+                and dtype.categories.equals(category.dtype.categories)
             ):
                 return None
             codes = series.array.codes  # -1 (missing) reads the table's last row
