@@ -23,8 +23,14 @@ def data():
     return pd.DataFrame(X, columns=[f"x{i}" for i in range(6)]), y
 
 
+# Cheap families: the history's behaviour does not depend on which families run, and a
+# search's default start (forests, CatBoost) costs seconds per trial here.
+CHEAP = ["logistic_regression", "lightgbm", "xgboost"]
+
+
 def fit(data, path, **params):
     settings = {
+        "include": CHEAP,
         "time_budget": 90,  # max_trials ends it; the budget only guards a loaded machine
         "max_trials": 6,
         "n_jobs": 1,
@@ -163,7 +169,7 @@ def test_killed_fit_keeps_every_finished_trial(tmp_path):
         logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format="%(message)s")
         X, y = make_classification(300, 8, random_state=0)
         AutoMLClassifier(time_budget=120, n_jobs=1, history={str(path)!r}, warm_start=None,
-                         random_state=0).fit(X, y)
+                         random_state=0, include={CHEAP!r}).fit(X, y)
     """)
     proc = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -239,7 +245,13 @@ def test_cross_validating_the_estimator_does_not_leak_through_the_history(data, 
 
     def scores(**params):
         model = AutoMLClassifier(
-            time_budget=30, max_trials=4, n_jobs=1, random_state=0, verbose=0, **params
+            time_budget=30,
+            max_trials=4,
+            n_jobs=1,
+            random_state=0,
+            verbose=0,
+            include=CHEAP,
+            **params,
         )
         result = cross_validate(model, *data, cv=3, return_estimator=True)
         return list(result["test_score"]), [m.n_warm_start_ for m in result["estimator"]]
@@ -259,6 +271,7 @@ def test_cross_validating_the_estimator_does_not_leak_through_the_history(data, 
             n_jobs=1,
             random_state=0,
             verbose=0,
+            include=CHEAP,
             history=path,
             warm_start="history",
         ).fit(X.iloc[rows], y[rows])

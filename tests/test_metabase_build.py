@@ -1,4 +1,4 @@
-"""`automl metabase build` end to end on three tiny datasets: files, coverage, resuming.
+"""`automl metabase build` end to end on four tiny datasets: files, coverage, resuming.
 
 The command comes from metalearning through its entry point (as installed: pyproject.toml's
 declaration); `python -m metalearning.build` is the same command without automl's CLI.
@@ -31,14 +31,12 @@ def write_dataset(folder, name, X, y, task):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """One build over a folder of three datasets and a task list of two CSV tasks, searching
+    """One build over a folder of two datasets and a task list of two CSV tasks, searching
     a sample of the list (both its tasks) and evaluating a pool of one pick per task group
     (plus the cold start's configurations) on the folder's datasets, which are only
     described."""
     data = tmp_path_factory.mktemp("datasets")
     out = tmp_path_factory.mktemp("metabase")
-    X, y = make_classification(150, 5, random_state=0)
-    write_dataset(data, "binary-a", X, y, "binary")
     X, y = make_classification(150, 6, n_informative=4, n_classes=3, random_state=1)
     write_dataset(data, "three-classes", X, y, "multiclass")
     X, y = make_regression(150, 4, noise=1.0, random_state=2)
@@ -68,7 +66,7 @@ def test_build_writes_a_loadable_metabase(built, capsys):
     _, out, _ = built
     metabase = load_metabase(out)
     listed = ["listed-binary", "listed-regression"]
-    described = ["binary-a", "linear", "three-classes"]
+    described = ["linear", "three-classes"]
     assert sorted(metabase.datasets) == sorted(listed + described)
     records = {p.stem: json.loads(p.read_text()) for p in (out / "searches").glob("*.json")}
     # the sample is drawn from the task list only: the folder's datasets are only described
@@ -101,7 +99,7 @@ def test_build_writes_a_loadable_metabase(built, capsys):
     assert perf.loc[perf["status"] == "ok", "loss"].notna().all()
     record = json.loads((out / "build.json").read_text())
     assert record["parameters"]["search_budget"] == 4
-    assert record["datasets"] == 5 and record["searched"] == 2
+    assert record["datasets"] == 4 and record["searched"] == 2
     assert record["evaluations"] >= len(perf)  # the probes' extra rows are kept on disk
     assert record["search_seconds"] > 0 and record["space_version"] == SPACE_VERSION
     assert record["runs"] == 1 and record["wall_core_hours"] > 0
@@ -114,7 +112,7 @@ def test_rerun_skips_finished_work(built, capsys):
     capsys.readouterr()
     assert main(command) == 0
     printed = capsys.readouterr().out
-    assert "search 0 dataset(s), describe 0 (5 already done)" in printed
+    assert "search 0 dataset(s), describe 0 (4 already done)" in printed
     assert "on 0 dataset(s)" in printed
     assert (out / "performance.csv").read_text() == before
 
@@ -144,7 +142,7 @@ def test_the_module_runs_the_same_command(built, capsys):
     _, out, command = built
     assert command[:2] == ["metabase", "build"]
     assert build.main(command[2:]) == 0  # all done already: nothing is searched again
-    assert "search 0 dataset(s), describe 0 (5 already done)" in capsys.readouterr().out
+    assert "search 0 dataset(s), describe 0 (4 already done)" in capsys.readouterr().out
 
 
 def test_parallel_workers_get_disjoint_cores(monkeypatch):
@@ -173,5 +171,5 @@ def test_a_larger_sample_searches_the_datasets_an_earlier_run_only_described(
     args[args.index("--out") + 1] = str(copy)
     args[args.index("--search-sample") + 1] = "0"  # search them all
     assert build.main(args) == 0
-    assert steps[0] == ("search", ["binary-a", "linear", "three-classes"])
+    assert steps[0] == ("search", ["linear", "three-classes"])
     assert steps[1] == ("describe", [])
