@@ -85,11 +85,17 @@ def register_boosters() -> None:
     update_registered_converter(
         CategoryMapper, "AutomlCategoryMapper", _category_mapper_shape, _category_mapper
     )
-    # the forests and boosters that predict small batches faster hold the library's model:
+    # the forests, boosters and SVMs that predict small batches faster hold the library's model:
     # the same graph
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.svm import SVC, SVR
 
-    from automl.space.families import hist_boosting, lightgbm_prediction, xgboost_prediction
+    from automl.space.families import (
+        hist_boosting,
+        lightgbm_prediction,
+        svm_prediction,
+        xgboost_prediction,
+    )
 
     boosters = {
         hist_boosting.FastHistGradientBoostingClassifier: HistGradientBoostingClassifier,
@@ -98,6 +104,8 @@ def register_boosters() -> None:
         lightgbm_prediction.FastLGBMRegressor: lightgbm.LGBMRegressor,
         xgboost_prediction.FastXGBClassifier: xgboost.XGBClassifier,
         xgboost_prediction.FastXGBRegressor: xgboost.XGBRegressor,
+        svm_prediction.FastSVC: SVC,
+        svm_prediction.FastSVR: SVR,
     }
     for fast, original in {**STANDS_FOR, **boosters}.items():
         sklearn_operator_name_map[fast] = sklearn_operator_name_map[original]

@@ -72,18 +72,18 @@ def _svm_space(task: str) -> list[Hyperparameter]:
 
 
 def _build_svm(p: dict[str, Any], ctx: BuildContext) -> Any:
-    from sklearn import svm
+    from automl.space.families.svm_prediction import FastSVC, FastSVR
 
     gamma = p["gamma_multiplier"] / max(1, ctx.n_features)
     if ctx.is_classification:
-        return svm.SVC(
+        return FastSVC(
             C=p["C"],
             gamma=gamma,
             probability=True,
             random_state=ctx.random_state,
             **class_weight(p),
         )
-    return scaled_target(svm.SVR(C=p["C"], gamma=gamma, epsilon=p["epsilon"]))
+    return scaled_target(FastSVR(C=p["C"], gamma=gamma, epsilon=p["epsilon"]))
 
 
 def _naive_bayes_space(task: str) -> list[Hyperparameter]:
@@ -128,7 +128,7 @@ SVM = ModelFamily(
     _build_svm,
     needs_scaling=True,
     max_rows=5_000,
-    preload=("sklearn.svm",),
+    preload=("automl.space.families.svm_prediction",),
     sparse_input=True,
 )
 NAIVE_BAYES = ModelFamily(
