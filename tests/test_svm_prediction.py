@@ -16,7 +16,9 @@ from automl.space.families.svm_prediction import FastSVC, FastSVR
 
 
 @pytest.fixture(autouse=True)
-def _quiet():
+def _quiet(monkeypatch):
+    # these tests' batches are small: take the matrix-product path whatever the work
+    monkeypatch.setattr(svm_prediction, "LIBSVM_BELOW_WORK", 0)
     with warnings.catch_warnings():
         # scikit-learn 1.9 deprecates SVC(probability=True); the search's family still uses it
         warnings.simplefilter("ignore", FutureWarning)
@@ -89,6 +91,25 @@ def test_sparse_input_and_other_kernels_go_libsvms_way(monkeypatch):
     )
     assert calls == []
     FastSVC(**SETTINGS).fit(X, y).predict_proba(new)
+    assert calls == [1]
+
+
+def test_a_small_work_goes_libsvms_way(monkeypatch):
+    calls = []
+    original = svm_prediction._pairwise_decisions
+    monkeypatch.setattr(
+        svm_prediction, "_pairwise_decisions", lambda *a: calls.append(1) or original(*a)
+    )
+    X, y, new = _classes(2)
+    fast = FastSVC(**SETTINGS).fit(X, y)
+    work = new.size * len(fast.support_vectors_) / 2  # per class
+    monkeypatch.setattr(svm_prediction, "LIBSVM_BELOW_WORK", work + 1)
+    np.testing.assert_array_equal(
+        fast.predict_proba(new), SVC(**SETTINGS).fit(X, y).predict_proba(new)
+    )
+    assert calls == []
+    monkeypatch.setattr(svm_prediction, "LIBSVM_BELOW_WORK", work)
+    fast.predict_proba(new)
     assert calls == [1]
 
 

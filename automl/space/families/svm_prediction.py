@@ -7,7 +7,7 @@ vectors with one matrix product (BLAS), then libsvm's own decision values, Platt
 pairwise coupling (``multiclass_probability``, the same iteration and stopping rule) in numpy.
 The model is the same; the numbers agree with libsvm's to rounding (the kernel's sums are taken
 in another order). Anything else (another kernel, sparse input, a model without probability
-estimates) goes the scikit-learn way.
+estimates, a batch too small to pay for this path's fixed costs) goes the scikit-learn way.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from sklearn.utils.metaestimators import available_if
 
 # rows × support vectors of one kernel block: bounds the memory a large batch takes
 _BLOCK_ELEMENTS = 1 << 21
+# Under this many (rows × support vectors × features) per class, libsvm's loop is faster than
+# this path's fixed costs, which grow with the classes (the pairwise coupling's steps)
+LIBSVM_BELOW_WORK = 100_000
 _MIN_PROB = 1e-7  # libsvm clips each pairwise probability to [1e-7, 1 - 1e-7]
 
 
@@ -29,9 +32,12 @@ def _rbf_blocks(model: Any, X: Any) -> Any:
     if model.kernel != "rbf" or getattr(model, "_sparse", True):
         return None
     X = model._validate_for_predict(X)
+    vectors = model.support_vectors_
+    classes = len(model.classes_) if hasattr(model, "classes_") else 1
     if not isinstance(X, np.ndarray) or X.ndim != 2:
         return None
-    vectors = model.support_vectors_
+    if X.size * len(vectors) < LIBSVM_BELOW_WORK * classes:
+        return None
     gamma = float(model._gamma)
     vector_norms = np.einsum("ij,ij->i", vectors, vectors)
     step = max(1, _BLOCK_ELEMENTS // max(1, vectors.shape[0]))
@@ -49,70 +55,63 @@ def _rbf_blocks(model: Any, X: Any) -> Any:
 
 
 def _pairwise_decisions(model: Any, kernel: np.ndarray) -> np.ndarray:
-    """libsvm's one-vs-one decision values (rows × pairs, pairs (i, j), i < j, in order)."""
+    """libsvm's one-vs-one decision values (rows × pairs; pairs (i, j), i < j, in its order):
+    the sum over class i's support vectors with their coefficients for j, plus the sum over
+    class j's with their coefficients for i, minus rho. All the per-class sums come from one
+    matrix product."""
     counts = model._n_support
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    coef, rho = model._dual_coef_, -model._intercept_
     k = len(counts)
-    columns = []
-    pair = 0
-    for i in range(k):
-        for j in range(i + 1, k):
-            own = slice(starts[i], starts[i + 1])
-            other = slice(starts[j], starts[j + 1])
-            value = kernel[:, own] @ coef[j - 1, own] + kernel[:, other] @ coef[i, other]
-            columns.append(value - rho[pair])
-            pair += 1
-    return np.column_stack(columns)
+    owner = np.repeat(np.arange(k), counts)  # each support vector's class
+    coef = model._dual_coef_  # (k - 1) × vectors
+    # column (row of coef c, class m): coef[c] on class m's support vectors, zero elsewhere
+    masked = coef.T[:, :, None] * (owner[:, None] == np.arange(k))[:, None, :]
+    sums = (kernel @ masked.reshape(len(owner), -1)).reshape(kernel.shape[0], k - 1, k)
+    i, j = np.triu_indices(k, 1)
+    return sums[:, j - 1, i] + sums[:, i, j] + model._intercept_  # intercept = -rho
 
 
-def _sigmoid(decision: np.ndarray, a: float, b: float) -> np.ndarray:
-    f = decision * a + b
-    out = np.empty_like(f)
+def _pairwise_probabilities(model: Any, decisions: np.ndarray) -> np.ndarray:
+    """rows × k × k: libsvm's Platt sigmoid of each pair's decision, clipped, and 1 minus it."""
+    f = decisions * model._probA + model._probB
     positive = f >= 0
-    e = np.exp(-f[positive])
-    out[positive] = e / (1.0 + e)
-    out[~positive] = 1.0 / (1 + np.exp(f[~positive]))
-    return out
+    e = np.exp(-np.abs(f))  # exp(-f) where f >= 0, exp(f) elsewhere: libsvm's two forms
+    p = np.where(positive, e / (1.0 + e), 1.0 / (1 + e))
+    p = np.minimum(np.maximum(p, _MIN_PROB), 1 - _MIN_PROB)
+    k = len(model._n_support)
+    r = np.zeros((decisions.shape[0], k, k))
+    i, j = np.triu_indices(k, 1)
+    r[:, i, j] = p
+    r[:, j, i] = 1 - p
+    return r
 
 
 def _coupled(r: np.ndarray) -> np.ndarray:
     """libsvm's ``multiclass_probability`` for every row at once: ``r`` is rows × k × k pairwise
-    probabilities; each row iterates until its own stopping rule holds, as in libsvm."""
+    probabilities (zero diagonal); each row iterates until its own stopping rule holds, as in
+    libsvm, with the same updates in the same order over the classes."""
     n, k, _ = r.shape
-    Q = np.zeros((n, k, k))
-    for t in range(k):
-        for j in range(t):
-            Q[:, t, t] += r[:, j, t] * r[:, j, t]
-            Q[:, t, j] = Q[:, j, t]
-        for j in range(t + 1, k):
-            Q[:, t, t] += r[:, j, t] * r[:, j, t]
-            Q[:, t, j] = -r[:, j, t] * r[:, t, j]
+    Q = -np.transpose(r, (0, 2, 1)) * r  # Q[t, j] = -r[j, t] r[t, j]
+    diagonal = np.arange(k)
+    Q[:, diagonal, diagonal] = np.einsum("njt,njt->nt", r, r)  # sum over j of r[j, t]^2
     p = np.full((n, k), 1.0 / k)
     active = np.arange(n)
     eps = 0.005 / k
     for _ in range(max(100, k)):
         q, pa = Q[active], p[active]
-        Qp = np.zeros((len(active), k))
-        pQp = np.zeros(len(active))
-        for t in range(k):
-            for j in range(k):
-                Qp[:, t] += q[:, t, j] * pa[:, j]
-            pQp += pa[:, t] * Qp[:, t]
-        error = np.zeros(len(active))
-        for t in range(k):
-            error = np.maximum(error, np.abs(Qp[:, t] - pQp))
-        going = error >= eps
-        active, q, pa, Qp, pQp = active[going], q[going], pa[going], Qp[going], pQp[going]
-        if not len(active):
-            break
+        Qp = np.einsum("ntj,nj->nt", q, pa)
+        pQp = np.einsum("nt,nt->n", pa, Qp)
+        going = np.abs(Qp - pQp[:, None]).max(axis=1) >= eps
+        if not going.all():
+            active, q, pa, Qp, pQp = active[going], q[going], pa[going], Qp[going], pQp[going]
+            if not len(active):
+                break
         for t in range(k):
             diff = (-Qp[:, t] + pQp) / q[:, t, t]
             pa[:, t] += diff
             pQp = (pQp + diff * (diff * q[:, t, t] + 2 * Qp[:, t])) / (1 + diff) / (1 + diff)
-            for j in range(k):
-                Qp[:, j] = (Qp[:, j] + diff * q[:, t, j]) / (1 + diff)
-                pa[:, j] /= 1 + diff
+            scale = (1 + diff)[:, None]
+            Qp = (Qp + diff[:, None] * q[:, t, :]) / scale
+            pa /= scale
         p[active] = pa
     return p
 
@@ -129,15 +128,7 @@ class FastSVC(SVC):
         out = np.empty((n_rows, k))
         for rows, kernel in blocks:
             decisions = _pairwise_decisions(self, kernel)
-            r = np.zeros((decisions.shape[0], k, k))
-            pair = 0
-            for i in range(k):
-                for j in range(i + 1, k):
-                    p = _sigmoid(decisions[:, pair], self._probA[pair], self._probB[pair])
-                    r[:, i, j] = np.minimum(np.maximum(p, _MIN_PROB), 1 - _MIN_PROB)
-                    r[:, j, i] = 1 - r[:, i, j]
-                    pair += 1
-            out[rows] = _coupled(r)
+            out[rows] = _coupled(_pairwise_probabilities(self, decisions))
         return out
 
 
