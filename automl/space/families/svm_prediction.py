@@ -22,7 +22,7 @@ from sklearn.utils.metaestimators import available_if
 _BLOCK_ELEMENTS = 1 << 21
 # Under this many (rows × support vectors × features) per class, libsvm's loop is faster than
 # this path's fixed costs, which grow with the classes (the pairwise coupling's steps)
-LIBSVM_BELOW_WORK = 100_000
+LIBSVM_BELOW_WORK = 200_000
 _MIN_PROB = 1e-7  # libsvm clips each pairwise probability to [1e-7, 1 - 1e-7]
 
 
