@@ -28,7 +28,7 @@ from automl.history import (
     resolve_history,
 )
 from automl.ledger import rank_key
-from automl.model_cost import measure_model
+from automl.model_cost import measure_model, warm_up
 from automl.progress import ProgressBar
 from automl.recorder import HistoryWarning, RunRecorder
 from automl.run_card import make_run_card
@@ -211,6 +211,7 @@ class _AutoMLBase(BaseEstimator):
             self.prediction_latency_ms_, self.model_size_bytes_ = measure_model(
                 self.model_, prepared.X, self._classification
             )
+            warm_up(self.model_, prepared.X, self._classification)  # after the first prediction
         self.space_version_ = SPACE_VERSION
         self.versions_ = library_versions()
         self.random_state_ = settings.random_state

@@ -18,12 +18,17 @@ def measure_model(model: Any, X: pd.DataFrame, classification: bool) -> tuple[fl
     started = time.perf_counter()
     predict(rows)
     latency = (time.perf_counter() - started) * 1000 * 1000 / max(1, rows.shape[0])
-    # a second prediction builds the encoders' lookup tables (FrameEncoder) now, within the
-    # fit, so that the caller's first prediction is a fast one
-    predict(take_rows(X, slice(0, 20)))
     size = _ByteCount()
     pickle.dump(model, size, protocol=pickle.HIGHEST_PROTOCOL)
     return latency, size.bytes
+
+
+def warm_up(model: Any, X: pd.DataFrame, classification: bool) -> None:
+    """Predict a few rows: a fitted model's encoders build their lookup tables
+    (``FrameEncoder``) on its second prediction, and this one is within the fit, so that the
+    caller's first prediction is a fast one."""
+    rows = take_rows(X, slice(0, 20))
+    (model.predict_proba if classification else model.predict)(rows)
 
 
 class _ByteCount:
