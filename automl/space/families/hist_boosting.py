@@ -27,7 +27,7 @@ from automl.space.frame_encoder import FrameEncoder
 PASSIVE_THREADED_FROM_ROWS = 4_000
 
 
-class _FastCoding:
+class _FastPrediction:
     def fit(
         self,
         X: Any,
@@ -57,9 +57,9 @@ class _FastCoding:
         return super()._raw_predict(X, n_threads=n_threads)  # type: ignore[misc]
 
 
-class FastHistGradientBoostingClassifier(_FastCoding, HistGradientBoostingClassifier):
+class FastHistGradientBoostingClassifier(_FastPrediction, HistGradientBoostingClassifier):
     pass
 
 
-class FastHistGradientBoostingRegressor(_FastCoding, HistGradientBoostingRegressor):
+class FastHistGradientBoostingRegressor(_FastPrediction, HistGradientBoostingRegressor):
     pass
