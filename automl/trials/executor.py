@@ -35,7 +35,7 @@ from automl.trials.pool import shutdown_workers, worker_pool
 from automl.trials.request import RefitRequest, TrialData, TrialRequest
 from automl.trials.result import TrialResult
 from automl.trials.status import TrialStatus
-from automl.trials.worker import run_refit, run_trial
+from automl.trials.worker import rehearse, run_refit, run_trial
 
 _WARM_UP_WAIT = 60.0  # seconds: workers that have not started by then are a broken pool
 
@@ -315,6 +315,7 @@ def preload(modules: tuple[str, ...]) -> None:
 
     for module in modules:
         importlib.import_module(module)
+    rehearse()
     _freeze()
 
 
