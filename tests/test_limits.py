@@ -113,3 +113,25 @@ def test_the_trial_process_dies_with_the_worker_that_watches_it():
     worker.wait(timeout=10)
     gone, _ = psutil.wait_procs([trial], timeout=5)
     assert gone, "the trial process ran on after its worker was killed"
+
+
+def test_the_end_of_a_trial_is_seen_without_waiting_for_the_next_look():
+    """The watcher wakes when the child exits, not at its next memory check."""
+    from automl.trials.limits import _exit_notice
+
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(0.2)
+        os._exit(0)
+    notice = _exit_notice(pid)
+    try:
+        if notice is None:
+            pytest.skip("no process descriptors on this system")
+        import select
+
+        readable, _, _ = select.select([notice], [], [], 30)
+        assert readable == [notice]
+        assert os.waitpid(pid, os.WNOHANG)[0] == pid  # it has exited, and is reaped now
+    finally:
+        if notice is not None:
+            os.close(notice)
