@@ -42,9 +42,10 @@ class Usage:
     rss_mb: float
 
 
-def run(fits: int, cold_fits: int, rows: int) -> Iterator[Usage]:
+def run(fits: int, cold_fits: int, rows: int, include: list[str] | None = None) -> Iterator[Usage]:
     """The fits, one ``Usage`` after each (nothing printed: ``tests/test_worker_lifetime.py``
-    runs this and checks that the process writes nothing to stderr)."""
+    runs this, with cheap families in ``include``, and checks that the process writes
+    nothing to stderr)."""
     import psutil
     from sklearn.datasets import make_classification
 
@@ -63,6 +64,7 @@ def run(fits: int, cold_fits: int, rows: int) -> Iterator[Usage]:
             history=None,
             random_state=0,
             verbose=0,
+            include=include,
         ).fit(X, y)
         yield Usage(
             fit=i + 1,

@@ -314,7 +314,7 @@ def test_soak_consecutive_fits_leave_nothing_behind():
         import json
         from dataclasses import asdict
         from benchmarks.soak import run
-        for usage in run({SOAK_FITS}, {SOAK_COLD_FITS}, 200):
+        for usage in run({SOAK_FITS}, {SOAK_COLD_FITS}, 200, ["logistic_regression", "lightgbm"]):
             print(json.dumps(asdict(usage)), flush=True)
         """,
         timeout=280,
