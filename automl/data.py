@@ -75,11 +75,12 @@ class ColumnSchema:
 # --------------------------------------------------------------------------------------- X
 
 
-def as_frame(X: Any, *, what: str = "X") -> tuple[pd.DataFrame, bool]:
+def as_frame(X: Any, *, what: str = "X", copy: bool = True) -> tuple[pd.DataFrame, bool]:
     """Turn any supported X into a DataFrame with string column names.
 
     Returns the frame and whether the user gave a DataFrame (which decides whether
-    ``feature_names_in_`` exists, as in scikit-learn).
+    ``feature_names_in_`` exists, as in scikit-learn). ``copy=False`` (for a caller that only
+    reads the frame) shares a DataFrame's data instead of copying it.
     """
     if X is None:
         raise ValueError(f"{what} is None; expected a 2-D table (pandas DataFrame or numpy array).")
@@ -87,7 +88,7 @@ def as_frame(X: Any, *, what: str = "X") -> tuple[pd.DataFrame, bool]:
         if X.columns.duplicated().any():
             dupes = sorted({str(c) for c in X.columns[X.columns.duplicated()]})
             raise ValueError(f"{what} has duplicated column names: {dupes}. Rename them first.")
-        frame = X.copy()
+        frame = X.copy(deep=copy)  # a new frame: the names below do not rename the caller's
         frame.columns = [str(c) for c in X.columns]
         names_are_strings = all(isinstance(c, str) for c in X.columns)
         _check_shape(frame, what)
@@ -287,10 +288,18 @@ def _as_categorical(column: pd.Series, categories: tuple[str, ...]) -> pd.Catego
             codes = dtype.categories.get_indexer(_as_strings(column))
         else:  # label each distinct value once
             values, uniques = pd.factorize(column, use_na_sentinel=True)
-            labels = [_label(value) for value in uniques]
-            known = np.append(dtype.categories.get_indexer(labels), -1)
+            if len(uniques) <= _RECODINGS_CACHED_UP_TO:  # batches bring the same few values
+                known = _category_recoding(str(column.dtype), tuple(uniques), categories)
+            else:
+                labels = [_label(value) for value in uniques]
+                known = np.append(dtype.categories.get_indexer(labels), -1)
             codes = known[values]
     return pd.Categorical.from_codes(codes, dtype=dtype)
+
+
+# A column with more distinct values than this per batch (identifiers, say) is recoded afresh:
+# caching its value tuples would hold large keys that rarely come back.
+_RECODINGS_CACHED_UP_TO = 256
 
 
 @functools.lru_cache(maxsize=1024)
@@ -312,6 +321,12 @@ def _categorical_dtype(categories: tuple[str, ...]) -> pd.CategoricalDtype:
 def _as_float(name: str, column: pd.Series) -> np.ndarray:
     if pd.api.types.is_timedelta64_dtype(column.dtype):
         return column.dt.total_seconds().to_numpy(dtype=np.float64)
+    if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+        # plain numpy numbers (most tables, every batch): no parsing, only the infinity check
+        values = column.to_numpy(dtype=np.float64)
+        if column.dtype.kind == "f" and np.isinf(values).any():
+            raise ValueError(_infinity_message(name))
+        return values
     try:
         values = pd.to_numeric(column, errors="raise").astype(np.float64).to_numpy()
     except (TypeError, ValueError) as error:
@@ -322,11 +337,15 @@ def _as_float(name: str, column: pd.Series) -> np.ndarray:
             f"(e.g. {example!r})."
         ) from error
     if np.isinf(values).any():
-        raise ValueError(
-            f"Column {name!r} contains infinity; replace infinite values with NaN (missing) "
-            "or a finite number."
-        )
+        raise ValueError(_infinity_message(name))
     return values
+
+
+def _infinity_message(name: str) -> str:
+    return (
+        f"Column {name!r} contains infinity; replace infinite values with NaN (missing) "
+        "or a finite number."
+    )
 
 
 def _datetime_parts(name: str, column: pd.Series, has_time: bool) -> dict[str, np.ndarray]:
@@ -351,9 +370,11 @@ def align_columns(
     Reordered columns are put back in order silently; missing or unexpected columns are
     an error naming them, because silently guessing would give wrong predictions.
     """
-    frame, named = as_frame(X)
+    frame, named = as_frame(X, copy=False)  # only read: typed_frame builds new columns
     if schema.from_dataframe and named:
         given, expected = list(frame.columns), list(schema.input_names)
+        if given == expected:
+            return frame
         missing = [c for c in expected if c not in set(given)]
         extra = [c for c in given if c not in set(expected)]
         if missing or extra:

@@ -191,3 +191,45 @@ def test_names_are_made_safe_for_every_library():
     X = pd.DataFrame({"a[0]": [1.0, 2.0, 3.0, 4.0], 'b"': [1.0, 2.0, 3.0, 5.0]})
     prepared = prepare_training_data(X, [0, 1, 0, 1], classification=True)
     assert all(not set('[]{}",:') & set(name) for name in prepared.X.columns)
+
+
+def test_a_column_coded_batch_by_batch_gets_the_codes_of_the_whole():
+    """Predict-time coding is cached per set of distinct values: batches agree with the whole,
+    and values that compare equal across dtypes (True == 1) keep their own labels."""
+    X = pd.DataFrame({"code": pd.Series(["a", "b", "1", "True", "c"], dtype=object)})
+    schema = prepare_training_data(X, [0, 1, 0, 1, 0], classification=True).schema
+    values = pd.Series(["b", "a", None, "zz", "c", "a", "b", None], dtype="str")
+    whole = to_model_frame(schema, align_columns(schema, pd.DataFrame({"code": values})))
+    for start in range(0, len(values), 3):
+        batch = pd.DataFrame({"code": values.iloc[start : start + 3]})
+        coded = to_model_frame(schema, align_columns(schema, batch))["code"]
+        assert coded.cat.codes.tolist() == whole["code"].cat.codes.tolist()[start : start + 3]
+    for given, label in [(pd.Series([True, True]), "True"), (pd.Series([1, 1]), "1")]:
+        coded = to_model_frame(schema, align_columns(schema, pd.DataFrame({"code": given})))
+        assert coded["code"].tolist() == [label, label]
+
+
+def test_predict_time_numbers_of_any_numpy_dtype_become_floats_and_infinity_is_named():
+    X = mixed_frame()
+    schema = prepare_training_data(X, np.arange(40) % 2, classification=True).schema
+    new = X.head(3).astype({"number": np.float32, "integer": np.uint8})
+    frame = to_model_frame(schema, align_columns(schema, new))
+    assert frame["integer"].dtype == np.float64 and frame["integer"].tolist() == [
+        float(v) for v in X["integer"].head(3)
+    ]
+    assert frame["flag"].tolist() == [float(v) for v in X["flag"].head(3)]
+    new.loc[new.index[1], "number"] = np.inf
+    with pytest.raises(ValueError, match="'number' contains infinity"):
+        to_model_frame(schema, align_columns(schema, new))
+
+
+def test_predicting_leaves_the_callers_frame_as_it_was():
+    """The predict path reads the caller's frame without copying it: its column names (made
+    strings for the models) and values stay the caller's."""
+    X = pd.DataFrame({0: [1.0, np.nan, 3.0, 4.0], 1: ["a", "b", None, "a"]})
+    schema = prepare_training_data(X, [0, 1, 0, 1], classification=True).schema
+    before = X.copy()
+    frame = to_model_frame(schema, align_columns(schema, X))
+    frame.iloc[0, 0] = 99.0
+    pd.testing.assert_frame_equal(X, before)
+    assert list(X.columns) == [0, 1]
