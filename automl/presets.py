@@ -40,10 +40,14 @@ PRESETS = {
         "default",
         ensemble_size=25,
         ensemble_max_members=5,
-        ensemble_max_latency=None,
+        # 20,000 rows/s in sum: the best mean rank among the choices that predict that fast
+        ensemble_max_latency=50.0,
         ensemble_refit=True,
         stacking=False,
-        description="a greedy ensemble of at most 5 pipelines refit on all rows",
+        description=(
+            "a greedy ensemble of at most 5 pipelines refit on all rows, predicting within "
+            "50 ms per 1,000 rows"
+        ),
     ),
     "best_quality": Preset(
         "best_quality",
