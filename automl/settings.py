@@ -156,8 +156,12 @@ def make_settings(params: Mapping[str, Any], *, dataset_name: str | None = None)
     elif not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"random_state must be a non-negative integer or None, got {seed!r}.")
     # Reproducible mode: earlier runs on these data would change the trials, so the history
-    # only records; warm_start="history" resumes anyway.
+    # only records; warm_start="history" resumes anyway. The preset's latency cap is left out
+    # too: it compares measured prediction times, which vary from run to run, so two runs
+    # could keep different members; a cap the user set applies anyway.
     reproducible = max_trials is not None and params["random_state"] is not None
+    if reproducible and params.get("ensemble_max_latency", AUTO) == AUTO:
+        latency = None
     return Settings(
         metric=params["metric"],
         time_budget=float(budget),

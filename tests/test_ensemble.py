@@ -70,7 +70,13 @@ def ensembled():
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     X, y = X.iloc[:300, :8], y.iloc[:300]
     model = AutoMLClassifier(
-        time_budget=60, max_trials=12, n_jobs=2, ensemble_size=20, random_state=0, verbose=0
+        time_budget=60,
+        max_trials=12,
+        n_jobs=2,
+        ensemble_size=20,
+        ensemble_max_latency=None,  # the ensemble's mechanics, not the default's latency target
+        random_state=0,
+        verbose=0,
     ).fit(X, y)
     return model, X, y
 
@@ -178,6 +184,7 @@ def test_members_can_be_their_fold_models():
         max_trials=12,
         n_jobs=2,
         ensemble_size=20,
+        ensemble_max_latency=None,  # the mechanism, not the default's latency target
         ensemble_refit=False,
         random_state=0,
         verbose=0,
@@ -208,6 +215,7 @@ def test_a_member_whose_refit_fails_falls_back_to_its_fold_models():
             max_trials=10,
             n_jobs=2,
             ensemble_size=20,
+            ensemble_max_latency=None,  # the fallback, not the default's latency target
             include=["fails_on_all_rows", "naive_bayes", "knn"],
             random_state=0,
             verbose=0,

@@ -41,6 +41,15 @@ def test_a_preset_fills_in_what_is_left_auto_and_an_explicit_value_wins():
     default = _settings()
     assert default.preset == "default"
     assert default.ensemble_size == PRESETS["default"].ensemble_size
+    # the default's members predict within its throughput target, unless the user lifts it
+    assert default.ensemble_max_latency == PRESETS["default"].ensemble_max_latency == 50.0
+    assert _settings(ensemble_max_latency=None).ensemble_max_latency is None
+    assert _settings(preset="best_quality").ensemble_max_latency is None
+    # it compares measured times: with random_state and max_trials set, only a cap asked for
+    reproducible = {"random_state": 0, "max_trials": 5}
+    assert _settings(**reproducible).ensemble_max_latency is None
+    assert _settings(**reproducible, ensemble_max_latency=20.0).ensemble_max_latency == 20.0
+    assert _settings(random_state=0).ensemble_max_latency == 50.0
 
 
 @pytest.mark.parametrize(
