@@ -57,6 +57,13 @@ class FinalModel:
     layer_trials: list[TrialResult] = field(default_factory=list)  # the second layer's
 
 
+def member_latency_ms(trial: TrialResult, n_rows: int, folds_per_member: int = 1) -> float:
+    """An ensemble member's prediction latency, ms per 1,000 rows, as its trial measured it
+    (its fold models predicting the ``n_rows`` validation rows), for all ``folds_per_member``
+    fold models of a bagged member."""
+    return trial.predict_time / max(1, n_rows) * 1e6 * folds_per_member
+
+
 class FinalModelBuilder:
     """Builds the final model from the ledger's best trials before ``deadline`` + grace."""
 
@@ -238,8 +245,8 @@ class FinalModelBuilder:
         bagging = self.bags()
         folds_per_member = len(self.resampling.splits) if bagging else 1
 
-        def latency_of(t: TrialResult) -> float:  # ms per 1,000 rows, all its fold models
-            return t.predict_time / max(1, len(rows)) * 1e6 * folds_per_member
+        def latency_of(t: TrialResult) -> float:
+            return member_latency_ms(t, len(rows), folds_per_member)
 
         layers = [1] * len(candidates)
         layer = self._second_layer()

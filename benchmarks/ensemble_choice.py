@@ -71,6 +71,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     from automl.ensemble import select_ensemble
+    from automl.final_model import member_latency_ms
     from automl.stacking import compare_on_folds, fit_meta_model, meta_predict
     from automl.trials.evaluation import fit_pipeline
 
@@ -121,12 +122,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
             "members": len(weights),
         }
 
-    single_test, single_ms = refit_member(0)
-    variants["single_refit"] = {
-        "score": run.score(single_test),
-        "ms": prep_ms + single_ms,
-        "members": 1,
-    }
+    add_refit("single_refit", {0: 1})
     selections = {}
     for rounds, cap in GREEDY:
         selection = select_ensemble(oof, y_val, loss_of, rounds=rounds, max_members=cap)
@@ -144,7 +140,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     add_refit("greedy25_refit", selections["greedy25"].weights)
     add_refit("greedy25_m5_refit", selections["greedy25_m5"].weights)
     # a refit member's latency as the estimator knows it: its trial's validation predictions
-    known = [c.trial.predict_time / max(1, len(y_val)) * 1e6 for c in run.candidates]
+    known = [member_latency_ms(c.trial, len(y_val)) for c in run.candidates]
     for cap_ms in REFIT_LATENCY_CAPS:
         try:
             selection = select_ensemble(
