@@ -174,15 +174,19 @@ class PortfolioVariant:
 
 
 def _warm_source(variant: str, metabase: Any) -> Any:
-    """``cold``: no warm start; ``warm``: the shipped default; ``warm-p<N>``: a portfolio of N
-    then the search's defaults; ``warm-p<N>r``: a portfolio of N replacing them."""
-    if variant == "cold":
+    """``cold``: no warm start; ``cold-again``: the same, run again, whose pairing with cold
+    measures the noise between two runs that differ only in timing; ``warm``: the shipped
+    default; ``warm-p<N>``: a portfolio of N then the search's defaults; ``warm-p<N>r``: a
+    portfolio of N replacing them."""
+    if variant in ("cold", "cold-again"):
         return None
     if variant == "warm":
         return metabase
     match = re.fullmatch(r"warm-p(\d+)(r?)", variant)
     if match is None:
-        raise ValueError(f"unknown variant {variant!r}: cold, warm, warm-p<N> or warm-p<N>r")
+        raise ValueError(
+            f"unknown variant {variant!r}: cold, cold-again, warm, warm-p<N> or warm-p<N>r"
+        )
     return PortfolioVariant(metabase, int(match.group(1)), bool(match.group(2)))
 
 
@@ -276,7 +280,9 @@ def write_table() -> None:
         "float noise between configurations that build the same model: a tie). Variants: "
         "`warm` is the shipped default of the git revision named; `warm-p<N>` a portfolio of N "
         "followed by the search's own defaults, `warm-p<N>r` a portfolio of N replacing them; "
-        "each is normalized against cold on its own.",
+        "`cold-again` is cold run a second time, the same seed and split, in the same "
+        "benchmark run: its pairing with cold is the noise floor, what timing alone changes. "
+        "Each is normalized against cold on its own.",
     ]
     prior = runs["dataset"].str.startswith(common.PRIOR)
     variants = sorted(set(runs["variant"]) - {"cold"}, key=lambda v: (v != "warm", v))
@@ -410,7 +416,8 @@ def main() -> None:
     parser.add_argument(
         "--variants",
         default="warm,cold",
-        help="comma-separated: cold, warm (the shipped default), warm-p<N> (a portfolio of N, "
+        help="comma-separated: cold, cold-again (cold once more: the noise floor), warm (the "
+        "shipped default), warm-p<N> (a portfolio of N, "
         "then the search's defaults), warm-p<N>r (a portfolio of N replacing them)",
     )
     pinned.pinned_main(
