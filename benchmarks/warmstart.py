@@ -288,6 +288,7 @@ def write_table() -> None:
     variants = sorted(set(runs["variant"]) - {"cold"}, key=lambda v: (v != "warm", v))
     for label, part in [("prior tasks", runs[prior]), ("shared datasets", runs[~prior])]:
         for budget in sorted(part["budget"].unique(), reverse=True):
+            text += _noise_floor_section(part[part["budget"] == budget], float(budget), label)
             for variant in variants:
                 here = part[part["budget"] == budget]
                 if variant in set(here["variant"]):  # a variant not run at this budget: none
@@ -309,6 +310,10 @@ def _budget_section(runs: pd.DataFrame, budget: float, label: str, variant: str)
     if scores.empty:
         return ["", title, "", "no complete warm/cold pairs yet"]
     runs = runs[runs["variant"].isin([variant, "cold"])].replace({"variant": {variant: "warm"}})
+    paired = runs.set_index(["dataset", "seed"]).index.isin(
+        scores.set_index(["dataset", "seed"]).index
+    )
+    runs = runs[paired]  # the seeds and revisions named are the pairs', not cold's alone
     wide = scores.pivot_table(
         index=["dataset", "seed", "task", "checkpoint"], columns="variant", values="normalized"
     ).reset_index()
@@ -353,6 +358,65 @@ def _budget_section(runs: pd.DataFrame, budget: float, label: str, variant: str)
         "Per dataset (normalized test score):",
         "",
         common.markdown(per_dataset),
+    ]
+
+
+def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[str]:
+    """Warm against cold next to cold-again against cold, on the (dataset, seed) pairs that
+    ran all three: a warm-cold difference no larger than the cold-again-cold one is what
+    timing alone produces. The sign test counts wins against losses, ties left out."""
+    from scipy.stats import binomtest
+
+    if not {"warm", "cold-again"} <= set(runs["variant"]):
+        return []
+    complete = runs.groupby(["dataset", "seed"])["variant"].transform(
+        lambda v: {"warm", "cold", "cold-again"} <= set(v)
+    )
+    runs = runs[complete.astype(bool)]
+    rows = []
+    for variant in ("warm", "cold-again"):
+        wide = normalized(runs, variant).pivot_table(
+            index=["dataset", "seed", "checkpoint"], columns="variant", values="normalized"
+        )
+        for checkpoint, part in wide.groupby(level="checkpoint"):
+            diff = part["warm"] - part["cold"]
+            wins, losses = int((diff > TIE).sum()), int((diff < -TIE).sum())
+            rows.append(
+                {
+                    "checkpoint": checkpoint,
+                    "budget share": f"{int(checkpoint * 100)} %",
+                    "against cold": variant,
+                    "pairs": len(part),
+                    "mean difference": diff.mean(),
+                    "median difference": diff.median(),
+                    # worse than the constant predictor counts as the constant predictor: one
+                    # dataset whose test score swings far below it cannot outweigh the rest
+                    "mean difference, clipped at 0": (
+                        part["warm"].clip(lower=0) - part["cold"].clip(lower=0)
+                    ).mean(),
+                    "wins": wins,
+                    "ties": len(part) - wins - losses,
+                    "losses": losses,
+                    "share of non-tied": wins / (wins + losses) if wins + losses else np.nan,
+                    "sign test p": binomtest(wins, wins + losses).pvalue
+                    if wins + losses
+                    else np.nan,
+                }
+            )
+    table = pd.DataFrame(rows).sort_values(["checkpoint", "against cold"], kind="stable")
+    table = table.drop(columns="checkpoint")
+    seeds = sorted(runs["seed"].unique().tolist())
+    return [
+        "",
+        f"## {label.capitalize()}, budget {budget:g} s: warm against the noise floor",
+        "",
+        f"Seeds {seeds}; git {', '.join(sorted(runs['git_rev'].astype(str).unique()))}. "
+        "`warm` (the shipped default) and `cold-again` (cold run once more, the same seed "
+        "and split) each paired with cold and normalized with it; difference = the variant's "
+        "normalized test score minus cold's; clipped at 0: scores below the constant "
+        "predictor's counted as the constant predictor's.",
+        "",
+        common.markdown(table),
     ]
 
 
