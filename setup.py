@@ -23,7 +23,9 @@ XGBOOST_BUILDS = {
 }
 
 DEPENDENCIES = [
-    "scikit-learn>=1.6",
+    # below 1.11: it removes SVC(probability=True), deprecated in 1.9, on which the svm
+    # family's probabilities and their fast numpy path (svm_prediction.FastSVC) rest
+    "scikit-learn>=1.6,<1.11",
     "lightgbm>=4.0",
     "numpy>=1.24",
     "pandas>=2.0",

@@ -113,16 +113,8 @@ def run_limited(
         pid = os.fork()
         if pid == 0:  # the child: never returns
             _child(result_path, parent, function, args, kwargs)
-        outcome = _watch(
-            pid,
-            result_path,
-            started,
-            time_limit,
-            memory_limit_mb,
-            time_limit_name,
-            own_memory_limit_mb,
-            keep_file=results_folder is not None,
-        )
+        limits = _Limits(time_limit, memory_limit_mb, time_limit_name, own_memory_limit_mb)
+        outcome = _watch(pid, result_path, started, limits, keep_file=results_folder is not None)
         return outcome
     finally:
         if outcome is None or outcome.payload_file is None:
@@ -195,37 +187,68 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _watch(
-    pid: int,
-    path: str,
-    started: float,
-    time_limit: float | None,
-    memory_limit_mb: float | None,
-    time_limit_name: str,
-    own_memory_limit_mb: float | None = None,
-    keep_file: bool = False,
-) -> Outcome:
+@dataclass(frozen=True)
+class _Limits:
+    """What a watched child may use; ``time_limit_name`` says which limit stopped it."""
+
+    time_limit: float | None
+    memory_limit_mb: float | None
+    time_limit_name: str
+    own_memory_limit_mb: float | None = None
+
+
+def _watch(pid: int, path: str, started: float, limits: _Limits, keep_file: bool) -> Outcome:
     try:
         process = psutil.Process(pid)
     except psutil.Error:
         process = None
     exited = _exit_notice(pid)
+    peak = 0.0
+    delay = _POLL_MIN
     try:
-        return _poll(
-            pid,
-            process,
-            exited,
-            path,
-            started,
-            time_limit,
-            memory_limit_mb,
-            time_limit_name,
-            own_memory_limit_mb,
-            keep_file,
-        )
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            elapsed = time.monotonic() - started
+            if done:
+                return _finished(status, path, elapsed, peak or None, keep_file)
+            memory = process_tree_rss_mb(process)
+            peak = max(peak, memory)
+            stopped = _breach(limits, process, elapsed, memory)
+            if stopped is not None:
+                _kill(pid)
+                return Outcome(
+                    stopped[0], error=stopped[1], elapsed=elapsed, peak_memory_mb=peak or None
+                )
+            _wait(exited, delay)
+            delay = min(_POLL_MAX, delay * 2)
     finally:
         if exited is not None:
             os.close(exited)
+
+
+def _breach(
+    limits: _Limits, process: psutil.Process | None, elapsed: float, memory: float
+) -> tuple[TrialStatus, str] | None:
+    """The status and error of a child over one of its limits, None while it is within them."""
+    if limits.time_limit is not None and elapsed > limits.time_limit:
+        return (
+            TrialStatus.TIMEOUT,
+            f"stopped after {limits.time_limit:.1f} s ({limits.time_limit_name})",
+        )
+    if limits.memory_limit_mb is not None and memory > limits.memory_limit_mb:
+        return (
+            TrialStatus.MEMOUT,
+            f"stopped at {memory:.0f} MB (memory limit {limits.memory_limit_mb:.0f} MB)",
+        )
+    if limits.own_memory_limit_mb is not None:
+        own = process_tree_uss_mb(process)
+        if own > limits.own_memory_limit_mb:
+            return (
+                TrialStatus.MEMOUT,
+                f"stopped at {own:.0f} MB of its own memory (its share of the fit memory "
+                f"limit, {limits.own_memory_limit_mb:.0f} MB)",
+            )
+    return None
 
 
 def _exit_notice(pid: int) -> int | None:
@@ -242,60 +265,6 @@ def _wait(exited: int | None, seconds: float) -> None:
         time.sleep(seconds)
     else:
         select.select([exited], [], [], seconds)
-
-
-def _poll(
-    pid: int,
-    process: psutil.Process | None,
-    exited: int | None,
-    path: str,
-    started: float,
-    time_limit: float | None,
-    memory_limit_mb: float | None,
-    time_limit_name: str,
-    own_memory_limit_mb: float | None,
-    keep_file: bool,
-) -> Outcome:
-    peak = 0.0
-    delay = _POLL_MIN
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        elapsed = time.monotonic() - started
-        if done:
-            return _finished(status, path, elapsed, peak or None, keep_file)
-        memory = process_tree_rss_mb(process)
-        peak = max(peak, memory)
-        if time_limit is not None and elapsed > time_limit:
-            _kill(pid)
-            return Outcome(
-                TrialStatus.TIMEOUT,
-                error=f"stopped after {time_limit:.1f} s ({time_limit_name})",
-                elapsed=elapsed,
-                peak_memory_mb=peak or None,
-            )
-        if memory_limit_mb is not None and memory > memory_limit_mb:
-            _kill(pid)
-            return Outcome(
-                TrialStatus.MEMOUT,
-                error=f"stopped at {memory:.0f} MB (memory limit {memory_limit_mb:.0f} MB)",
-                elapsed=elapsed,
-                peak_memory_mb=peak,
-            )
-        if own_memory_limit_mb is not None:
-            own = process_tree_uss_mb(process)
-            if own > own_memory_limit_mb:
-                _kill(pid)
-                return Outcome(
-                    TrialStatus.MEMOUT,
-                    error=(
-                        f"stopped at {own:.0f} MB of its own memory (its share of the fit "
-                        f"memory limit, {own_memory_limit_mb:.0f} MB)"
-                    ),
-                    elapsed=elapsed,
-                    peak_memory_mb=peak,
-                )
-        _wait(exited, delay)
-        delay = min(_POLL_MAX, delay * 2)
 
 
 def _finished(
