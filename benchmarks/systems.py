@@ -355,6 +355,12 @@ SYSTEMS: dict[str, System] = {
             budgeted=True,
         ),
         System(
+            "automl_uncapped",
+            "automl without the default's latency cap",
+            partial(fit_automl, ensemble_max_latency=None),
+            budgeted=True,
+        ),
+        System(
             "automl_rs",
             "automl with reshuffle_splits=True",
             partial(fit_automl, reshuffle_splits=True),

@@ -269,7 +269,13 @@ def normalized(runs: pd.DataFrame, warm: str = "warm") -> pd.DataFrame:
 def write_table() -> None:
     """``benchmarks/WARMSTART.md``: a section per budget in the results, longest first."""
     runs = pd.read_csv(OUT)
-    runs = runs[runs["status"] == "ok"]
+    runs = runs[runs["status"] == "ok"].copy()
+    # `warm` is the shipped default of its revision: an older one's runs are another variant
+    warm = runs["variant"] == "warm"
+    if warm.any():
+        latest = runs.loc[warm].sort_values("timestamp")["git_rev"].iloc[-1]
+        older = warm & (runs["git_rev"] != latest)
+        runs.loc[older, "variant"] = "warm@" + runs.loc[older, "git_rev"].astype(str)
     text = [
         "# Warm start: leave-one-dataset-out, warm `bo` vs cold `bo`",
         "",
@@ -278,7 +284,8 @@ def write_table() -> None:
         "predictor, 1 = best of the six (variant, checkpoint) scores of that dataset. A win is "
         f"a higher normalized score at that share of the budget, by more than {TIE:g} (less is "
         "float noise between configurations that build the same model: a tie). Variants: "
-        "`warm` is the shipped default of the git revision named; `warm-p<N>` a portfolio of N "
+        "`warm` is the shipped default of the latest revision that ran it, `warm@<rev>` that of an "
+        "earlier revision; `warm-p<N>` a portfolio of N "
         "followed by the search's own defaults, `warm-p<N>r` a portfolio of N replacing them; "
         "`cold-again` is cold run a second time, the same seed and split, in the same "
         "benchmark run: its pairing with cold is the noise floor, what timing alone changes. "
@@ -295,7 +302,7 @@ def write_table() -> None:
                     text += _budget_section(here, float(budget), label, variant)
         for variant in variants:
             if len(normalized(part, variant)):
-                name = f"warmstart_{label.split()[0]}_{variant}.png"
+                name = f"warmstart_{label.split()[0]}_{variant.replace('@', '_at_')}.png"
                 plot_anytime(part, variant, common.BENCHMARKS / name)
                 text += ["", f"![{label}, {variant} vs cold]({name})"]
     TABLE.write_text("\n".join(text))
