@@ -295,9 +295,9 @@ def write_table() -> None:
     variants = sorted(set(runs["variant"]) - {"cold"}, key=lambda v: (v != "warm", v))
     for label, part in [("prior tasks", runs[prior]), ("shared datasets", runs[~prior])]:
         for budget in sorted(part["budget"].unique(), reverse=True):
-            text += _noise_floor_section(part[part["budget"] == budget], float(budget), label)
+            here = part[part["budget"] == budget]
+            text += _noise_floor_section(here, float(budget), label)
             for variant in variants:
-                here = part[part["budget"] == budget]
                 if variant in set(here["variant"]):  # a variant not run at this budget: none
                     text += _budget_section(here, float(budget), label, variant)
         for variant in variants:
@@ -387,7 +387,7 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
         )
         for checkpoint, part in wide.groupby(level="checkpoint"):
             diff = part["warm"] - part["cold"]
-            wins, losses = int((diff > TIE).sum()), int((diff < -TIE).sum())
+            wins, ties, losses = _wins_ties_losses(diff)
             rows.append(
                 {
                     "checkpoint": checkpoint,
@@ -402,7 +402,7 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
                         part["warm"].clip(lower=0) - part["cold"].clip(lower=0)
                     ).mean(),
                     "wins": wins,
-                    "ties": len(part) - wins - losses,
+                    "ties": ties,
                     "losses": losses,
                     "share of non-tied": wins / (wins + losses) if wins + losses else np.nan,
                     "sign test p": binomtest(wins, wins + losses).pvalue
@@ -427,13 +427,17 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
     ]
 
 
-def _pairs(part: pd.DataFrame) -> dict[str, Any]:
-    diff = part["warm"] - part["cold"]
-    wins, ties, losses = (
+def _wins_ties_losses(diff: pd.Series) -> tuple[int, int, int]:
+    """How often a variant's normalized score is above, within ``TIE`` of, and below cold's."""
+    return (
         int((diff > TIE).sum()),
         int((diff.abs() <= TIE).sum()),
         int((diff < -TIE).sum()),
     )
+
+
+def _pairs(part: pd.DataFrame) -> dict[str, Any]:
+    wins, ties, losses = _wins_ties_losses(part["warm"] - part["cold"])
     return {
         "pairs": len(part),
         "warm mean normalized": part["warm"].mean(),
