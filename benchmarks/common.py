@@ -353,6 +353,33 @@ def done_keys(path: Path, columns: Sequence[str]) -> set[tuple]:
         return {row_key(row, columns) for row in csv.DictReader(f) if row.get("status") == "ok"}
 
 
+# ------------------------------------------------------------------ paired counts
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Paired differences counted: above, within and below the tie margin."""
+
+    wins: int
+    ties: int
+    losses: int
+
+    def sign_test_p(self) -> float | None:
+        """Two-sided sign test of wins against losses, ties left out (None without either)."""
+        from scipy.stats import binomtest
+
+        decided = self.wins + self.losses
+        return float(binomtest(self.wins, decided).pvalue) if decided else None
+
+
+def tally(differences: Any, tie: float = 0.0) -> Tally:
+    """Count ``differences`` (new minus old, higher is better) beyond ``tie`` either way."""
+    import numpy as np
+
+    d = np.asarray(differences, dtype=float)
+    return Tally(int((d > tie).sum()), int((np.abs(d) <= tie).sum()), int((d < -tie).sum()))
+
+
 # ------------------------------------------------------------------ markdown
 
 
@@ -367,6 +394,11 @@ def markdown_table(
     ]
     lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return lines
+
+
+def mean_and_range(values: Any) -> str:
+    """``mean (min-max)`` of a column of scores, four decimals."""
+    return f"{values.mean():.4f} ({values.min():.4f}-{values.max():.4f})"
 
 
 def markdown(frame: Any, digits: int = 3) -> str:

@@ -22,6 +22,7 @@ from benchmarks.common import (
     REPO,
     append_row,
     child_env,
+    comma_list,
     done_keys,
     git_rev,
     log,
@@ -99,6 +100,34 @@ def run_pinned(
 
     with ThreadPoolExecutor(parallel) as pool:
         list(pool.map(work, specs))
+
+
+def run_grid(
+    module: str,
+    args: argparse.Namespace,
+    variants: Sequence[str],
+    *,
+    out: Path,
+    columns: list[str],
+    key: Sequence[str],
+) -> None:
+    """``run_pinned`` over every seed (``--seeds``), dataset (``--datasets``) and variant,
+    with a hard timeout of three budgets and five minutes."""
+    specs = [
+        {"dataset": name, "variant": variant, "seed": seed, "budget": args.budget}
+        for seed in [int(s) for s in comma_list(args.seeds)]
+        for name in comma_list(args.datasets)
+        for variant in variants
+    ]
+    run_pinned(
+        module,
+        specs,
+        out=out,
+        columns=columns,
+        key=key,
+        parallel=args.parallel,
+        timeout=args.budget * 3 + 300,
+    )
 
 
 def print_child_result(run_one: Callable[[dict[str, Any]], dict[str, Any]], spec: str) -> None:

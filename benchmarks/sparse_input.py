@@ -22,11 +22,10 @@ It shows what a fit on a wide sparse matrix costs and gives, next to the table p
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from benchmarks import common, pinned
-from benchmarks.text_columns import DATASETS, load
+from benchmarks.text_columns import DATASETS, fit_table, load, split_table, table_score
 
 OUT = common.RESULTS / "sparse_input.csv"
 TABLE = common.BENCHMARKS / "SPARSE_INPUT.md"
@@ -81,47 +80,15 @@ def as_sparse(train: Any, test: Any, text: str) -> tuple[Any, Any]:
 
 
 def run_one(spec: dict[str, Any]) -> dict[str, Any]:
-    import numpy as np
-    from sklearn.metrics import mean_squared_error, roc_auc_score
-    from sklearn.model_selection import train_test_split
-
-    from automl import AutoMLClassifier, AutoMLRegressor
-
     X, y, task, text = load(spec["dataset"])
-    seed = int(spec["seed"])
-    X_train, X_test, y_train, y_test = train_test_split(
-        X,
-        y,
-        test_size=common.TEST_SIZE,
-        random_state=seed,
-        stratify=y if task == "binary" else None,
-    )
+    X_train, X_test, y_train, y_test = split_table(X, y, task, int(spec["seed"]))
     if spec["variant"] == "sparse":
         X_train, X_test = as_sparse(X_train.copy(), X_test.copy(), text)
         n_columns, stored = X_train.shape[1], X_train.nnz
     else:
         n_columns, stored = X_train.shape[1], None
-    cls = AutoMLRegressor if task == "regression" else AutoMLClassifier
-    model = cls(
-        time_budget=spec["budget"],
-        n_jobs=1,
-        history=None,
-        warm_start=None,
-        random_state=seed,
-        verbose=0,
-    )
-    started = time.time()
-    model.fit(X_train, y_train)
-    fit_time = time.time() - started
-    started = time.perf_counter()
-    if task == "regression":
-        predicted = model.predict(X_test)
-        ms = (time.perf_counter() - started) * 1e6 / X_test.shape[0]
-        metric, score = "rmse", float(np.sqrt(mean_squared_error(y_test, predicted)))
-    else:
-        predicted = model.predict_proba(X_test)[:, 1]
-        ms = (time.perf_counter() - started) * 1e6 / X_test.shape[0]
-        metric, score = "roc_auc", float(roc_auc_score(y_test, predicted))
+    model, fit_time = fit_table(task, spec, X_train, y_train)
+    metric, score, ms = table_score(model, task, X_test, y_test)
     return {
         "status": "ok",
         "n_rows": X.shape[0],
@@ -137,21 +104,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_all(args: Any) -> None:
-    specs = [
-        {"dataset": name, "variant": variant, "seed": seed, "budget": args.budget}
-        for seed in [int(s) for s in common.comma_list(args.seeds)]
-        for name in common.comma_list(args.datasets)
-        for variant in VARIANTS
-    ]
-    pinned.run_pinned(
-        "benchmarks.sparse_input",
-        specs,
-        out=OUT,
-        columns=COLUMNS,
-        key=KEY,
-        parallel=args.parallel,
-        timeout=args.budget * 3 + 300,
-    )
+    pinned.run_grid("benchmarks.sparse_input", args, VARIANTS, out=OUT, columns=COLUMNS, key=KEY)
 
 
 def write_tables(args: Any) -> None:
@@ -176,7 +129,7 @@ def write_tables(args: Any) -> None:
             continue
         metric = part["metric"].iloc[0]
         sign = -1 if metric == "rmse" else 1
-        better = int((sign * (wide["sparse"] - wide["frame"]) > 0).sum())
+        better = common.tally(sign * (wide["sparse"] - wide["frame"])).wins
         median = part.groupby("variant").median(numeric_only=True)
         best = part[part["variant"] == "sparse"]["best_model"].value_counts().index[0]
         rows.append(
@@ -185,10 +138,7 @@ def write_tables(args: Any) -> None:
                 metric,
                 f"{budget:g}",
                 len(wide),
-                *(
-                    f"{wide[v].mean():.4f} ({wide[v].min():.4f}-{wide[v].max():.4f})"
-                    for v in VARIANTS
-                ),
+                *(common.mean_and_range(wide[v]) for v in VARIANTS),
                 f"{better}/{len(wide)}",
                 f"{median.loc['sparse', 'n_columns']:,.0f} / {median.loc['frame', 'n_columns']:g}",
                 f"{median.loc['sparse', 'n_trials']:g} / {median.loc['frame', 'n_trials']:g}",

@@ -78,13 +78,54 @@ def load(name: str) -> tuple[Any, Any, str, str]:
     return X, frame["Drama"].to_numpy(dtype=int), "binary", text
 
 
-def run_one(spec: dict[str, Any]) -> dict[str, Any]:
-    import numpy as np
-    from sklearn.metrics import mean_squared_error, roc_auc_score
+def split_table(X: Any, y: Any, task: str, seed: int) -> list[Any]:
+    """(X_train, X_test, y_train, y_test): 75/25, stratified for the binary table."""
     from sklearn.model_selection import train_test_split
 
+    return train_test_split(
+        X,
+        y,
+        test_size=common.TEST_SIZE,
+        random_state=seed,
+        stratify=y if task == "binary" else None,
+    )
+
+
+def fit_table(task: str, spec: dict[str, Any], X_train: Any, y_train: Any) -> tuple[Any, float]:
+    """The estimator at its defaults (one core, no history or warm start) fitted, and the
+    seconds its fit took."""
     from automl import AutoMLClassifier, AutoMLRegressor
 
+    cls = AutoMLRegressor if task == "regression" else AutoMLClassifier
+    model = cls(
+        time_budget=spec["budget"],
+        n_jobs=1,
+        history=None,
+        warm_start=None,
+        random_state=int(spec["seed"]),
+        verbose=0,
+    )
+    started = time.time()
+    model.fit(X_train, y_train)
+    return model, time.time() - started
+
+
+def table_score(model: Any, task: str, X_test: Any, y_test: Any) -> tuple[str, float, float]:
+    """(metric, test score, prediction ms per 1,000 rows): RMSE, or the binary table's AUC."""
+    import numpy as np
+    from sklearn.metrics import mean_squared_error, roc_auc_score
+
+    started = time.perf_counter()
+    if task == "regression":
+        predicted = model.predict(X_test)
+        ms = (time.perf_counter() - started) * 1e6 / X_test.shape[0]
+        return "rmse", float(np.sqrt(mean_squared_error(y_test, predicted))), ms
+    predicted = model.predict_proba(X_test)[:, 1]
+    ms = (time.perf_counter() - started) * 1e6 / X_test.shape[0]
+    return "roc_auc", float(roc_auc_score(y_test, predicted)), ms
+
+
+def run_one(spec: dict[str, Any]) -> dict[str, Any]:
     X, y, task, text = load(spec["dataset"])
     if spec["variant"] == "category":
         X[text] = X[text].astype("category")
@@ -95,30 +136,9 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         automl.estimator.prepare_training_data = lambda *a, **k: prepare(
             *a, **{**k, "text_scores": False}
         )
-    seed = int(spec["seed"])
-    X_train, X_test, y_train, y_test = train_test_split(
-        X,
-        y,
-        test_size=common.TEST_SIZE,
-        random_state=seed,
-        stratify=y if task == "binary" else None,
-    )
-    cls = AutoMLRegressor if task == "regression" else AutoMLClassifier
-    model = cls(
-        time_budget=spec["budget"],
-        n_jobs=1,
-        history=None,
-        warm_start=None,
-        random_state=seed,
-        verbose=0,
-    )
-    started = time.time()
-    model.fit(X_train, y_train)
-    fit_time = time.time() - started
-    if task == "regression":
-        metric, score = "rmse", float(np.sqrt(mean_squared_error(y_test, model.predict(X_test))))
-    else:
-        metric, score = "roc_auc", float(roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))
+    X_train, X_test, y_train, y_test = split_table(X, y, task, int(spec["seed"]))
+    model, fit_time = fit_table(task, spec, X_train, y_train)
+    metric, score, _ = table_score(model, task, X_test, y_test)
     return {
         "status": "ok",
         "n_rows": len(X),
@@ -133,21 +153,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_all(args: Any) -> None:
-    specs = [
-        {"dataset": name, "variant": variant, "seed": seed, "budget": args.budget}
-        for seed in [int(s) for s in common.comma_list(args.seeds)]
-        for name in common.comma_list(args.datasets)
-        for variant in VARIANTS
-    ]
-    pinned.run_pinned(
-        "benchmarks.text_columns",
-        specs,
-        out=OUT,
-        columns=COLUMNS,
-        key=KEY,
-        parallel=args.parallel,
-        timeout=args.budget * 3 + 300,
-    )
+    pinned.run_grid("benchmarks.text_columns", args, VARIANTS, out=OUT, columns=COLUMNS, key=KEY)
 
 
 def write_tables(args: Any) -> None:
@@ -173,7 +179,7 @@ def write_tables(args: Any) -> None:
             continue
         metric = part["metric"].iloc[0]
         sign = -1 if metric == "rmse" else 1
-        better = [int((sign * (wide["text"] - wide[v]) > 0).sum()) for v in VARIANTS[1:]]
+        better = [common.tally(sign * (wide["text"] - wide[v])).wins for v in VARIANTS[1:]]
         trials = part.groupby("variant")["n_trials"].median()
         reads = part[part["variant"] == "text"]["text_features"].value_counts()
         rows.append(
@@ -182,10 +188,7 @@ def write_tables(args: Any) -> None:
                 metric,
                 f"{budget:g}",
                 len(wide),
-                *(
-                    f"{wide[v].mean():.4f} ({wide[v].min():.4f}-{wide[v].max():.4f})"
-                    for v in VARIANTS
-                ),
+                *(common.mean_and_range(wide[v]) for v in VARIANTS),
                 *(f"{b}/{len(wide)}" for b in better),
                 " / ".join(f"{trials[v]:g}" for v in VARIANTS),
                 ", ".join(f"{k} {n}" for k, n in reads.items()),

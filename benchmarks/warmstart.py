@@ -372,8 +372,6 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
     """Warm against cold next to cold-again against cold, on the (dataset, seed) pairs that
     ran all three: a warm-cold difference no larger than the cold-again-cold one is what
     timing alone produces. The sign test counts wins against losses, ties left out."""
-    from scipy.stats import binomtest
-
     if not {"warm", "cold-again"} <= set(runs["variant"]):
         return []
     complete = runs.groupby(["dataset", "seed"])["variant"].transform(
@@ -387,7 +385,8 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
         )
         for checkpoint, part in wide.groupby(level="checkpoint"):
             diff = part["warm"] - part["cold"]
-            wins, ties, losses = _wins_ties_losses(diff)
+            counts = common.tally(diff, TIE)
+            wins, losses = counts.wins, counts.losses
             rows.append(
                 {
                     "checkpoint": checkpoint,
@@ -402,12 +401,10 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
                         part["warm"].clip(lower=0) - part["cold"].clip(lower=0)
                     ).mean(),
                     "wins": wins,
-                    "ties": ties,
+                    "ties": counts.ties,
                     "losses": losses,
                     "share of non-tied": wins / (wins + losses) if wins + losses else np.nan,
-                    "sign test p": binomtest(wins, wins + losses).pvalue
-                    if wins + losses
-                    else np.nan,
+                    "sign test p": counts.sign_test_p() if wins + losses else np.nan,
                 }
             )
     table = pd.DataFrame(rows).sort_values(["checkpoint", "against cold"], kind="stable")
@@ -427,23 +424,15 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
     ]
 
 
-def _wins_ties_losses(diff: pd.Series) -> tuple[int, int, int]:
-    """How often a variant's normalized score is above, within ``TIE`` of, and below cold's."""
-    return (
-        int((diff > TIE).sum()),
-        int((diff.abs() <= TIE).sum()),
-        int((diff < -TIE).sum()),
-    )
-
-
 def _pairs(part: pd.DataFrame) -> dict[str, Any]:
-    wins, ties, losses = _wins_ties_losses(part["warm"] - part["cold"])
+    counts = common.tally(part["warm"] - part["cold"], TIE)
+    wins, losses = counts.wins, counts.losses
     return {
         "pairs": len(part),
         "warm mean normalized": part["warm"].mean(),
         "cold mean normalized": part["cold"].mean(),
         "warm wins": wins,
-        "ties": ties,
+        "ties": counts.ties,
         "cold wins": losses,
         "warm share of non-tied": wins / max(wins + losses, 1),
     }
