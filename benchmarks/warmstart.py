@@ -270,11 +270,12 @@ def write_table() -> None:
     """``benchmarks/WARMSTART.md``: a section per budget in the results, longest first."""
     runs = pd.read_csv(OUT)
     runs = runs[runs["status"] == "ok"].copy()
-    # `warm` is the shipped default of its revision: an older one's runs are another variant
-    warm = runs["variant"] == "warm"
-    if warm.any():
-        latest = runs.loc[warm].sort_values("timestamp")["git_rev"].iloc[-1]
-        older = warm & (runs["git_rev"] != latest)
+    # `warm` is the shipped default of its revision: within a section (data, budget), an
+    # older revision's runs are another variant, so that one table never pools two of them
+    prior = runs["dataset"].str.startswith(common.PRIOR)
+    for _, section in runs[runs["variant"] == "warm"].groupby([prior, "budget"]):
+        latest = section.sort_values("timestamp")["git_rev"].iloc[-1]
+        older = section.index[section["git_rev"] != latest]
         runs.loc[older, "variant"] = "warm@" + runs.loc[older, "git_rev"].astype(str)
     text = [
         "# Warm start: leave-one-dataset-out, warm `bo` vs cold `bo`",
@@ -284,14 +285,13 @@ def write_table() -> None:
         "predictor, 1 = best of the six (variant, checkpoint) scores of that dataset. A win is "
         f"a higher normalized score at that share of the budget, by more than {TIE:g} (less is "
         "float noise between configurations that build the same model: a tie). Variants: "
-        "`warm` is the shipped default of the latest revision that ran it, `warm@<rev>` that of an "
-        "earlier revision; `warm-p<N>` a portfolio of N "
+        "`warm` is the shipped default of the latest revision that ran it on that data and "
+        "budget, `warm@<rev>` that of an earlier revision; `warm-p<N>` a portfolio of N "
         "followed by the search's own defaults, `warm-p<N>r` a portfolio of N replacing them; "
         "`cold-again` is cold run a second time, the same seed and split, in the same "
         "benchmark run: its pairing with cold is the noise floor, what timing alone changes. "
         "Each is normalized against cold on its own.",
     ]
-    prior = runs["dataset"].str.startswith(common.PRIOR)
     variants = sorted(set(runs["variant"]) - {"cold"}, key=lambda v: (v != "warm", v))
     for label, part in [("prior tasks", runs[prior]), ("shared datasets", runs[~prior])]:
         for budget in sorted(part["budget"].unique(), reverse=True):
