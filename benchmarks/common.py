@@ -364,12 +364,12 @@ class Tally:
     ties: int
     losses: int
 
-    def sign_test_p(self) -> float | None:
-        """Two-sided sign test of wins against losses, ties left out (None without either)."""
+    def sign_test_p(self) -> float:
+        """Two-sided sign test of wins against losses, ties left out (NaN without either)."""
         from scipy.stats import binomtest
 
         decided = self.wins + self.losses
-        return float(binomtest(self.wins, decided).pvalue) if decided else None
+        return float(binomtest(self.wins, decided).pvalue) if decided else float("nan")
 
 
 def tally(differences: Any, tie: float = 0.0) -> Tally:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.common import LOWER_IS_BETTER, markdown, tally
+from benchmarks.common import LOWER_IS_BETTER, markdown
 
 TIE = 1e-12
 
@@ -60,14 +60,14 @@ def summary(pairs: pd.DataFrame) -> pd.DataFrame:
     groups += [(f"seed {s}", g) for s, g in pairs.groupby("seed")]
     groups += [(str(t), g) for t, g in pairs.groupby("task")]
     for label, group in groups:
-        counts = tally(-group["change"], TIE)  # a lower loss is better
+        counts = group["verdict"].value_counts()
         rows.append(
             {
                 "pairs": label,
                 "n": len(group),
-                "new better": counts.wins,
-                "new worse": counts.losses,
-                "tie": counts.ties,
+                "new better": int(counts.get("better", 0)),
+                "new worse": int(counts.get("worse", 0)),
+                "tie": int(counts.get("tie", 0)),
                 "median change in loss": f"{100 * group['change'].median():+.2f} %",
             }
         )

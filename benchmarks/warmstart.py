@@ -412,7 +412,7 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
                     "ties": counts.ties,
                     "losses": losses,
                     "share of non-tied": wins / (wins + losses) if wins + losses else np.nan,
-                    "sign test p": counts.sign_test_p() if wins + losses else np.nan,
+                    "sign test p": counts.sign_test_p(),
                 }
             )
     table = pd.DataFrame(rows).sort_values(["checkpoint", "against cold"], kind="stable")
