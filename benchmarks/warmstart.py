@@ -52,6 +52,7 @@ COLUMNS = (
     ["dataset", "task", "n_rows", "seed", "variant", "budget", "metric", "baseline"]
     + [f"score_{int(c * 100)}" for c in CHECKPOINTS]
     + [f"trial_{int(c * 100)}" for c in CHECKPOINTS]
+    + [f"loss_{int(c * 100)}" for c in CHECKPOINTS]
     + [
         "n_warm",
         "n_trials",
@@ -125,14 +126,10 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         if checkpoint == 1.0:
             output = model.predict_proba(X_te) if classif else model.predict(X_te)
             result[f"score_{key}"] = score(output, model.classes_ if classif else None)
-            result[f"trial_{key}"] = (
-                None
-                if model.best_config_ is None
-                else next(
-                    (t["trial_id"] for t in model.trials_ if t["config"] == model.best_config_),
-                    None,
-                )
-            )
+            final = [t for t in model.trials_ if t["config"] == model.best_config_]
+            final = min(final, key=lambda t: (-t["fidelity"], t["loss"]), default=None)
+            result[f"trial_{key}"] = None if final is None else final["trial_id"]
+            result[f"loss_{key}"] = None if final is None else final["loss"]
             continue
         chosen = _best_by(model.trials_, checkpoint * spec["budget"])
         if chosen is None:
@@ -149,7 +146,7 @@ def run_one(spec: dict[str, Any]) -> dict[str, Any]:
         )
         output = pipeline.predict_proba(X_model) if classif else pipeline.predict(X_model)
         result[f"score_{key}"] = score(output, prepared.classes)
-        result[f"trial_{key}"] = chosen["trial_id"]
+        result[f"trial_{key}"], result[f"loss_{key}"] = chosen["trial_id"], chosen["loss"]
     return result
 
 
@@ -303,6 +300,7 @@ def write_table() -> None:
         for budget in sorted(part["budget"].unique(), reverse=True):
             here = part[part["budget"] == budget]
             text += _noise_floor_section(here, float(budget), label)
+            text += _validation_section(here, float(budget), label)
             for variant in variants:
                 if variant in set(here["variant"]):  # a variant not run at this budget: none
                     text += _budget_section(here, float(budget), label, variant)
@@ -429,6 +427,76 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
         "predictor's counted as the constant predictor's.",
         "",
         common.markdown(table),
+    ]
+
+
+def _validation_section(runs: pd.DataFrame, budget: float, label: str) -> list[str]:
+    """Warm (and cold-again) against cold judged by the validation loss the search saw, next to
+    the test verdict: on the same seed both fits cross-validate on the same splits, so a
+    lower loss is a search that got further; where the two verdicts disagree, the test split
+    decided the comparison, not the start. Only runs that recorded the losses."""
+    if "loss_100" not in runs or runs["loss_100"].isna().all():
+        return []
+    recorded = runs[runs[[f"loss_{int(c * 100)}" for c in CHECKPOINTS]].notna().any(axis=1)]
+    rows = []
+    for variant in ("warm", "cold-again"):
+        pairs = recorded[recorded["variant"].isin([variant, "cold"])]
+        scores = normalized(pairs, variant)
+        if scores.empty:
+            continue
+        tests = scores.pivot_table(
+            index=["dataset", "seed", "checkpoint"], columns="variant", values="normalized"
+        )
+        test_diff = tests["warm"] - tests["cold"]
+        for checkpoint in CHECKPOINTS:
+            column = f"loss_{int(checkpoint * 100)}"
+            # no trial by then: the constant predictor, worse than any trial
+            losses = pairs.pivot_table(
+                index=["dataset", "seed"], columns="variant", values=column, dropna=False
+            ).reindex(columns=[variant, "cold"])
+            losses = losses.loc[test_diff.xs(checkpoint, level="checkpoint").index]
+            gap = losses["cold"].fillna(np.inf) - losses[variant].fillna(np.inf)
+            gap = gap.where(losses.notna().any(axis=1), 0.0).fillna(0.0)  # both none: a tie
+            scale = np.maximum(losses["cold"].abs().fillna(1.0), 1.0)
+            valid = common.tally(gap / scale, 1e-9)
+            verdict_v = np.sign(gap.where((gap / scale).abs() > 1e-9, 0.0))
+            test = test_diff.xs(checkpoint, level="checkpoint")
+            verdict_t = np.sign(test.where(test.abs() > TIE, 0.0))
+            decided = (verdict_v != 0) & (verdict_t != 0)
+            rows.append(
+                {
+                    "checkpoint": checkpoint,
+                    "budget share": f"{int(checkpoint * 100)} %",
+                    "against cold": variant,
+                    "pairs": len(gap),
+                    "validation wins": valid.wins,
+                    "validation ties": valid.ties,
+                    "validation losses": valid.losses,
+                    "validation share of non-tied": valid.wins / (valid.wins + valid.losses)
+                    if valid.wins + valid.losses
+                    else np.nan,
+                    "sign test p": valid.sign_test_p(),
+                    "test agrees where both decided": (
+                        f"{int((verdict_v == verdict_t)[decided].sum())} of {int(decided.sum())}"
+                    ),
+                }
+            )
+    if not rows:
+        return []
+    table = pd.DataFrame(rows).sort_values(["checkpoint", "against cold"], kind="stable")
+    seeds = sorted(recorded["seed"].unique().tolist())
+    return [
+        "",
+        f"## {label.capitalize()}, budget {budget:g} s: judged by validation loss",
+        "",
+        f"Seeds {seeds}; git {', '.join(sorted(recorded['git_rev'].astype(str).unique()))}. "
+        "The validation loss of the trial each fit would have returned at that share of the "
+        "budget (both fits of a seed validate on the same splits; no trial yet counts as "
+        "worse than any): a win is a lower loss, a tie a relative difference under 1e-9 (the "
+        "same configuration). Last column: of the pairs decided both by validation and by the "
+        "normalized test score, how many the two verdicts agree on.",
+        "",
+        common.markdown(table.drop(columns="checkpoint")),
     ]
 
 
