@@ -180,5 +180,5 @@ def run_specs(
         columns=columns,
         key=key,
         parallel=args.parallel,
-        timeout=args.budget * 3 + 300,
+        timeout=pinned.hard_timeout(args.budget),
     )

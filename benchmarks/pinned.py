@@ -102,6 +102,12 @@ def run_pinned(
         list(pool.map(work, specs))
 
 
+def hard_timeout(budget: float) -> float:
+    """Seconds after which a child fitting with ``budget`` is killed: three budgets and five
+    minutes (start-up, the final model and the checkpoint refits come on top of the search)."""
+    return budget * 3 + 300
+
+
 def run_grid(
     module: str,
     args: argparse.Namespace,
@@ -112,7 +118,7 @@ def run_grid(
     key: Sequence[str],
 ) -> None:
     """``run_pinned`` over every seed (``--seeds``), dataset (``--datasets``) and variant,
-    with a hard timeout of three budgets and five minutes."""
+    killing a child after ``hard_timeout``."""
     specs = [
         {"dataset": name, "variant": variant, "seed": seed, "budget": args.budget}
         for seed in [int(s) for s in comma_list(args.seeds)]
@@ -126,7 +132,7 @@ def run_grid(
         columns=columns,
         key=key,
         parallel=args.parallel,
-        timeout=args.budget * 3 + 300,
+        timeout=hard_timeout(args.budget),
     )
 
 

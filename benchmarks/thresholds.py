@@ -100,7 +100,7 @@ def run_all(args: Any) -> None:
         columns=COLUMNS,
         key=KEY,
         parallel=args.parallel,
-        timeout=args.budget * 3 + 300,
+        timeout=pinned.hard_timeout(args.budget),
     )
 
 
