@@ -25,6 +25,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 BENCHMARKS = REPO / "benchmarks"
 RESULTS = BENCHMARKS / "results"
+EXCLUDE_RESULTS = ":(exclude)benchmarks/results"  # a git pathspec
 TASKS = ("binary", "multiclass", "regression")
 METRIC_FOR_TASK = {"binary": "roc_auc", "multiclass": "log_loss", "regression": "rmse"}
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse"})
@@ -252,7 +253,8 @@ def metabase_datasets() -> set[str]:
 
 
 def git_rev() -> str:
-    """The repo's short commit, with ``-dirty`` if tracked files were modified."""
+    """The repo's short commit, with ``-dirty`` if tracked files outside
+    ``benchmarks/results`` were modified."""
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -264,7 +266,8 @@ def git_rev() -> str:
         if rev.returncode != 0:
             return "unknown"
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # the benchmarks' own results change as they run; they are not the code measured
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", EXCLUDE_RESULTS],
             cwd=REPO,
             capture_output=True,
             text=True,

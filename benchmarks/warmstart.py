@@ -46,8 +46,14 @@ CHECKPOINTS = (0.1, 0.25, 0.5, 1.0)
 TIE = 1e-6
 # Revisions whose warm start and search are those of an earlier one (between them only the
 # benchmarks, the README and limits.py's refactor that kept its behaviour), so their `warm`
-# runs pool with it.
-SAME_START = {"138182c": "3b8fe28", "588aa08": "3b8fe28"}
+# runs pool with it, and are named after it once a newer start has run. (073e692 ran "dirty":
+# only its results CSV had changed, the header gaining the loss columns as the run began.)
+SAME_START = {
+    "138182c": "3b8fe28",
+    "588aa08": "3b8fe28",
+    "073e692": "3b8fe28",
+    "073e692-dirty": "3b8fe28",
+}
 COLUMNS = (
     ["dataset", "task", "n_rows", "seed", "variant", "budget", "metric", "baseline"]
     + [f"score_{int(c * 100)}" for c in CHECKPOINTS]
@@ -278,7 +284,7 @@ def write_table() -> None:
     for _, section in runs[runs["variant"] == "warm"].groupby([prior, "budget"]):
         latest = start[section.sort_values("timestamp").index[-1]]
         older = section.index[start[section.index] != latest]
-        runs.loc[older, "variant"] = "warm@" + runs.loc[older, "git_rev"].astype(str)
+        runs.loc[older, "variant"] = "warm@" + start[older].astype(str)
     text = [
         "# Warm start: leave-one-dataset-out, warm `bo` vs cold `bo`",
         "",
@@ -289,7 +295,7 @@ def write_table() -> None:
         "float noise between configurations that build the same model: a tie). Variants: "
         "`warm` is the shipped default of the latest revision that ran it on that data and "
         "budget (with the revisions of the same start, `SAME_START`), `warm@<rev>` that of an "
-        "earlier revision; `warm-p<N>` a portfolio of N "
+        "earlier start (named by its first revision); `warm-p<N>` a portfolio of N "
         "followed by the search's own defaults, `warm-p<N>r` a portfolio of N replacing them; "
         "`cold-again` is cold run a second time, the same seed and split, in the same "
         "benchmark run: its pairing with cold is the noise floor, what timing alone changes. "
