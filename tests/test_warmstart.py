@@ -268,6 +268,25 @@ def test_shipped_metabase_is_complete_and_usable():
     assert len({json.dumps(c, sort_keys=True) for c in configs}) == len(configs)
 
 
+def test_shipped_metabase_measures_catboost_and_starts_without_it_where_it_is_missing():
+    # the CatBoost default is a cold-start configuration, so the build measures it on every
+    # dataset; a user without catboost installed gets the same kind of start from the rest
+    metabase = load_metabase()
+    catboost = {
+        cid for cid, e in metabase.configurations.items() if e["config"]["model"] == "catboost"
+    }
+    measured = metabase.performance[metabase.performance["config_id"].isin(catboost)]
+    assert catboost and measured["dataset"].nunique() == len(metabase.datasets)
+    X, y = make_classification(300, 8, random_state=1)
+    meta = compute_metafeatures(pd.DataFrame(X), y, "binary")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MetabaseWarning)
+        without = warm_start_configs(
+            metabase, meta, "binary", PipelineSpace("binary", 300, exclude=["catboost"])
+        )
+    assert len(without) >= 5 and all(c["model"] != "catboost" for c in without)
+
+
 def test_the_first_configuration_is_the_best_quick_bet_not_the_cheapest_probe():
     losses = pd.DataFrame({"probe": [0.5, 0.5], "good": [0.0, 0.1], "slow": [0.0, 0.0]})
     seconds = {"probe": 0.05, "good": 1.0, "slow": 100.0}
