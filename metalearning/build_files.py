@@ -112,6 +112,7 @@ def assemble(out: Path, searches: dict[str, dict], candidates: dict[str, dict]) 
 def write_build_record(
     out: Path, args: argparse.Namespace, datasets: Path | None, parameters: Sequence[str]
 ) -> None:
+    from automl.space import PipelineSpace
     from automl.versions import library_versions
 
     searches = [json.loads(p.read_text()) for p in sorted((out / "searches").glob("*.json"))]
@@ -127,6 +128,12 @@ def write_build_record(
         "tasks": str(args.tasks),
         "space_version": SPACE_VERSION,
         "library_versions": library_versions(),
+        # the families this build could measure: one missing here (an optional family not
+        # installed) is missing from the metabase, and a warm start cannot bring it early
+        "families": {
+            group: PipelineSpace(task, 1000).family_names
+            for group, task in (("classification", "binary"), ("regression", "regression"))
+        },
         "datasets": len(searches),
         "searched": sum(s.get("searched", True) for s in searches),
         "search_trials": int(sum(s["n_trials"] for s in searches)),

@@ -4,6 +4,7 @@ The command comes from metalearning through its entry point (as installed: pypro
 declaration); `python -m metalearning.build` is the same command without automl's CLI.
 """
 
+import importlib.util
 import json
 
 import pandas as pd
@@ -103,6 +104,12 @@ def test_build_writes_a_loadable_metabase(built, capsys):
     assert record["evaluations"] >= len(perf)  # the probes' extra rows are kept on disk
     assert record["search_seconds"] > 0 and record["space_version"] == SPACE_VERSION
     assert record["runs"] == 1 and record["wall_core_hours"] > 0
+    catboost_installed = importlib.util.find_spec("catboost") is not None
+    for group in ("classification", "regression"):  # the families it could measure
+        families = record["families"][group]
+        task = "regression" if group == "regression" else "binary"
+        assert {c["model"] for c in always_evaluated(task)} <= set(families)
+        assert ("catboost" in families) == catboost_installed
 
 
 @pytest.mark.slow
