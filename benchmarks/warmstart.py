@@ -53,6 +53,7 @@ SAME_START = {
     "588aa08": "3b8fe28",
     "073e692": "3b8fe28",
     "073e692-dirty": "3b8fe28",
+    "3884c80": "d915cc0",  # since d915cc0's metabase: benchmarks, README, the build record
 }
 COLUMNS = (
     ["dataset", "task", "n_rows", "seed", "variant", "budget", "metric", "baseline"]
@@ -444,6 +445,9 @@ def _validation_section(runs: pd.DataFrame, budget: float, label: str) -> list[s
     if "loss_100" not in runs or runs["loss_100"].isna().all():
         return []
     recorded = runs[runs[[f"loss_{int(c * 100)}" for c in CHECKPOINTS]].notna().any(axis=1)]
+    cold = recorded.loc[recorded["variant"] == "cold", ["dataset", "seed"]]
+    keys = recorded.set_index(["dataset", "seed"]).index
+    recorded = recorded[keys.isin(cold.set_index(["dataset", "seed"]).index)]  # pairs only
     rows = []
     for variant in ("warm", "cold-again"):
         pairs = recorded[recorded["variant"].isin([variant, "cold"])]
