@@ -367,6 +367,12 @@ class Tally:
     ties: int
     losses: int
 
+    @property
+    def share(self) -> float:
+        """Wins among the decided pairs (NaN without any)."""
+        decided = self.wins + self.losses
+        return self.wins / decided if decided else float("nan")
+
     def sign_test_p(self) -> float:
         """Two-sided sign test of wins against losses, ties left out (NaN without either)."""
         from scipy.stats import binomtest
@@ -375,12 +381,19 @@ class Tally:
         return float(binomtest(self.wins, decided).pvalue) if decided else float("nan")
 
 
-def tally(differences: Any, tie: float = 0.0) -> Tally:
-    """Count ``differences`` (new minus old, higher is better) beyond ``tie`` either way."""
+def verdicts(differences: Any, tie: float = 0.0) -> Any:
+    """Per paired difference (new minus old, higher is better): 1 a win, -1 a loss, 0 a tie
+    (within ``tie`` either way), NaN where the difference is unknown."""
     import numpy as np
 
     d = np.asarray(differences, dtype=float)
-    return Tally(int((d > tie).sum()), int((np.abs(d) <= tie).sum()), int((d < -tie).sum()))
+    return np.where(np.abs(d) <= tie, 0.0, np.sign(d))
+
+
+def tally(differences: Any, tie: float = 0.0) -> Tally:
+    """Count ``differences`` as :func:`verdicts` judges them (unknown ones left out)."""
+    v = verdicts(differences, tie)
+    return Tally(int((v > 0).sum()), int((v == 0).sum()), int((v < 0).sum()))
 
 
 # ------------------------------------------------------------------ markdown

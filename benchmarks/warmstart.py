@@ -361,8 +361,7 @@ def _budget_section(runs: pd.DataFrame, budget: float, label: str, variant: str)
         "",
         title,
         "",
-        f"Seeds {sorted(runs['seed'].unique().tolist())}; git "
-        f"{', '.join(sorted(runs['git_rev'].astype(str).unique()))}.",
+        _provenance(runs),
         "",
         common.markdown(pd.DataFrame(summary)),
         "",
@@ -399,7 +398,6 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
         for checkpoint, part in wide.groupby(level="checkpoint"):
             diff = part["warm"] - part["cold"]
             counts = common.tally(diff, TIE)
-            wins, losses = counts.wins, counts.losses
             rows.append(
                 {
                     "checkpoint": checkpoint,
@@ -413,21 +411,20 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
                     "mean difference, clipped at 0": (
                         part["warm"].clip(lower=0) - part["cold"].clip(lower=0)
                     ).mean(),
-                    "wins": wins,
+                    "wins": counts.wins,
                     "ties": counts.ties,
-                    "losses": losses,
-                    "share of non-tied": wins / (wins + losses) if wins + losses else np.nan,
+                    "losses": counts.losses,
+                    "share of non-tied": counts.share,
                     "sign test p": counts.sign_test_p(),
                 }
             )
     table = pd.DataFrame(rows).sort_values(["checkpoint", "against cold"], kind="stable")
     table = table.drop(columns="checkpoint")
-    seeds = sorted(runs["seed"].unique().tolist())
     return [
         "",
         f"## {label.capitalize()}, budget {budget:g} s: warm against the noise floor",
         "",
-        f"Seeds {seeds}; git {', '.join(sorted(runs['git_rev'].astype(str).unique()))}. "
+        f"{_provenance(runs)} "
         "`warm` (the shipped default) and `cold-again` (cold run once more, the same seed "
         "and split) each paired with cold and normalized with it; difference = the variant's "
         "normalized test score minus cold's; clipped at 0: scores below the constant "
@@ -435,6 +432,12 @@ def _noise_floor_section(runs: pd.DataFrame, budget: float, label: str) -> list[
         "",
         common.markdown(table),
     ]
+
+
+def _provenance(runs: pd.DataFrame) -> str:
+    """The seeds and revisions a section's runs come from."""
+    revisions = ", ".join(sorted(runs["git_rev"].astype(str).unique()))
+    return f"Seeds {sorted(runs['seed'].unique().tolist())}; git {revisions}."
 
 
 def _validation_section(runs: pd.DataFrame, budget: float, label: str) -> list[str]:
@@ -469,9 +472,8 @@ def _validation_section(runs: pd.DataFrame, budget: float, label: str) -> list[s
             gap = gap.where(losses.notna().any(axis=1), 0.0).fillna(0.0)  # both none: a tie
             scale = np.maximum(losses["cold"].abs().fillna(1.0), 1.0)
             valid = common.tally(gap / scale, 1e-9)
-            verdict_v = np.sign(gap.where((gap / scale).abs() > 1e-9, 0.0))
-            test = test_diff.xs(checkpoint, level="checkpoint")
-            verdict_t = np.sign(test.where(test.abs() > TIE, 0.0))
+            verdict_v = common.verdicts(gap / scale, 1e-9)
+            verdict_t = common.verdicts(test_diff.xs(checkpoint, level="checkpoint"), TIE)
             decided = (verdict_v != 0) & (verdict_t != 0)
             rows.append(
                 {
@@ -482,9 +484,7 @@ def _validation_section(runs: pd.DataFrame, budget: float, label: str) -> list[s
                     "validation wins": valid.wins,
                     "validation ties": valid.ties,
                     "validation losses": valid.losses,
-                    "validation share of non-tied": valid.wins / (valid.wins + valid.losses)
-                    if valid.wins + valid.losses
-                    else np.nan,
+                    "validation share of non-tied": valid.share,
                     "sign test p": valid.sign_test_p(),
                     "test agrees where both decided": (
                         f"{int((verdict_v == verdict_t)[decided].sum())} of {int(decided.sum())}"
@@ -494,12 +494,11 @@ def _validation_section(runs: pd.DataFrame, budget: float, label: str) -> list[s
     if not rows:
         return []
     table = pd.DataFrame(rows).sort_values(["checkpoint", "against cold"], kind="stable")
-    seeds = sorted(recorded["seed"].unique().tolist())
     return [
         "",
         f"## {label.capitalize()}, budget {budget:g} s: judged by validation loss",
         "",
-        f"Seeds {seeds}; git {', '.join(sorted(recorded['git_rev'].astype(str).unique()))}. "
+        f"{_provenance(recorded)} "
         "The validation loss of the trial each fit would have returned at that share of the "
         "budget (both fits of a seed validate on the same splits; no trial yet counts as "
         "worse than any): a win is a lower loss, a tie a relative difference under 1e-9 (the "
